@@ -1,0 +1,134 @@
+"""Scalar activations for the Numba kernels, specialised by dtype.
+
+Why not ``math.tanh``: this llvmlite has no vector math library (SVML), so a
+call to libm per element stops LLVM from vectorising the gate loops, and the
+gates dominate an RNN's time once the matrix products go to BLAS. In float32
+we use a rational approximation (the one Eigen uses, error below 4e-7) that
+compiles to plain multiply/add/divide and vectorises; float64 keeps libm's
+``tanh`` because gradient checks need full precision.
+
+Constants are typed per dtype: a float64 literal in a float32 expression
+promotes the whole expression to float64 (slow, and a different answer).
+
+The Python functions below are the fallbacks outside Numba; inside ``@njit``
+code the ``@overload`` implementations are used.
+"""
+import math
+
+import numpy as np
+from numba import types
+from numba.extending import overload, register_jitable
+
+# Options for every CPU kernel: cache=True so a warm start skips compilation;
+# error_model="numpy" removes the divide-by-zero branch that blocks vectorising.
+JIT = dict(cache=True, fastmath=True, error_model="numpy", nogil=True)
+
+_CLAMP = np.float32(7.90531110763549805)      # tanh(x) rounds to +-1 in float32 beyond this
+_A = [np.float32(c) for c in (4.89352455891786e-03, 6.37261928875436e-04, 1.48572235717979e-05,
+                              5.12229709037114e-08, -8.60467152213735e-11, 2.00018790482477e-13,
+                              -2.76076847742355e-16)]
+_B = [np.float32(c) for c in (4.89352518554385e-03, 2.26843463243900e-03, 1.18534705686654e-04,
+                              1.19825839466702e-06)]
+A1, A3, A5, A7, A9, A11, A13 = _A
+B0, B2, B4, B6 = _B
+HALF32, ONE32, ZERO32 = np.float32(0.5), np.float32(1.0), np.float32(0.0)
+HALF64, ONE64, ZERO64 = np.float64(0.5), np.float64(1.0), np.float64(0.0)
+
+
+@register_jitable
+def _tanh_f32(x):
+    x = min(max(x, -_CLAMP), _CLAMP)
+    x2 = x * x
+    p = x * (A1 + x2 * (A3 + x2 * (A5 + x2 * (A7 + x2 * (A9 + x2 * (A11 + x2 * A13))))))
+    q = B0 + x2 * (B2 + x2 * (B4 + x2 * B6))
+    return p / q
+
+
+def tanh(x):
+    return np.tanh(x)
+
+
+def sigmoid(x):
+    return 0.5 * np.tanh(0.5 * x) + 0.5
+
+
+def dtanh(y):
+    """tanh'(a) from y = tanh(a)."""
+    return 1 - y * y
+
+
+def dsigmoid(s):
+    """sigmoid'(a) from s = sigmoid(a)."""
+    return s * (1 - s)
+
+
+def relu(x):
+    return np.maximum(x, 0)
+
+
+def drelu(y):
+    """relu'(a) from y = relu(a)."""
+    return (y > 0).astype(np.asarray(y).dtype)
+
+
+def _float_kind(x):
+    if x == types.float32:
+        return 32
+    if x == types.float64:
+        return 64
+    return None
+
+
+@overload(tanh)
+def _ol_tanh(x):
+    kind = _float_kind(x)
+    if kind == 32:
+        return _tanh_f32
+    if kind == 64:
+        return lambda x: math.tanh(x)
+
+
+@overload(sigmoid)
+def _ol_sigmoid(x):
+    # sigmoid(x) = 0.5 tanh(x/2) + 0.5: one fast tanh, no exp, no overflow.
+    kind = _float_kind(x)
+    if kind == 32:
+        return lambda x: HALF32 * _tanh_f32(HALF32 * x) + HALF32
+    if kind == 64:
+        return lambda x: HALF64 * math.tanh(HALF64 * x) + HALF64
+
+
+@overload(dtanh)
+def _ol_dtanh(y):
+    kind = _float_kind(y)
+    if kind == 32:
+        return lambda y: ONE32 - y * y
+    if kind == 64:
+        return lambda y: ONE64 - y * y
+
+
+@overload(dsigmoid)
+def _ol_dsigmoid(s):
+    kind = _float_kind(s)
+    if kind == 32:
+        return lambda s: s * (ONE32 - s)
+    if kind == 64:
+        return lambda s: s * (ONE64 - s)
+
+
+@overload(relu)
+def _ol_relu(x):
+    kind = _float_kind(x)
+    if kind == 32:
+        return lambda x: max(x, ZERO32)
+    if kind == 64:
+        return lambda x: max(x, ZERO64)
+
+
+@overload(drelu)
+def _ol_drelu(y):
+    kind = _float_kind(y)
+    if kind == 32:
+        return lambda y: ONE32 if y > ZERO32 else ZERO32
+    if kind == 64:
+        return lambda y: ONE64 if y > ZERO64 else ZERO64

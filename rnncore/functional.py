@@ -1,0 +1,168 @@
+"""The functional API: whole-sequence forward and backward for every cell.
+
+Every function validates its input, then hands clean arrays to one backend:
+
+* ``"numpy"``: :mod:`rnncore.reference`, plain NumPy to read and learn from;
+* ``"cpu"``: :mod:`rnncore.cpu`, Numba ``@njit`` kernels, the fast default;
+* ``"cuda"``: :mod:`rnncore.cuda`, Numba CUDA kernels (simulator without a GPU).
+
+Weights follow PyTorch: ``W_ih (G*H, D)``, ``W_hh (G*H, H)``, ``b_ih, b_hh (G*H,)``;
+LSTM gates ``i, f, g, o``, GRU gates ``r, z, n``. Input is batch-first ``(B, T, D)``.
+"""
+from dataclasses import dataclass
+from importlib import import_module
+
+import numpy as np
+
+from . import _validation as v
+
+_BACKEND_PACKAGES = {"numpy": "rnncore.reference", "cpu": "rnncore.cpu", "cuda": "rnncore.cuda"}
+_GATES = {"rnn": 1, "lstm": 4, "gru": 3, "peephole": 4}
+
+
+@dataclass
+class Cache:
+    """What forward keeps for backward. ``data`` belongs to the backend."""
+    cell: str
+    backend: str
+    shape: tuple      # (B, T, D, H)
+    dtype: np.dtype
+    data: object
+
+    def __repr__(self):
+        B, T, D, H = self.shape
+        return f"Cache(cell={self.cell!r}, backend={self.backend!r}, B={B}, T={T}, D={D}, H={H}, dtype={self.dtype})"
+
+
+def _backend(name, cell):
+    v.check_choice("backend", name, v.BACKENDS)
+    if name == "cuda":
+        if cell == "peephole":
+            raise ValueError("the peephole LSTM has backends 'numpy' and 'cpu' only")
+        cuda = import_module("rnncore.cuda")
+        cuda.require_cuda()
+    return import_module(f"{_BACKEND_PACKAGES[name]}.{cell}")
+
+
+def _prepare(cell, x, W_ih, W_hh, b_ih, b_hh, backend):
+    dev = backend == "cuda"
+    x = v.check_x(x, allow_device=dev)
+    W_ih, W_hh, b_ih, b_hh, H = v.check_weights(x, W_ih, W_hh, b_ih, b_hh, _GATES[cell], allow_device=dev)
+    return x, W_ih, W_hh, b_ih, b_hh, H, dev
+
+
+def _check_cache(cache, cell):
+    if not isinstance(cache, Cache):
+        raise TypeError(f"cache must be the Cache returned by {cell}_forward, got {type(cache).__name__}")
+    if cache.cell != cell:
+        raise ValueError(f"this cache comes from {cache.cell}_forward; pass it to {cache.cell}_backward")
+    B, T, D, H = cache.shape
+    return (B, T, H), (B, H), cache.backend == "cuda"
+
+
+# ----------------------------------------------------------------------------- RNN
+def rnn_forward(x, W_ih, W_hh, b_ih, b_hh, h0=None, nonlinearity="tanh", backend="cpu"):
+    """Elman RNN over a sequence: h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh).
+
+    Parameters
+    ----------
+    x : (B, T, D) float32 or float64
+    W_ih : (H, D);  W_hh : (H, H);  b_ih, b_hh : (H,)
+    h0 : (B, H) or None (zeros)
+    nonlinearity : "tanh" or "relu"
+    backend : "numpy", "cpu" or "cuda"
+
+    Returns
+    -------
+    h_seq : (B, T, H) every hidden state;  h_T : (B, H) the last;  cache : for ``rnn_backward``
+    """
+    v.check_choice("nonlinearity", nonlinearity, ("tanh", "relu"))
+    mod = _backend(backend, "rnn")
+    x, W_ih, W_hh, b_ih, b_hh, H, dev = _prepare("rnn", x, W_ih, W_hh, b_ih, b_hh, backend)
+    h0 = v.state_or_zeros("h0", h0, x.shape[0], H, x.dtype, dev)
+    h_seq, h_T, data = mod.forward(x, W_ih, W_hh, b_ih, b_hh, h0, nonlinearity)
+    return h_seq, h_T, Cache("rnn", backend, (*x.shape, H), np.dtype(x.dtype), data)
+
+
+def rnn_backward(dh_seq, cache, dh_T=None):
+    """Backpropagation through time for :func:`rnn_forward`.
+
+    dh_seq : (B, T, H) dL/dh_t from above (None = zeros);  dh_T : (B, H) dL/dh_T (None = zeros).
+    Returns a dict with dx (B, T, D), dh0 (B, H), dW_ih, dW_hh, db_ih, db_hh.
+    """
+    seq_shape, state_shape, dev = _check_cache(cache, "rnn")
+    dh_seq = v.grad_or_zeros("dh_seq", dh_seq, seq_shape, cache.dtype, dev)
+    dh_T = v.grad_or_zeros("dh_T", dh_T, state_shape, cache.dtype, dev)
+    return _backend(cache.backend, "rnn").backward(dh_seq, cache.data, dh_T)
+
+
+# ----------------------------------------------------------------------------- LSTM
+def lstm_forward(x, W_ih, W_hh, b_ih, b_hh, h0=None, c0=None, backend="cpu"):
+    """LSTM over a sequence (PyTorch gate order i, f, g, o).
+
+    x : (B, T, D); W_ih : (4H, D); W_hh : (4H, H); b_ih, b_hh : (4H,); h0, c0 : (B, H) or None.
+    Returns h_seq (B, T, H), (h_T, c_T) each (B, H), and the cache for ``lstm_backward``.
+    """
+    mod = _backend(backend, "lstm")
+    x, W_ih, W_hh, b_ih, b_hh, H, dev = _prepare("lstm", x, W_ih, W_hh, b_ih, b_hh, backend)
+    h0 = v.state_or_zeros("h0", h0, x.shape[0], H, x.dtype, dev)
+    c0 = v.state_or_zeros("c0", c0, x.shape[0], H, x.dtype, dev)
+    h_seq, h_T, c_T, data = mod.forward(x, W_ih, W_hh, b_ih, b_hh, h0, c0)
+    return h_seq, (h_T, c_T), Cache("lstm", backend, (*x.shape, H), np.dtype(x.dtype), data)
+
+
+def lstm_backward(dh_seq, cache, dh_T=None, dc_T=None):
+    """BPTT for :func:`lstm_forward`. Returns dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh."""
+    seq_shape, state_shape, dev = _check_cache(cache, "lstm")
+    dh_seq = v.grad_or_zeros("dh_seq", dh_seq, seq_shape, cache.dtype, dev)
+    dh_T = v.grad_or_zeros("dh_T", dh_T, state_shape, cache.dtype, dev)
+    dc_T = v.grad_or_zeros("dc_T", dc_T, state_shape, cache.dtype, dev)
+    return _backend(cache.backend, "lstm").backward(dh_seq, cache.data, dh_T, dc_T)
+
+
+# ----------------------------------------------------------------------------- GRU
+def gru_forward(x, W_ih, W_hh, b_ih, b_hh, h0=None, backend="cpu"):
+    """GRU over a sequence (PyTorch gate order r, z, n; n = tanh(W_in x + b_in + r*(W_hn h + b_hn))).
+
+    x : (B, T, D); W_ih : (3H, D); W_hh : (3H, H); b_ih, b_hh : (3H,); h0 : (B, H) or None.
+    Returns h_seq (B, T, H), h_T (B, H), and the cache for ``gru_backward``.
+    """
+    mod = _backend(backend, "gru")
+    x, W_ih, W_hh, b_ih, b_hh, H, dev = _prepare("gru", x, W_ih, W_hh, b_ih, b_hh, backend)
+    h0 = v.state_or_zeros("h0", h0, x.shape[0], H, x.dtype, dev)
+    h_seq, h_T, data = mod.forward(x, W_ih, W_hh, b_ih, b_hh, h0)
+    return h_seq, h_T, Cache("gru", backend, (*x.shape, H), np.dtype(x.dtype), data)
+
+
+def gru_backward(dh_seq, cache, dh_T=None):
+    """BPTT for :func:`gru_forward`. Returns dx, dh0, dW_ih, dW_hh, db_ih, db_hh."""
+    seq_shape, state_shape, dev = _check_cache(cache, "gru")
+    dh_seq = v.grad_or_zeros("dh_seq", dh_seq, seq_shape, cache.dtype, dev)
+    dh_T = v.grad_or_zeros("dh_T", dh_T, state_shape, cache.dtype, dev)
+    return _backend(cache.backend, "gru").backward(dh_seq, cache.data, dh_T)
+
+
+# ----------------------------------------------------------------------------- peephole LSTM
+def peephole_lstm_forward(x, W_ih, W_hh, b_ih, b_hh, w_peep, h0=None, c0=None, backend="cpu"):
+    """Peephole LSTM (Gers & Schmidhuber): gates also see the cell through diagonal weights.
+
+    w_peep : (3, H), rows w_ci, w_cf, w_co (i and f see c_{t-1}, o sees c_t).
+    Other arguments and returns as :func:`lstm_forward`.
+    """
+    mod = _backend(backend, "peephole")
+    x, W_ih, W_hh, b_ih, b_hh, H, _ = _prepare("peephole", x, W_ih, W_hh, b_ih, b_hh, backend)
+    w_peep = v.as_float_array("w_peep", w_peep, x.dtype)
+    v.check_shape("w_peep", w_peep, (3, H), "(3, H)")
+    h0 = v.state_or_zeros("h0", h0, x.shape[0], H, x.dtype)
+    c0 = v.state_or_zeros("c0", c0, x.shape[0], H, x.dtype)
+    h_seq, h_T, c_T, data = mod.forward(x, W_ih, W_hh, b_ih, b_hh, w_peep, h0, c0)
+    return h_seq, (h_T, c_T), Cache("peephole", backend, (*x.shape, H), np.dtype(x.dtype), data)
+
+
+def peephole_lstm_backward(dh_seq, cache, dh_T=None, dc_T=None):
+    """BPTT for :func:`peephole_lstm_forward`. Returns the LSTM gradients plus dw_peep (3, H)."""
+    seq_shape, state_shape, _ = _check_cache(cache, "peephole")
+    dh_seq = v.grad_or_zeros("dh_seq", dh_seq, seq_shape, cache.dtype)
+    dh_T = v.grad_or_zeros("dh_T", dh_T, state_shape, cache.dtype)
+    dc_T = v.grad_or_zeros("dc_T", dc_T, state_shape, cache.dtype)
+    return _backend(cache.backend, "peephole").backward(dh_seq, cache.data, dh_T, dc_T)

@@ -1,0 +1,71 @@
+"""Bad input gets a clear ValueError/TypeError naming what was expected."""
+import numpy as np
+import pytest
+
+import rnncore as rc
+from _cells import make_params
+
+
+def lstm_args(**over):
+    p = make_params("lstm")
+    args = dict(x=p["x"], W_ih=p["W_ih"], W_hh=p["W_hh"], b_ih=p["b_ih"], b_hh=p["b_hh"])
+    args.update(over)
+    return args
+
+
+@pytest.mark.parametrize("backend", ["numpy", "cpu"])
+@pytest.mark.parametrize("over, exc, match", [
+    (dict(x=np.zeros((4, 3))), ValueError, r"\(B, T, D\).*x\[None\]"),
+    (dict(x=np.zeros((2, 0, 3))), ValueError, "empty sequence"),
+    (dict(x=np.zeros((2, 4, 3), dtype=np.int64)), TypeError, "float32 or float64.*astype"),
+    (dict(x=np.full((2, 4, 3), np.nan)), ValueError, "x contains NaN"),
+    (dict(W_ih=np.zeros((16, 5))), ValueError, r"W_ih must have shape \(G\*H, D\) = \(16, 3\)"),
+    (dict(W_hh=np.zeros((12, 4))), ValueError, r"W_hh must have shape \(G\*H, H\) with G=4"),
+    (dict(b_ih=np.zeros(12)), ValueError, r"b_ih must have shape"),
+    (dict(W_ih=np.zeros((16, 3), dtype=np.float32)), TypeError, "W_ih has dtype float32 but x has dtype float64"),
+    (dict(x="ACGT"), TypeError, "float32 or float64"),
+])
+def test_lstm_forward_rejects(backend, over, exc, match):
+    with pytest.raises(exc, match=match):
+        rc.lstm_forward(**lstm_args(**over), backend=backend)
+
+
+def test_unknown_backend_and_nonlinearity():
+    p = make_params("rnn_tanh")
+    w = (p["x"], p["W_ih"], p["W_hh"], p["b_ih"], p["b_hh"])
+    with pytest.raises(ValueError, match="unknown backend 'gpu'.*'numpy', 'cpu', 'cuda'"):
+        rc.rnn_forward(*w, backend="gpu")
+    with pytest.raises(ValueError, match="unknown nonlinearity 'sigmoid'"):
+        rc.rnn_forward(*w, nonlinearity="sigmoid")
+
+
+def test_initial_state_shape():
+    with pytest.raises(ValueError, match=r"h0 must have shape \(B, H\) = \(2, 4\)"):
+        rc.lstm_forward(**lstm_args(), h0=np.zeros((3, 4)))
+
+
+def test_backward_checks():
+    p = make_params("gru")
+    _, _, cache = rc.gru_forward(p["x"], p["W_ih"], p["W_hh"], p["b_ih"], p["b_hh"])
+    with pytest.raises(ValueError, match=r"dh_seq must have shape \(B, T, H\) = \(2, 4, 4\)"):
+        rc.gru_backward(np.zeros((2, 4, 5)), cache)
+    with pytest.raises(ValueError, match="pass it to gru_backward"):
+        rc.lstm_backward(np.zeros((2, 4, 4)), cache)
+    with pytest.raises(TypeError, match="Cache returned by gru_forward"):
+        rc.gru_backward(np.zeros((2, 4, 4)), {"h": 1})
+    with pytest.raises(ValueError, match="dh_seq contains NaN"):
+        rc.gru_backward(np.full((2, 4, 4), np.nan), cache)
+
+
+def test_peephole_weights_shape():
+    p = make_params("peephole")
+    with pytest.raises(ValueError, match=r"w_peep must have shape \(3, H\)"):
+        rc.peephole_lstm_forward(p["x"], p["W_ih"], p["W_hh"], p["b_ih"], p["b_hh"], np.zeros((4, 4)))
+
+
+def test_float32_upstream_gradient_cast():
+    """A float64 upstream gradient for a float32 cache is accepted and cast, not an error."""
+    p = make_params("rnn_tanh", dtype=np.float32)
+    h_seq, _, cache = rc.rnn_forward(p["x"], p["W_ih"], p["W_hh"], p["b_ih"], p["b_hh"])
+    g = rc.rnn_backward(np.ones(h_seq.shape), cache)
+    assert g["dW_hh"].dtype == np.float32
