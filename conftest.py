@@ -1,0 +1,14 @@
+"""Settings every test and notebook run shares; loaded by pytest before anything imports numba."""
+import os
+
+# No GPU (CI, laptops): run the CUDA kernels in Numba's simulator. This must be
+# set before numba is first imported, so no pytest option may name a numba class
+# (that would import numba while the configuration is read). Notebook kernels
+# inherit these variables from this process.
+if not os.path.exists("/dev/nvidiactl"):
+    os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
+os.environ.setdefault("NUMBA_CUDA_LOW_OCCUPANCY_WARNINGS", "0")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("filterwarnings", "ignore::numba.core.errors.NumbaPerformanceWarning")
