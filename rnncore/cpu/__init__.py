@@ -1,7 +1,7 @@
 """The Numba CPU backend (``backend="cpu"``).
 
-Same equations as :mod:`rnncore.reference`, organised for speed: one GEMM for
-all input projections, per-step recurrent GEMMs through BLAS, and fused gate
-loops in ``@njit`` kernels compiled once and cached on disk.
+Same equations as :mod:`rnncore.reference`, organised for speed: per-step GEMMs
+called straight through BLAS on batch-major views, each step split across threads
+by blocks of hidden units, fused gate loops, all in ``@njit`` kernels cached on disk.
 """
 

@@ -1,63 +1,114 @@
-"""Layout helpers and the big matrix products shared by the CPU cells.
+"""What the CPU cells share: the work split across threads, and the gradients
+that need no recurrence.
 
-The kernels work time-major, (T, B, ...): each step's slice is then one
-C-contiguous (B, ...) block that BLAS takes without a copy. Everything that
-does not depend on the recurrence is one large matrix product outside the time
-loop: the input projection of all steps in the forward pass, and dx, dW_ih,
-dW_hh and the biases in the backward pass.
+Layout. The kernels work on the batch-major arrays of the API, (B, T, ...),
+with no transposes: step t of a (B, T, G) array is the (B, G) matrix
+``a[:, t, :]`` with row stride T*G, which BLAS takes directly (see ``_blas``).
 
-Every product here runs inside Numba, so it goes to the same BLAS (SciPy's
-OpenBLAS) as the per-step products. NumPy ships a second OpenBLAS with its own
-thread pool; mixing the two leaves their spinning threads fighting over the
-cores, which measured 2-4x slower on a 2-core machine.
+Threads. One step is a chain GEMM -> gates -> new state, and the next step
+needs all of it, so the only parallelism is inside a step. The hidden units
+are cut into ``nblk`` blocks, one per thread; the gate rows of the weights are
+reordered so that block k's gates are adjacent ([i, f, g, o] of units
+k*Hb..(k+1)*Hb for an LSTM). Thread k then runs one single-threaded GEMM for
+its gate columns and the gate arithmetic for its units, with no data shared
+until the end of the step. Compared with a 2-thread BLAS call followed by a
+serial gate loop, both cores work all the time and each core's gate
+pre-activations are still in its cache when the gates are computed.
+The permutation is invisible outside: gradients are put back in PyTorch's
+row order before they are returned.
+
+Small problems (a few microseconds per step) stay on one thread: starting a
+parallel region costs about a microsecond per step.
 """
+import numba
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
-from ._math import JIT
+from ._blas import HAVE_THREAD_CONTROL, blas_threads, mm
+from ._math import JIT, PARALLEL_JIT
+
+# Below this many multiply-adds per step (B * G*H * (D+H)) one thread is faster.
+PARALLEL_MIN_FLOPS = 200_000
 
 
-def to_time_major(a):
-    """(B, T, ...) -> C-contiguous (T, B, ...)."""
-    return np.ascontiguousarray(a.swapaxes(0, 1))
+def n_blocks(B, D, H, G):
+    """How many unit blocks (= threads) to split each step into."""
+    nt = numba.get_num_threads()
+    if nt < 2 or not HAVE_THREAD_CONTROL or B * G * H * (D + H) < PARALLEL_MIN_FLOPS:
+        return 1
+    for n in range(nt, 1, -1):          # largest thread count that divides H evenly
+        if H % n == 0:
+            return n
+    return 1
 
 
-def to_batch_major(a):
-    """(T, B, ...) -> C-contiguous (B, T, ...)."""
-    return np.ascontiguousarray(a.swapaxes(0, 1))
+def gate_order(G, H, nblk):
+    """Row order of the reordered weights: block k holds gate rows g*H + (k*Hb .. (k+1)*Hb)
+    for g = 0..G-1, so block k's G*Hb gate columns are contiguous."""
+    Hb = H // nblk
+    u = np.arange(H).reshape(nblk, Hb)
+    return np.concatenate([(g * H + u[k]) for k in range(nblk) for g in range(G)])
+
+
+def pack_weights(W_ih, W_hh, order):
+    """[W_ih | W_hh] with rows reordered: (G*H, D+H). One GEMM per step then
+    multiplies [x_t, h_{t-1}] by it, input and recurrent projections together."""
+    return np.ascontiguousarray(np.concatenate([W_ih, W_hh], axis=1)[order])
+
+
+def unpack_rows(a_perm, order):
+    """Undo the row reordering of a gradient."""
+    out = np.empty_like(a_perm)
+    out[order] = a_perm
+    return out
 
 
 @njit(**JIT)
-def input_projection(x_tm, W_ihT, bias):
-    """All input projections in one GEMM: (T, B, D) @ W_ihT (D, G*H) + bias -> (T, B, G*H)."""
-    T, B, D = x_tm.shape
-    xp = np.dot(x_tm.reshape(T * B, D), W_ihT)
-    for r in range(T * B):
-        xp[r] += bias
-    return xp.reshape(T, B, W_ihT.shape[1])
+def _weight_grads_block(k, nblk, A, dA_h, x2, h0, h_seq, W_ih, dx2, dW_ih, dW_hh):
+    """Thread k's share: a block of rows of dW_ih and dW_hh, and of the (b, t) rows of dx."""
+    B, T, GH = dA_h.shape
+    lo, hi = GH * k // nblk, GH * (k + 1) // nblk
+    # dW_ih = sum over (b, t) of dA^T x
+    mm(A[:, lo:hi].T, x2, dW_ih[lo:hi], 0.0)
+    # dW_hh = sum of dA_h[:, t]^T h_{t-1}; h_{t-1} is h_seq shifted by one step,
+    # so per sequence: step 0 against h0, steps 1.. against h_seq[b, :-1]
+    mm(dA_h[:, 0, lo:hi].T, h0, dW_hh[lo:hi], 0.0)
+    for b in range(B):
+        mm(dA_h[b, 1:, lo:hi].T, h_seq[b, :T - 1], dW_hh[lo:hi], 1.0)
+    # dx = dA W_ih
+    r0, r1 = B * T * k // nblk, B * T * (k + 1) // nblk
+    mm(A[r0:r1], W_ih, dx2[r0:r1], 0.0)
 
 
-@njit(**JIT)
-def _weight_grads(dA, dA_h, x_tm, h0, h_seq_tm, W_ih):
-    T, B, GH = dA.shape
-    D, H = x_tm.shape[2], h0.shape[1]
-    A = dA.reshape(T * B, GH)
-    Ah = dA_h.reshape(T * B, GH)
-    h_prev = np.empty((T, B, H), dtype=h0.dtype)   # h_{t-1} for every step
-    h_prev[0] = h0
-    h_prev[1:] = h_seq_tm[:-1]
-    dx_tm = np.dot(A, W_ih).reshape(T, B, D)
-    dW_ih = np.dot(A.T, x_tm.reshape(T * B, D))
-    dW_hh = np.dot(Ah.T, h_prev.reshape(T * B, H))
-    return dx_tm, dW_ih, dW_hh, A.sum(axis=0), Ah.sum(axis=0)
+@njit(**PARALLEL_JIT)
+def weight_grads(dA, dA_h, x, h0, h_seq, W_ih, nblk):
+    """Gradients that need no recurrence, from the per-step pre-activation gradients.
 
-
-def weight_grads(dA, x_tm, h0, h_seq_tm, W_ih, dA_h=None):
-    """Gradients that need no recurrence, from the per-step pre-activation grads.
-
-    dA (T, B, G*H): dL/d(input projection) at every step; dA_h, if given, is
-    dL/d(recurrent projection) when it differs (GRU). Returns dx (B, T, D),
-    dW_ih, dW_hh, db_ih, db_hh.
+    dA (B, T, G*H) = dL/d(input projection) and dA_h = dL/d(recurrent
+    projection) (the same array except in a GRU), both with the reordered gate
+    rows, as is W_ih. Returns dx (B, T, D), dW_ih (G*H, D) and dW_hh (G*H, H),
+    reordered. Each of nblk threads makes a block of the results with its own GEMMs.
     """
-    dx_tm, dW_ih, dW_hh, db_ih, db_hh = _weight_grads(dA, dA if dA_h is None else dA_h, x_tm, h0, h_seq_tm, W_ih)
-    return to_batch_major(dx_tm), dW_ih, dW_hh, db_ih, db_hh
+    B, T, GH = dA.shape
+    D, H = x.shape[2], h0.shape[1]
+    dx = np.empty((B, T, D), dtype=x.dtype)
+    dW_ih = np.empty((GH, D), dtype=x.dtype)
+    dW_hh = np.empty((GH, H), dtype=x.dtype)
+    A, x2, dx2 = dA.reshape(B * T, GH), x.reshape(B * T, D), dx.reshape(B * T, D)
+    if nblk == 1:                      # no parallel region at all: waking idle threads costs
+        _weight_grads_block(0, 1, A, dA_h, x2, h0, h_seq, W_ih, dx2, dW_ih, dW_hh)
+    else:
+        for k in prange(nblk):
+            _weight_grads_block(k, nblk, A, dA_h, x2, h0, h_seq, W_ih, dx2, dW_ih, dW_hh)
+    return dx, dW_ih, dW_hh
+
+
+def run_threads(nblk):
+    """Context for a kernel call: BLAS on one thread, whatever nblk.
+
+    With nblk > 1 each Numba thread runs its own GEMM, and a multi-threaded
+    BLAS called from two threads at once serialises them (measured 50x
+    slower). With nblk = 1 the per-step products are small, and waking a
+    second BLAS thread for them costs more than it saves.
+    """
+    return blas_threads(1)

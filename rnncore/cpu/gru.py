@@ -1,91 +1,131 @@
 """GRU, Numba CPU kernels (gate order r, z, n; equations in rnncore.reference.gru).
 
-b_hr and b_hz simply add to the input projection, but b_hn sits inside the
-reset gate's product r * (W_hn h + b_hn), so it stays with the recurrent part.
+The reset gate multiplies W_hn h + b_hn, so the input and recurrent
+projections stay apart: per step t and unit block k (one thread each, see
+``_common``), with the weight rows reordered so a block's [r, z, n] are adjacent,
+
+    gi = x_t W_ih[blk]^T          -> gates[:, t, blk]    (then the activated r, z, n)
+    gh = h_{t-1} W_hh[blk]^T      -> a (B, 3H) scratch row; W_hn h + b_hn is kept in hn_seq
 """
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
-from ._common import input_projection, to_batch_major, to_time_major, weight_grads
-from ._math import JIT, dsigmoid, dtanh, sigmoid, tanh
+from ._blas import mm
+from ._common import gate_order, n_blocks, run_threads, unpack_rows, weight_grads
+from ._math import JIT, PARALLEL_JIT, dsigmoid, dtanh, sigmoid, tanh
+
+G = 3
 
 
 @njit(**JIT)
-def _forward_kernel(gates, W_hhT, b_hn, h0, hn_seq, h_seq):
-    """Recurrence. gates (T, B, 3H) holds x W_ih^T + b_ih + [b_hr, b_hz, 0] on entry
-    and the activated r, z, n on exit. Fills hn_seq = W_hn h_{t-1} + b_hn and h_seq (T, B, H).
-    """
-    T, B, G = gates.shape
-    H = G // 3
-    rec = np.empty((B, G), dtype=gates.dtype)
-    h_prev = h0
+def _forward_block(k, t, x, W_ihT, W_hhT, b_ih, b_hh, h0, gates, rec, hn_seq, h_seq, nblk):
+    B, T, H = h_seq.shape
+    Hb = H // nblk
+    u0, o = k * Hb, k * G * Hb
+    mm(x[:, t, :], W_ihT[:, o:o + G * Hb], gates[:, t, o:o + G * Hb], 0.0)
+    mm(h_seq[:, t - 1, :] if t > 0 else h0, W_hhT[:, o:o + G * Hb], rec[:, o:o + G * Hb], 0.0)
+    bi, bh = b_ih[o:o + G * Hb], b_hh[o:o + G * Hb]
+    for b in range(B):
+        a, gh = gates[b, t, o:o + G * Hb], rec[b, o:o + G * Hb]
+        h_prev = h_seq[b, t - 1, u0:u0 + Hb] if t > 0 else h0[b, u0:u0 + Hb]
+        hn, h_t = hn_seq[b, t, u0:u0 + Hb], h_seq[b, t, u0:u0 + Hb]
+        for q in range(2 * Hb):                           # r and z
+            a[q] = sigmoid(a[q] + bi[q] + gh[q] + bh[q])
+        for j in range(Hb):
+            hn[j] = gh[2 * Hb + j] + bh[2 * Hb + j]       # W_hn h_{t-1} + b_hn
+            n = tanh(a[2 * Hb + j] + bi[2 * Hb + j] + a[j] * hn[j])
+            a[2 * Hb + j] = n
+            h_t[j] = n + a[Hb + j] * (h_prev[j] - n)      # (1 - z) n + z h_{t-1}
+
+
+@njit(**PARALLEL_JIT)
+def _forward_kernel(x, W_ihT, W_hhT, b_ih, b_hh, h0, gates, hn_seq, h_seq, nblk):
+    """Fills gates (B, T, 3H) with the activated r, z, n (reordered rows),
+    hn_seq = W_hn h_{t-1} + b_hn and h_seq (B, T, H)."""
+    B, T, GH = gates.shape
+    rec = np.empty((B, GH), dtype=x.dtype)        # h_{t-1} W_hh^T, reused every step
     for t in range(T):
-        np.dot(h_prev, W_hhT, rec)
-        a_t, hn_t, h_t = gates[t], hn_seq[t], h_seq[t]
-        for b in range(B):
-            ab, rb, hnb, hp, hb = a_t[b], rec[b], hn_t[b], h_prev[b], h_t[b]
-            for k in range(2 * H):               # r and z
-                ab[k] = sigmoid(ab[k] + rb[k])
-            for j in range(H):
-                hnb[j] = rb[2 * H + j] + b_hn[j]
-            for j in range(H):
-                n = tanh(ab[2 * H + j] + ab[j] * hnb[j])
-                ab[2 * H + j] = n
-                hb[j] = n + ab[H + j] * (hp[j] - n)   # (1 - z) n + z h_prev
-        h_prev = h_t
+        if nblk == 1:
+            _forward_block(0, t, x, W_ihT, W_hhT, b_ih, b_hh, h0, gates, rec, hn_seq, h_seq, 1)
+        else:
+            for k in prange(nblk):
+                _forward_block(k, t, x, W_ihT, W_hhT, b_ih, b_hh, h0, gates, rec, hn_seq, h_seq, nblk)
 
 
 @njit(**JIT)
-def _backward_kernel(dh_seq, gates, hn_seq, h_seq, h0, W_hh, dh_T, dA_i, dA_h):
-    """Reverse sweep. Fills dA_i = dL/d(input projection) and dA_h = dL/d(recurrent
-    projection), both (T, B, 3H); they differ in the n block by the factor r.
-    Returns dh0 (B, H).
-    """
-    T, B, G = gates.shape
-    H = G // 3
+def _backward_block(k, t, dh_seq, gates, hn_seq, h_seq, h0, W_hh, dA_i, dA_h, dh_next, db_i, db_h, nblk):
+    """Step t (reverse), unit block k: dA_i = dL/d(input projection) and
+    dA_h = dL/d(recurrent projection); they differ in the n block by the factor r."""
+    B, T, H = h_seq.shape
+    Hb = H // nblk
+    u0, o = k * Hb, k * G * Hb
+    # dh_next holds the direct path dh_{t+1} z_{t+1} (dh_T at the start); add dA_h,t+1 W_hh
+    if t + 1 < T:
+        mm(dA_h[:, t + 1, :], W_hh[:, u0:u0 + Hb], dh_next[:, u0:u0 + Hb], 1.0)
+    dbi, dbh = db_i[o:o + G * Hb], db_h[o:o + G * Hb]
+    for b in range(B):
+        gb, hnb = gates[b, t, o:o + G * Hb], hn_seq[b, t, u0:u0 + Hb]
+        h_prev = h_seq[b, t - 1, u0:u0 + Hb] if t > 0 else h0[b, u0:u0 + Hb]
+        di, dh_, dy, dn = dA_i[b, t, o:o + G * Hb], dA_h[b, t, o:o + G * Hb], dh_seq[b, t, u0:u0 + Hb], dh_next[b, u0:u0 + Hb]
+        for j in range(Hb):
+            r, z, n = gb[j], gb[Hb + j], gb[2 * Hb + j]
+            dh = dy[j] + dn[j]
+            da_n = (dh - dh * z) * dtanh(n)          # dn = dh (1 - z)
+            da_r = da_n * hnb[j] * dsigmoid(r)
+            da_z = dh * (h_prev[j] - n) * dsigmoid(z)
+            di[j] = da_r
+            di[Hb + j] = da_z
+            di[2 * Hb + j] = da_n
+            dh_[j] = da_r
+            dh_[Hb + j] = da_z
+            dh_[2 * Hb + j] = da_n * r
+            dn[j] = dh * z                           # direct path h_{t-1} -> h_t
+        for q in range(G * Hb):
+            dbi[q] += di[q]
+            dbh[q] += dh_[q]
+
+
+@njit(**PARALLEL_JIT)
+def _backward_kernel(dh_seq, dh_T, gates, hn_seq, h_seq, h0, W_hh, dA_i, dA_h, nblk):
+    """Reverse sweep. Fills dA_i, dA_h (B, T, 3H); returns dh0 (B, H), db_ih, db_hh."""
+    B, T, GH = gates.shape
     dh_next = dh_T.copy()
+    db_i = np.zeros(GH, dtype=gates.dtype)
+    db_h = np.zeros(GH, dtype=gates.dtype)
     for t in range(T - 1, -1, -1):
-        h_prev = h_seq[t - 1] if t > 0 else h0
-        for b in range(B):
-            gb, hnb, hp = gates[t, b], hn_seq[t, b], h_prev[b]
-            dib, dhb, dyb, dnb = dA_i[t, b], dA_h[t, b], dh_seq[t, b], dh_next[b]
-            for j in range(H):
-                r, z, n = gb[j], gb[H + j], gb[2 * H + j]
-                dh = dyb[j] + dnb[j]
-                da_n = (dh - dh * z) * dtanh(n)          # dn = dh (1 - z)
-                da_r = da_n * hnb[j] * dsigmoid(r)
-                da_z = dh * (hp[j] - n) * dsigmoid(z)
-                dib[j] = da_r
-                dib[H + j] = da_z
-                dib[2 * H + j] = da_n
-                dhb[j] = da_r
-                dhb[H + j] = da_z
-                dhb[2 * H + j] = da_n * r
-                dnb[j] = dh * z                          # direct path h_{t-1} -> h_t
-        dh_next += np.dot(dA_h[t], W_hh)
-    return dh_next
+        if nblk == 1:
+            _backward_block(0, t, dh_seq, gates, hn_seq, h_seq, h0, W_hh, dA_i, dA_h, dh_next, db_i, db_h, 1)
+        else:
+            for k in prange(nblk):
+                _backward_block(k, t, dh_seq, gates, hn_seq, h_seq, h0, W_hh, dA_i, dA_h, dh_next, db_i, db_h, nblk)
+    mm(dA_h[:, 0, :], W_hh, dh_next, 1.0)           # dh0 = direct path + dA_h,0 W_hh
+    return dh_next, db_i, db_h
 
 
 def forward(x, W_ih, W_hh, b_ih, b_hh, h0):
     """x (B, T, D) -> h_seq (B, T, H), h_T (B, H), data for ``backward``."""
-    B, T, _ = x.shape
+    B, T, D = x.shape
     H = h0.shape[1]
-    x_tm = to_time_major(x)
-    bias = b_ih.copy()
-    bias[:2 * H] += b_hh[:2 * H]
-    gates = input_projection(x_tm, np.ascontiguousarray(W_ih.T), bias)
-    hn_seq = np.empty((T, B, H), dtype=x.dtype)
-    h_seq = np.empty((T, B, H), dtype=x.dtype)
-    _forward_kernel(gates, np.ascontiguousarray(W_hh.T), b_hh[2 * H:].copy(), h0, hn_seq, h_seq)
-    data = (x_tm, W_ih, W_hh, h0, gates, hn_seq, h_seq)
-    return to_batch_major(h_seq), h_seq[-1].copy(), data
+    nblk = n_blocks(B, D, H, G)
+    order = gate_order(G, H, nblk)
+    W_ih_p, W_hh_p = np.ascontiguousarray(W_ih[order]), np.ascontiguousarray(W_hh[order])
+    gates = np.empty((B, T, G * H), dtype=x.dtype)
+    hn_seq = np.empty((B, T, H), dtype=x.dtype)
+    h_seq = np.empty((B, T, H), dtype=x.dtype)
+    with run_threads(nblk):
+        _forward_kernel(x, np.ascontiguousarray(W_ih_p.T), np.ascontiguousarray(W_hh_p.T),
+                        b_ih[order], b_hh[order], h0, gates, hn_seq, h_seq, nblk)
+    data = (x, h0, W_ih_p, W_hh_p, order, nblk, gates, hn_seq, h_seq)
+    return h_seq, h_seq[:, -1].copy(), data
 
 
 def backward(dh_seq, data, dh_T):
     """BPTT. dh_seq (B, T, H) -> dict dx, dh0, dW_ih, dW_hh, db_ih, db_hh."""
-    x_tm, W_ih, W_hh, h0, gates, hn_seq, h_seq = data
+    x, h0, W_ih_p, W_hh_p, order, nblk, gates, hn_seq, h_seq = data
     dA_i = np.empty_like(gates)
     dA_h = np.empty_like(gates)
-    dh0 = _backward_kernel(to_time_major(dh_seq), gates, hn_seq, h_seq, h0, W_hh, dh_T, dA_i, dA_h)
-    dx, dW_ih, dW_hh, db_ih, db_hh = weight_grads(dA_i, x_tm, h0, h_seq, W_ih, dA_h)
-    return {"dx": dx, "dh0": dh0, "dW_ih": dW_ih, "dW_hh": dW_hh, "db_ih": db_ih, "db_hh": db_hh}
+    with run_threads(nblk):
+        dh0, db_i, db_h = _backward_kernel(dh_seq, dh_T, gates, hn_seq, h_seq, h0, W_hh_p, dA_i, dA_h, nblk)
+        dx, dW_ih, dW_hh = weight_grads(dA_i, dA_h, x, h0, h_seq, W_ih_p, nblk)
+    return {"dx": dx, "dh0": dh0, "dW_ih": unpack_rows(dW_ih, order), "dW_hh": unpack_rows(dW_hh, order),
+            "db_ih": unpack_rows(db_i, order), "db_hh": unpack_rows(db_h, order)}

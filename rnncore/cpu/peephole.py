@@ -1,94 +1,147 @@
 """Peephole LSTM, Numba CPU kernels (equations in rnncore.reference.peephole).
 
-Same layout as :mod:`rnncore.cpu.lstm`; the gates i and f also see c_{t-1},
-o sees c_t, through the diagonal weights w_peep = (w_ci, w_cf, w_co).
+Same layout and threading as :mod:`rnncore.cpu.lstm`; the gates i and f also
+see c_{t-1}, o sees c_t, through the diagonal weights w_peep = (w_ci, w_cf, w_co).
 """
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
-from ._common import input_projection, to_batch_major, to_time_major, weight_grads
-from ._math import JIT, dsigmoid, dtanh, sigmoid, tanh
+from ._blas import mm
+from ._common import gate_order, n_blocks, pack_weights, run_threads, unpack_rows, weight_grads
+from ._math import JIT, PARALLEL_JIT, dsigmoid, dtanh, sigmoid, tanh
+
+G = 4
 
 
 @njit(**JIT)
-def _forward_kernel(gates, W_hhT, w_peep, h0, c0, c_seq, h_seq):
-    """gates (T, B, 4H): input projections on entry, activated i, f, g, o on exit."""
-    T, B, G = gates.shape
-    H = G // 4
-    w_ci, w_cf, w_co = w_peep[0], w_peep[1], w_peep[2]
-    rec = np.empty((B, G), dtype=gates.dtype)
-    h_prev, c_prev = h0, c0
+def _forward_block(k, t, x, W_catT, bias, w_peep, c0, xh_cur, xh_next, gates, c_seq, h_seq, nblk):
+    """Step t for unit block k (see ``lstm._forward_block``)."""
+    B, T, D = x.shape
+    H = c0.shape[1]
+    Hb = H // nblk
+    u0, o = k * Hb, k * G * Hb
+    mm(xh_cur, W_catT[:, o:o + G * Hb], gates[:, t, o:o + G * Hb], 0.0)
+    w_ci, w_cf, w_co = w_peep[0, u0:u0 + Hb], w_peep[1, u0:u0 + Hb], w_peep[2, u0:u0 + Hb]
+    bb = bias[o:o + G * Hb]
+    for b in range(B):
+        a = gates[b, t, o:o + G * Hb]
+        c_prev = c_seq[b, t - 1, u0:u0 + Hb] if t > 0 else c0[b, u0:u0 + Hb]
+        c_t, h_t, h_next = c_seq[b, t, u0:u0 + Hb], h_seq[b, t, u0:u0 + Hb], xh_next[b, D + u0:D + u0 + Hb]
+        for j in range(Hb):
+            i = sigmoid(a[j] + bb[j] + w_ci[j] * c_prev[j])
+            f = sigmoid(a[Hb + j] + bb[Hb + j] + w_cf[j] * c_prev[j])
+            g = tanh(a[2 * Hb + j] + bb[2 * Hb + j])
+            c = f * c_prev[j] + i * g
+            og = sigmoid(a[3 * Hb + j] + bb[3 * Hb + j] + w_co[j] * c)
+            a[j], a[Hb + j], a[2 * Hb + j], a[3 * Hb + j] = i, f, g, og
+            h = og * tanh(c)
+            c_t[j] = c
+            h_t[j] = h
+            h_next[j] = h
+    if t + 1 < T:
+        for b in range(B * k // nblk, B * (k + 1) // nblk):
+            xh_next[b, :D] = x[b, t + 1]
+
+
+@njit(**PARALLEL_JIT)
+def _forward_kernel(x, W_catT, bias, w_peep, h0, c0, gates, c_seq, h_seq, nblk):
+    """Fills gates (B, T, 4H) with the activated gates (reordered rows), c_seq, h_seq."""
+    B, T, D = x.shape
+    xh = np.empty((2, B, D + h0.shape[1]), dtype=x.dtype)      # [x_t, h_{t-1}], double-buffered
+    xh[0, :, :D] = x[:, 0]
+    xh[0, :, D:] = h0
     for t in range(T):
-        np.dot(h_prev, W_hhT, rec)
-        a_t, c_t, h_t = gates[t], c_seq[t], h_seq[t]
-        for b in range(B):
-            ab, rb, cp, cb, hb = a_t[b], rec[b], c_prev[b], c_t[b], h_t[b]
-            for k in range(G):
-                ab[k] += rb[k]
-            for j in range(H):
-                i = sigmoid(ab[j] + w_ci[j] * cp[j])
-                f = sigmoid(ab[H + j] + w_cf[j] * cp[j])
-                g = tanh(ab[2 * H + j])
-                c = f * cp[j] + i * g
-                o = sigmoid(ab[3 * H + j] + w_co[j] * c)
-                ab[j], ab[H + j], ab[2 * H + j], ab[3 * H + j] = i, f, g, o
-                cb[j] = c
-                hb[j] = o * tanh(c)
-        h_prev, c_prev = h_t, c_t
+        cur, nxt = xh[t % 2], xh[(t + 1) % 2]
+        if nblk == 1:
+            _forward_block(0, t, x, W_catT, bias, w_peep, c0, cur, nxt, gates, c_seq, h_seq, 1)
+        else:
+            for k in prange(nblk):
+                _forward_block(k, t, x, W_catT, bias, w_peep, c0, cur, nxt, gates, c_seq, h_seq, nblk)
 
 
 @njit(**JIT)
-def _backward_kernel(dh_seq, gates, c_seq, c0, W_hh, w_peep, dh_T, dc_T, dA, dw_peep):
-    """Reverse sweep: fills dA (T, B, 4H), accumulates dw_peep (3, H); returns dh0, dc0."""
-    T, B, G = gates.shape
-    H = G // 4
-    w_ci, w_cf, w_co = w_peep[0], w_peep[1], w_peep[2]
-    dh_next = dh_T.copy()
+def _backward_block(k, t, dh_seq, gates, c_seq, c0, W_cat, w_peep, dA, dh_rec, dc, db, dw_peep, nblk):
+    B, T, GH = dA.shape
+    H = c0.shape[1]
+    D = W_cat.shape[1] - H
+    Hb = H // nblk
+    u0, o = k * Hb, k * G * Hb
+    if t + 1 < T:                  # dL/dh_t via step t+1 (dh_rec starts as dh_T)
+        mm(dA[:, t + 1, :], W_cat[:, D + u0:D + u0 + Hb], dh_rec[:, u0:u0 + Hb], 0.0)
+    w_ci, w_cf, w_co = w_peep[0, u0:u0 + Hb], w_peep[1, u0:u0 + Hb], w_peep[2, u0:u0 + Hb]
+    dw_ci, dw_cf, dw_co = dw_peep[0, u0:u0 + Hb], dw_peep[1, u0:u0 + Hb], dw_peep[2, u0:u0 + Hb]
+    dbk = db[o:o + G * Hb]
+    for b in range(B):
+        gb, da = gates[b, t, o:o + G * Hb], dA[b, t, o:o + G * Hb]
+        cb = c_seq[b, t, u0:u0 + Hb]
+        cpb = c_seq[b, t - 1, u0:u0 + Hb] if t > 0 else c0[b, u0:u0 + Hb]
+        dhb, dnb, dcb = dh_seq[b, t, u0:u0 + Hb], dh_rec[b, u0:u0 + Hb], dc[b, u0:u0 + Hb]
+        for j in range(Hb):
+            i, f, g, og = gb[j], gb[Hb + j], gb[2 * Hb + j], gb[3 * Hb + j]
+            tc = tanh(cb[j])
+            dh = dhb[j] + dnb[j]
+            da_o = dh * tc * dsigmoid(og)
+            dcj = dcb[j] + dh * og * dtanh(tc) + da_o * w_co[j]
+            da_i = dcj * g * dsigmoid(i)
+            da_f = dcj * cpb[j] * dsigmoid(f)
+            da[j] = da_i
+            da[Hb + j] = da_f
+            da[2 * Hb + j] = dcj * i * dtanh(g)
+            da[3 * Hb + j] = da_o
+            dcb[j] = dcj * f + da_i * w_ci[j] + da_f * w_cf[j]
+            dw_ci[j] += da_i * cpb[j]
+            dw_cf[j] += da_f * cpb[j]
+            dw_co[j] += da_o * cb[j]
+        for q in range(G * Hb):
+            dbk[q] += da[q]
+
+
+@njit(**PARALLEL_JIT)
+def _backward_kernel(dh_seq, dh_T, dc_T, gates, c_seq, c0, W_cat, w_peep, dA, dw_peep, nblk):
+    """Reverse sweep: fills dA (B, T, 4H), accumulates dw_peep (3, H); returns dh0, dc0, db."""
+    B, T, GH = dA.shape
+    H = c0.shape[1]
+    D = W_cat.shape[1] - H
+    dh_rec = dh_T.copy()
     dc = dc_T.copy()
+    db = np.zeros(GH, dtype=dA.dtype)
     for t in range(T - 1, -1, -1):
-        c_prev = c_seq[t - 1] if t > 0 else c0
-        for b in range(B):
-            gb, db, cb, cpb = gates[t, b], dA[t, b], c_seq[t, b], c_prev[b]
-            dhb, dnb, dcb = dh_seq[t, b], dh_next[b], dc[b]
-            for j in range(H):
-                i, f, g, o = gb[j], gb[H + j], gb[2 * H + j], gb[3 * H + j]
-                tc = tanh(cb[j])
-                dh = dhb[j] + dnb[j]
-                da_o = dh * tc * dsigmoid(o)
-                dcj = dcb[j] + dh * o * dtanh(tc) + da_o * w_co[j]
-                da_i = dcj * g * dsigmoid(i)
-                da_f = dcj * cpb[j] * dsigmoid(f)
-                db[j] = da_i
-                db[H + j] = da_f
-                db[2 * H + j] = dcj * i * dtanh(g)
-                db[3 * H + j] = da_o
-                dcb[j] = dcj * f + da_i * w_ci[j] + da_f * w_cf[j]
-                dw_peep[0, j] += da_i * cpb[j]
-                dw_peep[1, j] += da_f * cpb[j]
-                dw_peep[2, j] += da_o * cb[j]
-        dh_next = np.dot(dA[t], W_hh)
-    return dh_next, dc
+        if nblk == 1:
+            _backward_block(0, t, dh_seq, gates, c_seq, c0, W_cat, w_peep, dA, dh_rec, dc, db, dw_peep, 1)
+        else:
+            for k in prange(nblk):
+                _backward_block(k, t, dh_seq, gates, c_seq, c0, W_cat, w_peep, dA, dh_rec, dc, db, dw_peep, nblk)
+    dh0 = np.empty((B, H), dtype=dA.dtype)
+    mm(dA[:, 0, :], W_cat[:, D:], dh0, 0.0)
+    return dh0, dc, db
 
 
 def forward(x, W_ih, W_hh, b_ih, b_hh, w_peep, h0, c0):
     """x (B, T, D) -> h_seq (B, T, H), h_T, c_T (B, H), data for ``backward``."""
-    B, T, _ = x.shape
+    B, T, D = x.shape
     H = h0.shape[1]
-    x_tm = to_time_major(x)
-    gates = input_projection(x_tm, np.ascontiguousarray(W_ih.T), b_ih + b_hh)
-    c_seq = np.empty((T, B, H), dtype=x.dtype)
-    h_seq = np.empty((T, B, H), dtype=x.dtype)
-    _forward_kernel(gates, np.ascontiguousarray(W_hh.T), w_peep, h0, c0, c_seq, h_seq)
-    data = (x_tm, W_ih, W_hh, w_peep, h0, c0, gates, c_seq, h_seq)
-    return to_batch_major(h_seq), h_seq[-1].copy(), c_seq[-1].copy(), data
+    nblk = n_blocks(B, D, H, G)
+    order = gate_order(G, H, nblk)
+    W_cat = pack_weights(W_ih, W_hh, order)
+    gates = np.empty((B, T, G * H), dtype=x.dtype)
+    c_seq = np.empty((B, T, H), dtype=x.dtype)
+    h_seq = np.empty((B, T, H), dtype=x.dtype)
+    with run_threads(nblk):
+        _forward_kernel(x, np.ascontiguousarray(W_cat.T), (b_ih + b_hh)[order], w_peep, h0, c0,
+                        gates, c_seq, h_seq, nblk)
+    data = (x, h0, c0, W_cat, w_peep, order, nblk, gates, c_seq, h_seq)
+    return h_seq, h_seq[:, -1].copy(), c_seq[:, -1].copy(), data
 
 
 def backward(dh_seq, data, dh_T, dc_T):
     """BPTT. Returns dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh, dw_peep."""
-    x_tm, W_ih, W_hh, w_peep, h0, c0, gates, c_seq, h_seq = data
+    x, h0, c0, W_cat, w_peep, order, nblk, gates, c_seq, h_seq = data
+    D = x.shape[2]
     dA = np.empty_like(gates)
     dw_peep = np.zeros_like(w_peep)
-    dh0, dc0 = _backward_kernel(to_time_major(dh_seq), gates, c_seq, c0, W_hh, w_peep, dh_T, dc_T, dA, dw_peep)
-    dx, dW_ih, dW_hh, db_ih, db_hh = weight_grads(dA, x_tm, h0, h_seq, W_ih)
-    return {"dx": dx, "dh0": dh0, "dc0": dc0, "dW_ih": dW_ih, "dW_hh": dW_hh, "db_ih": db_ih,
-            "db_hh": db_hh, "dw_peep": dw_peep}
+    with run_threads(nblk):
+        dh0, dc0, db = _backward_kernel(dh_seq, dh_T, dc_T, gates, c_seq, c0, W_cat, w_peep, dA, dw_peep, nblk)
+        dx, dW_ih, dW_hh = weight_grads(dA, dA, x, h0, h_seq, W_cat[:, :D], nblk)
+    db = unpack_rows(db, order)
+    return {"dx": dx, "dh0": dh0, "dc0": dc0, "dW_ih": unpack_rows(dW_ih, order),
+            "dW_hh": unpack_rows(dW_hh, order), "db_ih": db, "db_hh": db.copy(), "dw_peep": dw_peep}

@@ -1,63 +1,101 @@
-"""Elman RNN, Numba CPU kernels (equations in rnncore.reference.rnn)."""
+"""Elman RNN, Numba CPU kernels (equations in rnncore.reference.rnn).
+
+Per step t and unit block k (one thread each, see ``_common``):
+
+    a_t[:, blk] = x_t W_ih[blk]^T + h_{t-1} W_hh[blk]^T      two GEMMs into h_seq[:, t, blk]
+    h_t[:, blk] = act(a_t[:, blk] + b_ih + b_hh)             in place
+"""
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
-from ._common import input_projection, to_batch_major, to_time_major, weight_grads
-from ._math import JIT, drelu, dtanh, relu, tanh
+from ._blas import mm
+from ._common import n_blocks, run_threads, weight_grads
+from ._math import JIT, PARALLEL_JIT, drelu, dtanh, relu, tanh
 
 
 @njit(**JIT)
-def _forward_kernel(h_seq, W_hhT, h0, use_tanh):
-    """h_seq (T, B, H) holds the input projections on entry and h_t on exit."""
-    T, B, H = h_seq.shape
-    rec = np.empty((B, H), dtype=h_seq.dtype)
-    h_prev = h0
-    for t in range(T):
-        np.dot(h_prev, W_hhT, rec)
-        a = h_seq[t].ravel()
-        r = rec.ravel()
-        if use_tanh:                    # the branch sits outside the loop, which stays vectorisable
-            for k in range(B * H):
-                a[k] = tanh(a[k] + r[k])
+def _forward_block(k, t, x, W_ihT, W_hhT, bias, h0, h_seq, use_tanh, nblk):
+    B, T, H = h_seq.shape
+    u0, u1 = k * H // nblk, (k + 1) * H // nblk
+    a = h_seq[:, t, u0:u1]
+    mm(x[:, t, :], W_ihT[:, u0:u1], a, 0.0)
+    mm(h_seq[:, t - 1, :] if t > 0 else h0, W_hhT[:, u0:u1], a, 1.0)   # beta = 1: accumulate
+    bb = bias[u0:u1]
+    for b in range(B):
+        ab = h_seq[b, t, u0:u1]
+        if use_tanh:                    # a branch per row; the loops inside vectorise
+            for j in range(u1 - u0):
+                ab[j] = tanh(ab[j] + bb[j])
         else:
-            for k in range(B * H):
-                a[k] = relu(a[k] + r[k])
-        h_prev = h_seq[t]
+            for j in range(u1 - u0):
+                ab[j] = relu(ab[j] + bb[j])
+
+
+@njit(**PARALLEL_JIT)
+def _forward_kernel(x, W_ihT, W_hhT, bias, h0, h_seq, use_tanh, nblk):
+    """Fills h_seq (B, T, H)."""
+    for t in range(x.shape[1]):
+        if nblk == 1:
+            _forward_block(0, t, x, W_ihT, W_hhT, bias, h0, h_seq, use_tanh, 1)
+        else:
+            for k in prange(nblk):
+                _forward_block(k, t, x, W_ihT, W_hhT, bias, h0, h_seq, use_tanh, nblk)
 
 
 @njit(**JIT)
-def _backward_kernel(dh_seq, h_seq, W_hh, dh_T, dA, use_tanh):
-    """Reverse sweep. Fills dA (T, B, H) = dL/da_t; returns dh0 (B, H)."""
-    T, B, H = h_seq.shape
-    dh_next = dh_T.copy()
-    for t in range(T - 1, -1, -1):
-        h = h_seq[t].ravel()
-        dy = dh_seq[t].ravel()
-        dn = dh_next.ravel()
-        da = dA[t].ravel()
+def _backward_block(k, t, dh_seq, h_seq, W_hh, dA, dh_rec, db, use_tanh, nblk):
+    B, T, H = h_seq.shape
+    u0, u1 = k * H // nblk, (k + 1) * H // nblk
+    if t + 1 < T:                       # dL/dh_t via step t+1 (dh_rec starts as dh_T)
+        mm(dA[:, t + 1, :], W_hh[:, u0:u1], dh_rec[:, u0:u1], 0.0)
+    dbk = db[u0:u1]
+    for b in range(B):
+        h, dy, dn, da = h_seq[b, t, u0:u1], dh_seq[b, t, u0:u1], dh_rec[b, u0:u1], dA[b, t, u0:u1]
         if use_tanh:
-            for k in range(B * H):
-                da[k] = (dy[k] + dn[k]) * dtanh(h[k])
+            for j in range(u1 - u0):
+                da[j] = (dy[j] + dn[j]) * dtanh(h[j])
         else:
-            for k in range(B * H):
-                da[k] = (dy[k] + dn[k]) * drelu(h[k])
-        dh_next = np.dot(dA[t], W_hh)
-    return dh_next
+            for j in range(u1 - u0):
+                da[j] = (dy[j] + dn[j]) * drelu(h[j])
+        for j in range(u1 - u0):
+            dbk[j] += da[j]
+
+
+@njit(**PARALLEL_JIT)
+def _backward_kernel(dh_seq, dh_T, h_seq, W_hh, dA, use_tanh, nblk):
+    """Reverse sweep. Fills dA (B, T, H) = dL/da_t; returns dh0 (B, H) and db (H,)."""
+    B, T, H = h_seq.shape
+    dh_rec = dh_T.copy()
+    db = np.zeros(H, dtype=dA.dtype)
+    for t in range(T - 1, -1, -1):
+        if nblk == 1:
+            _backward_block(0, t, dh_seq, h_seq, W_hh, dA, dh_rec, db, use_tanh, 1)
+        else:
+            for k in prange(nblk):
+                _backward_block(k, t, dh_seq, h_seq, W_hh, dA, dh_rec, db, use_tanh, nblk)
+    dh0 = np.empty((B, H), dtype=dA.dtype)
+    mm(dA[:, 0, :], W_hh, dh0, 0.0)
+    return dh0, db
 
 
 def forward(x, W_ih, W_hh, b_ih, b_hh, h0, nonlinearity="tanh"):
     """x (B, T, D) -> h_seq (B, T, H), h_T (B, H), data for ``backward``."""
-    x_tm = to_time_major(x)
-    h_seq = input_projection(x_tm, np.ascontiguousarray(W_ih.T), b_ih + b_hh)
+    B, T, D = x.shape
+    H = h0.shape[1]
+    nblk = n_blocks(B, D, H, 1)
     use_tanh = nonlinearity == "tanh"
-    _forward_kernel(h_seq, np.ascontiguousarray(W_hh.T), h0, use_tanh)
-    return to_batch_major(h_seq), h_seq[-1].copy(), (x_tm, W_ih, W_hh, h0, h_seq, use_tanh)
+    h_seq = np.empty((B, T, H), dtype=x.dtype)
+    with run_threads(nblk):
+        _forward_kernel(x, np.ascontiguousarray(W_ih.T), np.ascontiguousarray(W_hh.T), b_ih + b_hh,
+                        h0, h_seq, use_tanh, nblk)
+    return h_seq, h_seq[:, -1].copy(), (x, W_ih, W_hh, h0, h_seq, use_tanh, nblk)
 
 
 def backward(dh_seq, data, dh_T):
     """BPTT. dh_seq (B, T, H) -> dict dx, dh0, dW_ih, dW_hh, db_ih, db_hh."""
-    x_tm, W_ih, W_hh, h0, h_seq, use_tanh = data
+    x, W_ih, W_hh, h0, h_seq, use_tanh, nblk = data
     dA = np.empty_like(h_seq)
-    dh0 = _backward_kernel(to_time_major(dh_seq), h_seq, W_hh, dh_T, dA, use_tanh)
-    dx, dW_ih, dW_hh, db_ih, db_hh = weight_grads(dA, x_tm, h0, h_seq, W_ih)
-    return {"dx": dx, "dh0": dh0, "dW_ih": dW_ih, "dW_hh": dW_hh, "db_ih": db_ih, "db_hh": db_hh}
+    with run_threads(nblk):
+        dh0, db = _backward_kernel(dh_seq, dh_T, h_seq, W_hh, dA, use_tanh, nblk)
+        dx, dW_ih, dW_hh = weight_grads(dA, dA, x, h0, h_seq, W_ih, nblk)
+    return {"dx": dx, "dh0": dh0, "dW_ih": dW_ih, "dW_hh": dW_hh, "db_ih": db, "db_hh": db.copy()}

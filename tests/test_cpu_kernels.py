@@ -1,0 +1,79 @@
+"""The CPU backend's own machinery: the BLAS helper and the multi-threaded step.
+
+Small test shapes run on one thread (``_common.PARALLEL_MIN_FLOPS``); here the
+threshold is lowered so the unit-block split, its reordered gate rows and the
+per-thread GEMMs are checked against the NumPy reference too.
+"""
+import numba
+import numpy as np
+import pytest
+from numba import njit
+
+from _cells import CELLS, HAS_C, backward, forward, make_params
+from rnncore.cpu import _blas, _common
+
+TOL = {np.float64: 1e-10, np.float32: 1e-5}
+
+
+@njit
+def _mm(a, b, c, beta):
+    _blas.mm(a, b, c, beta)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_mm_on_strided_and_transposed_views(dtype):
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((5, 7, 3)).astype(dtype)      # a[:, t, :]: row stride 7*3
+    w = rng.standard_normal((4, 3)).astype(dtype)
+    out = rng.standard_normal((5, 6, 4)).astype(dtype)
+    before = out.copy()
+    _mm(a[:, 2, :], w.T, out[:, 1, :], 1.0)                 # beta = 1 accumulates
+    np.testing.assert_allclose(out[:, 1, :], before[:, 1, :] + a[:, 2, :] @ w.T, rtol=1e-5)
+    np.testing.assert_array_equal(np.delete(out, 1, axis=1), np.delete(before, 1, axis=1))
+    c = np.full((3, 4), np.nan, dtype=dtype)                # beta = 0 ignores what was there
+    _mm(a[:, 0, :].T, out[:, 0, :], c, 0.0)
+    np.testing.assert_allclose(c, a[:, 0, :].T @ out[:, 0, :], rtol=1e-5)
+    e = np.ones((3, 4), dtype=dtype)                        # k = 0: c = beta * c
+    _mm(np.empty((3, 0), dtype), np.empty((0, 4), dtype), e, 1.0)
+    np.testing.assert_array_equal(e, 1.0)
+
+
+def test_blas_threads_restores_the_setting():
+    if not _blas.HAVE_THREAD_CONTROL:
+        pytest.skip("SciPy's BLAS has no openblas_set_num_threads")
+    set_, get = _blas._SET_GET
+    before = get()
+    with _blas.blas_threads(1):
+        assert get() == 1
+    assert get() == before
+
+
+def test_gate_order_groups_each_block():
+    order = _common.gate_order(4, 6, 2)
+    assert sorted(order) == list(range(24))
+    # block 0 = units 0..2 of gates i, f, g, o; block 1 = units 3..5
+    assert list(order[:12]) == [0, 1, 2, 6, 7, 8, 12, 13, 14, 18, 19, 20]
+
+
+@pytest.mark.skipif(numba.get_num_threads() < 2, reason="needs 2 Numba threads")
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("shape", [(3, 7, 5, 8), (4, 5, 2, 7), (1, 3, 1, 2)])
+def test_threaded_steps_match_numpy(cell, dtype, shape, monkeypatch):
+    monkeypatch.setattr(_common, "PARALLEL_MIN_FLOPS", 0)
+    B, T, D, H = shape
+    p = make_params(cell, B, T, D, H, dtype=dtype, seed=3, scale=0.8 / np.sqrt(max(H, D)))
+    rng = np.random.default_rng(4)
+    ref, cpu = forward(cell, p, "numpy"), forward(cell, p, "cpu")
+    tol = TOL[dtype]
+    for a, b in zip(ref[:3], cpu[:3]):
+        if a is not None:
+            np.testing.assert_allclose(b, a, rtol=tol, atol=tol)
+    dh_seq = rng.standard_normal((B, T, H)).astype(dtype)
+    dh_T = rng.standard_normal((B, H)).astype(dtype)
+    dc_T = rng.standard_normal((B, H)).astype(dtype) if cell in HAS_C else None
+    g_ref = backward(cell, dh_seq, ref[3], dh_T, dc_T)
+    g_cpu = backward(cell, dh_seq, cpu[3], dh_T, dc_T)
+    for k in g_ref:
+        scale = max(1.0, float(np.abs(g_ref[k]).max()))
+        np.testing.assert_allclose(g_cpu[k], g_ref[k], rtol=tol, atol=tol * scale, err_msg=f"{cell} {k}")
