@@ -1,0 +1,150 @@
+"""GRU, Numba CUDA backend (PyTorch gate order r, z, n).
+
+    n_t = tanh(W_in x_t + b_in + r_t * (W_hn h_{t-1} + b_hn)),  h_t = (1 - z_t) n_t + z_t h_{t-1}
+
+The reset gate multiplies the recurrent part of n, so the fused step keeps
+hn = W_hn h_{t-1} + b_hn for backward, and backward produces two gate-gradient
+arrays: dgi (w.r.t. the input projections) and dgh (w.r.t. the recurrent
+projections, whose n-part is scaled by r). The direct path h_{t-1} -> h_t
+(through z) is carried per thread from step to step.
+"""
+from functools import lru_cache
+
+import numba
+import numpy as np
+from numba import cuda
+
+from . import _kernels_common as kc
+from . import persistent as pk
+
+
+@lru_cache(maxsize=None)
+def _kernels(dtype):
+    dt = numba.from_dtype(np.dtype(dtype))
+    sigmoid, tanh, _ = kc.activations(dtype)
+    dot = kc.shared_dot(dtype)
+    MAXT = kc.MAX_TPB
+
+    @cuda.jit
+    def fwd_step(t, xp, W_hhT, b_hh, h0, h_seq, gates, hn_seq, h_T):
+        sh = cuda.shared.array(MAXT, dt)
+        tid = cuda.threadIdx.x
+        nt = cuda.blockDim.x
+        b = cuda.blockIdx.y
+        j = cuda.blockIdx.x * nt + tid
+        H = h0.shape[1]
+        T = h_seq.shape[1]
+        gr = dt(0.0)
+        gz = dt(0.0)
+        gn = dt(0.0)
+        for k0 in range(0, H, nt):
+            k = k0 + tid
+            if k < H:
+                sh[tid] = h0[b, k] if t == 0 else h_seq[b, t - 1, k]
+            cuda.syncthreads()
+            if j < H:
+                n = min(nt, H - k0)
+                gr += dot(sh, W_hhT, k0, n, j)
+                gz += dot(sh, W_hhT, k0, n, H + j)
+                gn += dot(sh, W_hhT, k0, n, 2 * H + j)
+            cuda.syncthreads()
+        if j < H:
+            r = sigmoid(xp[b, t, j] + gr + b_hh[j])
+            z = sigmoid(xp[b, t, H + j] + gz + b_hh[H + j])
+            hn = gn + b_hh[2 * H + j]
+            n = tanh(xp[b, t, 2 * H + j] + r * hn)
+            h_prev = h0[b, j] if t == 0 else h_seq[b, t - 1, j]
+            h = (dt(1.0) - z) * n + z * h_prev
+            gates[b, t, j] = r
+            gates[b, t, H + j] = z
+            gates[b, t, 2 * H + j] = n
+            hn_seq[b, t, j] = hn
+            h_seq[b, t, j] = h
+            if t == T - 1:
+                h_T[b, j] = h
+
+    @cuda.jit
+    def bwd_step(t, dh_seq, dh_T, z_carry, W_hh, gates, hn_seq, h0, h_seq, dgi, dgh):
+        sh = cuda.shared.array(MAXT, dt)
+        tid = cuda.threadIdx.x
+        nt = cuda.blockDim.x
+        b = cuda.blockIdx.y
+        j = cuda.blockIdx.x * nt + tid
+        H = h0.shape[1]
+        T = h_seq.shape[1]
+        GH = W_hh.shape[0]
+        one = dt(1.0)
+        rec = dt(0.0)
+        if t < T - 1:                        # dgh_{t+1} W_hh
+            for k0 in range(0, GH, nt):
+                if k0 + tid < GH:
+                    sh[tid] = dgh[b, t + 1, k0 + tid]
+                cuda.syncthreads()
+                if j < H:
+                    rec += dot(sh, W_hh, k0, min(nt, GH - k0), j)
+                cuda.syncthreads()
+        if j < H:
+            dh = dh_seq[b, t, j] + (dh_T[b, j] if t == T - 1 else rec + z_carry[b, j])
+            r = gates[b, t, j]
+            z = gates[b, t, H + j]
+            n = gates[b, t, 2 * H + j]
+            h_prev = h0[b, j] if t == 0 else h_seq[b, t - 1, j]
+            da_n = dh * (one - z) * (one - n * n)
+            da_r = da_n * hn_seq[b, t, j] * r * (one - r)
+            da_z = dh * (h_prev - n) * z * (one - z)
+            dgi[b, t, j] = da_r
+            dgi[b, t, H + j] = da_z
+            dgi[b, t, 2 * H + j] = da_n
+            dgh[b, t, j] = da_r
+            dgh[b, t, H + j] = da_z
+            dgh[b, t, 2 * H + j] = da_n * r
+            z_carry[b, j] = dh * z           # direct path h_{t-1} -> h_t
+
+    return fwd_step, bwd_step
+
+
+def forward(x, W_ih, W_hh, b_ih, b_hh, h0, persistent=None, stream=0):
+    """Whole sequence on the GPU. Returns h_seq, h_T and the data for ``backward``."""
+    host = not kc.is_device(x)
+    x, W_ih, W_hh, b_ih, b_hh, h0 = (kc.to_device(a, stream) for a in (x, W_ih, W_hh, b_ih, b_hh, h0))
+    B, T, _ = x.shape
+    H = h0.shape[1]
+    dtype = np.dtype(x.dtype)
+    xp = kc.input_projection(x, W_ih, b_ih, stream)
+    h_seq = cuda.device_array((B, T, H), dtype=dtype, stream=stream)
+    gates = cuda.device_array((B, T, 3 * H), dtype=dtype, stream=stream)
+    hn_seq = cuda.device_array((B, T, H), dtype=dtype, stream=stream)
+    h_T = cuda.device_array((B, H), dtype=dtype, stream=stream)
+    plan = pk.plan("gru", B, H, dtype, persistent)
+    ran = plan is not None and pk.gru_forward(plan, xp, W_hh, b_hh, h0, h_seq, gates, hn_seq, h_T, stream)
+    if not ran:                    # the per-step kernels
+        step = _kernels(dtype)[0]
+        W_hhT = kc.transpose(W_hh, stream)
+        tpb = kc.threads_for(H)
+        grid = ((H + tpb - 1) // tpb, B)
+        for t in range(T):
+            step[grid, tpb, stream](t, xp, W_hhT, b_hh, h0, h_seq, gates, hn_seq, h_T)
+    data = {"host": host, "x": x, "W_ih": W_ih, "W_hh": W_hh, "h0": h0, "h_seq": h_seq,
+            "gates": gates, "hn_seq": hn_seq, "persistent": ran}
+    return kc.to_output(h_seq, host), kc.to_output(h_T, host), data
+
+
+def backward(dh_seq, data, dh_T, stream=0):
+    """BPTT on the GPU. Returns dx, dh0, dW_ih, dW_hh, db_ih, db_hh."""
+    x, W_ih, W_hh, h0, h_seq = data["x"], data["W_ih"], data["W_hh"], data["h0"], data["h_seq"]
+    B, T, H = h_seq.shape
+    dtype = np.dtype(x.dtype)
+    dh_seq = kc.to_device(dh_seq, stream)
+    dh_T = kc.to_device(dh_T, stream)
+    z_carry = kc.zeros((B, H), dtype, stream)
+    dgi = cuda.device_array((B, T, 3 * H), dtype=dtype, stream=stream)
+    dgh = cuda.device_array((B, T, 3 * H), dtype=dtype, stream=stream)
+    step = _kernels(dtype)[1]
+    tpb = kc.threads_for(H)
+    grid = ((H + tpb - 1) // tpb, B)
+    for t in range(T - 1, -1, -1):
+        step[grid, tpb, stream](t, dh_seq, dh_T, z_carry, W_hh, data["gates"], data["hn_seq"], h0, h_seq, dgi, dgh)
+    dh0 = kc.grad_into_h0(dgh, W_hh, z_carry, stream)
+    dx, dW_ih, dW_hh, db_ih, db_hh = kc.weight_grads(dgi, dgh, x, h0, h_seq, W_ih, stream)
+    out = {"dx": dx, "dh0": dh0, "dW_ih": dW_ih, "dW_hh": dW_hh, "db_ih": db_ih, "db_hh": db_hh}
+    return {k: kc.to_output(a, data["host"]) for k, a in out.items()}

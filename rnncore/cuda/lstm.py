@@ -1,0 +1,158 @@
+"""LSTM, Numba CUDA backend (PyTorch gate order i, f, g, o).
+
+Forward: the input projection x W_ih^T + b_ih for all T steps is one tiled GEMM;
+then one fused kernel per time step does the recurrent product W_hh h_{t-1}
+(h_{t-1} staged in shared memory, W_hh read transposed so that neighbouring
+threads read neighbouring addresses), the gate nonlinearities and the cell and
+hidden updates. Thread (b, j) owns unit j of sequence b for all four gates, so
+c_t never leaves the thread that computes it.
+
+Backward: one fused kernel per step (from T-1 down to 0) computes dL/dh_t
+(from above plus the recurrent product dA_{t+1} W_hh) and the four gate
+gradients dA_t; the weight gradients, dx and the bias gradients are then big
+GEMMs / reductions over all time steps at once (see ``_kernels_common``).
+"""
+from functools import lru_cache
+
+import numba
+import numpy as np
+from numba import cuda
+
+from . import _kernels_common as kc
+from . import persistent as pk
+
+
+@lru_cache(maxsize=None)
+def _kernels(dtype):
+    dt = numba.from_dtype(np.dtype(dtype))
+    sigmoid, tanh, _ = kc.activations(dtype)
+    dot = kc.shared_dot(dtype)
+    MAXT = kc.MAX_TPB
+
+    @cuda.jit
+    def fwd_step(t, xp, W_hhT, b_hh, h0, c0, h_seq, c_seq, gates, h_T, c_T):
+        sh = cuda.shared.array(MAXT, dt)
+        tid = cuda.threadIdx.x
+        nt = cuda.blockDim.x
+        b = cuda.blockIdx.y
+        j = cuda.blockIdx.x * nt + tid
+        H = h0.shape[1]
+        T = h_seq.shape[1]
+        ai = dt(0.0)
+        af = dt(0.0)
+        ag = dt(0.0)
+        ao = dt(0.0)
+        for k0 in range(0, H, nt):          # W_hh h_{t-1}, h_{t-1} staged chunk by chunk
+            k = k0 + tid
+            if k < H:
+                sh[tid] = h0[b, k] if t == 0 else h_seq[b, t - 1, k]
+            cuda.syncthreads()
+            if j < H:
+                n = min(nt, H - k0)
+                ai += dot(sh, W_hhT, k0, n, j)
+                af += dot(sh, W_hhT, k0, n, H + j)
+                ag += dot(sh, W_hhT, k0, n, 2 * H + j)
+                ao += dot(sh, W_hhT, k0, n, 3 * H + j)
+            cuda.syncthreads()
+        if j < H:
+            i = sigmoid(xp[b, t, j] + b_hh[j] + ai)
+            f = sigmoid(xp[b, t, H + j] + b_hh[H + j] + af)
+            g = tanh(xp[b, t, 2 * H + j] + b_hh[2 * H + j] + ag)
+            o = sigmoid(xp[b, t, 3 * H + j] + b_hh[3 * H + j] + ao)
+            c_prev = c0[b, j] if t == 0 else c_seq[b, t - 1, j]
+            c = f * c_prev + i * g
+            h = o * tanh(c)
+            gates[b, t, j] = i
+            gates[b, t, H + j] = f
+            gates[b, t, 2 * H + j] = g
+            gates[b, t, 3 * H + j] = o
+            c_seq[b, t, j] = c
+            h_seq[b, t, j] = h
+            if t == T - 1:
+                h_T[b, j] = h
+                c_T[b, j] = c
+
+    @cuda.jit
+    def bwd_step(t, dh_seq, dh_T, dc_buf, W_hh, gates, c_seq, c0, dA):
+        sh = cuda.shared.array(MAXT, dt)
+        tid = cuda.threadIdx.x
+        nt = cuda.blockDim.x
+        b = cuda.blockIdx.y
+        j = cuda.blockIdx.x * nt + tid
+        H = c0.shape[1]
+        T = dh_seq.shape[1]
+        GH = W_hh.shape[0]
+        one = dt(1.0)
+        rec = dt(0.0)
+        if t < T - 1:                        # dL/dh_t through step t+1: dA_{t+1} W_hh
+            for k0 in range(0, GH, nt):
+                if k0 + tid < GH:
+                    sh[tid] = dA[b, t + 1, k0 + tid]
+                cuda.syncthreads()
+                if j < H:
+                    rec += dot(sh, W_hh, k0, min(nt, GH - k0), j)
+                cuda.syncthreads()
+        if j < H:
+            dh = dh_seq[b, t, j] + (dh_T[b, j] if t == T - 1 else rec)
+            i = gates[b, t, j]
+            f = gates[b, t, H + j]
+            g = gates[b, t, 2 * H + j]
+            o = gates[b, t, 3 * H + j]
+            tc = tanh(c_seq[b, t, j])
+            c_prev = c0[b, j] if t == 0 else c_seq[b, t - 1, j]
+            dc = dc_buf[b, j] + dh * o * (one - tc * tc)   # via h_t and via c_{t+1}
+            dA[b, t, j] = dc * g * i * (one - i)
+            dA[b, t, H + j] = dc * c_prev * f * (one - f)
+            dA[b, t, 2 * H + j] = dc * i * (one - g * g)
+            dA[b, t, 3 * H + j] = dh * tc * o * (one - o)
+            dc_buf[b, j] = dc * f                          # the constant error carousel
+
+    return fwd_step, bwd_step
+
+
+def forward(x, W_ih, W_hh, b_ih, b_hh, h0, c0, persistent=None, stream=0):
+    """Whole sequence on the GPU. Returns h_seq, h_T, c_T and the data for ``backward``."""
+    host = not kc.is_device(x)
+    x, W_ih, W_hh, b_ih, b_hh, h0, c0 = (kc.to_device(a, stream) for a in (x, W_ih, W_hh, b_ih, b_hh, h0, c0))
+    B, T, _ = x.shape
+    H = h0.shape[1]
+    dtype = np.dtype(x.dtype)
+    xp = kc.input_projection(x, W_ih, b_ih, stream)
+    h_seq = cuda.device_array((B, T, H), dtype=dtype, stream=stream)
+    c_seq = cuda.device_array((B, T, H), dtype=dtype, stream=stream)
+    gates = cuda.device_array((B, T, 4 * H), dtype=dtype, stream=stream)
+    h_T = cuda.device_array((B, H), dtype=dtype, stream=stream)
+    c_T = cuda.device_array((B, H), dtype=dtype, stream=stream)
+    plan = pk.plan("lstm", B, H, dtype, persistent)
+    ran = plan is not None and pk.lstm_forward(plan, xp, W_hh, b_hh, h0, c0, h_seq, c_seq, gates, h_T, c_T, stream)
+    if not ran:                    # the per-step kernels
+        step = _kernels(dtype)[0]
+        W_hhT = kc.transpose(W_hh, stream)
+        tpb = kc.threads_for(H)
+        grid = ((H + tpb - 1) // tpb, B)
+        for t in range(T):
+            step[grid, tpb, stream](t, xp, W_hhT, b_hh, h0, c0, h_seq, c_seq, gates, h_T, c_T)
+    data = {"host": host, "x": x, "W_ih": W_ih, "W_hh": W_hh, "h0": h0, "c0": c0,
+            "h_seq": h_seq, "c_seq": c_seq, "gates": gates, "persistent": ran}
+    return kc.to_output(h_seq, host), kc.to_output(h_T, host), kc.to_output(c_T, host), data
+
+
+def backward(dh_seq, data, dh_T, dc_T, stream=0):
+    """BPTT on the GPU. Returns dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh."""
+    x, W_ih, W_hh, h0, c0 = data["x"], data["W_ih"], data["W_hh"], data["h0"], data["c0"]
+    h_seq, c_seq, gates = data["h_seq"], data["c_seq"], data["gates"]
+    B, T, H = h_seq.shape
+    dtype = np.dtype(x.dtype)
+    dh_seq = kc.to_device(dh_seq, stream)
+    dh_T = kc.to_device(dh_T, stream)
+    dc_buf = kc.device_copy(dc_T, stream)          # overwritten step by step: never the caller's array
+    dA = cuda.device_array((B, T, 4 * H), dtype=dtype, stream=stream)
+    step = _kernels(dtype)[1]
+    tpb = kc.threads_for(H)
+    grid = ((H + tpb - 1) // tpb, B)
+    for t in range(T - 1, -1, -1):
+        step[grid, tpb, stream](t, dh_seq, dh_T, dc_buf, W_hh, gates, c_seq, c0, dA)
+    dh0 = kc.grad_into_h0(dA, W_hh, kc.zeros((B, H), dtype, stream), stream)
+    dx, dW_ih, dW_hh, db_ih, db_hh = kc.weight_grads(dA, dA, x, h0, h_seq, W_ih, stream)
+    out = {"dx": dx, "dh0": dh0, "dc0": dc_buf, "dW_ih": dW_ih, "dW_hh": dW_hh, "db_ih": db_ih, "db_hh": db_hh}
+    return {k: kc.to_output(a, data["host"]) for k, a in out.items()}

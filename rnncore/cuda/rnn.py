@@ -1,0 +1,119 @@
+"""Elman RNN, Numba CUDA backend: h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh).
+
+Same structure as :mod:`.lstm`: one tiled GEMM for the input projection of all
+steps, one fused kernel per step (recurrent product + activation), and in
+backward one fused kernel per step followed by GEMMs for the weight gradients.
+"""
+from functools import lru_cache
+
+import numba
+import numpy as np
+from numba import cuda
+
+from . import _kernels_common as kc
+from . import persistent as pk
+
+
+@lru_cache(maxsize=None)
+def _kernels(dtype):
+    dt = numba.from_dtype(np.dtype(dtype))
+    _, tanh, relu = kc.activations(dtype)
+    dot = kc.shared_dot(dtype)
+    MAXT = kc.MAX_TPB
+
+    @cuda.jit
+    def fwd_step(t, xp, W_hhT, b_hh, h0, h_seq, h_T, use_relu):
+        sh = cuda.shared.array(MAXT, dt)
+        tid = cuda.threadIdx.x
+        nt = cuda.blockDim.x
+        b = cuda.blockIdx.y
+        j = cuda.blockIdx.x * nt + tid
+        H = h0.shape[1]
+        T = h_seq.shape[1]
+        acc = dt(0.0)
+        for k0 in range(0, H, nt):
+            k = k0 + tid
+            if k < H:
+                sh[tid] = h0[b, k] if t == 0 else h_seq[b, t - 1, k]
+            cuda.syncthreads()
+            if j < H:
+                acc += dot(sh, W_hhT, k0, min(nt, H - k0), j)
+            cuda.syncthreads()
+        if j < H:
+            a = xp[b, t, j] + b_hh[j] + acc
+            h = relu(a) if use_relu else tanh(a)
+            h_seq[b, t, j] = h
+            if t == T - 1:
+                h_T[b, j] = h
+
+    @cuda.jit
+    def bwd_step(t, dh_seq, dh_T, W_hh, h_seq, use_relu, dA):
+        sh = cuda.shared.array(MAXT, dt)
+        tid = cuda.threadIdx.x
+        nt = cuda.blockDim.x
+        b = cuda.blockIdx.y
+        j = cuda.blockIdx.x * nt + tid
+        T = h_seq.shape[1]
+        H = h_seq.shape[2]
+        rec = dt(0.0)
+        if t < T - 1:
+            for k0 in range(0, H, nt):
+                if k0 + tid < H:
+                    sh[tid] = dA[b, t + 1, k0 + tid]
+                cuda.syncthreads()
+                if j < H:
+                    rec += dot(sh, W_hh, k0, min(nt, H - k0), j)
+                cuda.syncthreads()
+        if j < H:
+            dh = dh_seq[b, t, j] + (dh_T[b, j] if t == T - 1 else rec)
+            h = h_seq[b, t, j]
+            if use_relu:
+                dA[b, t, j] = dh if h > dt(0.0) else dt(0.0)
+            else:
+                dA[b, t, j] = dh * (dt(1.0) - h * h)
+
+    return fwd_step, bwd_step
+
+
+def forward(x, W_ih, W_hh, b_ih, b_hh, h0, nonlinearity="tanh", persistent=None, stream=0):
+    """Whole sequence on the GPU. Returns h_seq, h_T and the data for ``backward``."""
+    host = not kc.is_device(x)
+    x, W_ih, W_hh, b_ih, b_hh, h0 = (kc.to_device(a, stream) for a in (x, W_ih, W_hh, b_ih, b_hh, h0))
+    B, T, _ = x.shape
+    H = h0.shape[1]
+    dtype = np.dtype(x.dtype)
+    use_relu = int(nonlinearity == "relu")
+    xp = kc.input_projection(x, W_ih, b_ih, stream)
+    h_seq = cuda.device_array((B, T, H), dtype=dtype, stream=stream)
+    h_T = cuda.device_array((B, H), dtype=dtype, stream=stream)
+    plan = pk.plan("rnn", B, H, dtype, persistent)
+    ran = plan is not None and pk.rnn_forward(plan, xp, W_hh, b_hh, h0, h_seq, h_T, use_relu, stream)
+    if not ran:                    # the per-step kernels
+        step = _kernels(dtype)[0]
+        W_hhT = kc.transpose(W_hh, stream)
+        tpb = kc.threads_for(H)
+        grid = ((H + tpb - 1) // tpb, B)
+        for t in range(T):
+            step[grid, tpb, stream](t, xp, W_hhT, b_hh, h0, h_seq, h_T, use_relu)
+    data = {"host": host, "x": x, "W_ih": W_ih, "W_hh": W_hh, "h0": h0, "h_seq": h_seq,
+            "use_relu": use_relu, "persistent": ran}
+    return kc.to_output(h_seq, host), kc.to_output(h_T, host), data
+
+
+def backward(dh_seq, data, dh_T, stream=0):
+    """BPTT on the GPU. Returns dx, dh0, dW_ih, dW_hh, db_ih, db_hh."""
+    x, W_ih, W_hh, h0, h_seq = data["x"], data["W_ih"], data["W_hh"], data["h0"], data["h_seq"]
+    B, T, H = h_seq.shape
+    dtype = np.dtype(x.dtype)
+    dh_seq = kc.to_device(dh_seq, stream)
+    dh_T = kc.to_device(dh_T, stream)
+    dA = cuda.device_array((B, T, H), dtype=dtype, stream=stream)
+    step = _kernels(dtype)[1]
+    tpb = kc.threads_for(H)
+    grid = ((H + tpb - 1) // tpb, B)
+    for t in range(T - 1, -1, -1):
+        step[grid, tpb, stream](t, dh_seq, dh_T, W_hh, h_seq, data["use_relu"], dA)
+    dh0 = kc.grad_into_h0(dA, W_hh, kc.zeros((B, H), dtype, stream), stream)
+    dx, dW_ih, dW_hh, db_ih, db_hh = kc.weight_grads(dA, dA, x, h0, h_seq, W_ih, stream)
+    out = {"dx": dx, "dh0": dh0, "dW_ih": dW_ih, "dW_hh": dW_hh, "db_ih": db_ih, "db_hh": db_hh}
+    return {k: kc.to_output(a, data["host"]) for k, a in out.items()}

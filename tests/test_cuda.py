@@ -1,0 +1,222 @@
+"""backend="cuda": the Numba CUDA kernels against the NumPy reference.
+
+Without a GPU the kernels run in Numba's CUDA simulator (one Python thread per
+CUDA thread), so every size here is tiny. Tolerances: float64 1e-10, float32 1e-5.
+"""
+import os
+
+if not os.path.exists("/dev/nvidiactl"):          # must precede any numba.cuda import
+    os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
+os.environ.setdefault("NUMBA_CUDA_LOW_OCCUPANCY_WARNINGS", "0")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import rnncore as rc  # noqa: E402
+import rnncore.cuda  # noqa: E402
+from rnncore import reference  # noqa: E402
+
+pytestmark = pytest.mark.skipif(not rnncore.cuda.is_available(), reason="no GPU and no CUDA simulator")
+
+if rnncore.cuda.is_available():
+    from numba import cuda  # noqa: E402
+
+    from rnncore.cuda import _kernels_common as kc  # noqa: E402
+    from rnncore.cuda import gru as cgru, lstm as clstm, persistent as pk, rnn as crnn  # noqa: E402
+
+GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
+TOL = {np.float64: 1e-10, np.float32: 1e-5}
+GRAD_KEYS = ("dx", "dh0", "dW_ih", "dW_hh", "db_ih", "db_hh")
+
+
+def make(cell, B=2, T=3, D=3, H=5, dtype=np.float64, seed=0):
+    rng = np.random.default_rng(seed)
+    G = GATES[cell]
+    p = {
+        "x": rng.standard_normal((B, T, D)),
+        "W_ih": rng.standard_normal((G * H, D)) * 0.5,
+        "W_hh": rng.standard_normal((G * H, H)) * 0.5,
+        "b_ih": rng.standard_normal(G * H) * 0.2,
+        "b_hh": rng.standard_normal(G * H) * 0.2,
+        "h0": rng.standard_normal((B, H)) * 0.5,
+        "c0": rng.standard_normal((B, H)) * 0.5,
+        "dh_seq": rng.standard_normal((B, T, H)),
+        "dh_T": rng.standard_normal((B, H)),
+        "dc_T": rng.standard_normal((B, H)),
+    }
+    return {k: a.astype(dtype) for k, a in p.items()}
+
+
+def run_backend(mod, cell, p, **kw):
+    """Forward + backward of one backend module (reference or cuda): (outputs, grads, data)."""
+    w = (p["x"], p["W_ih"], p["W_hh"], p["b_ih"], p["b_hh"], p["h0"])
+    if cell.startswith("rnn"):
+        h_seq, h_T, data = mod.forward(*w, cell[4:], **kw)
+        return (h_seq, h_T), mod.backward(p["dh_seq"], data, p["dh_T"]), data
+    if cell == "lstm":
+        h_seq, h_T, c_T, data = mod.forward(*w, p["c0"], **kw)
+        return (h_seq, h_T, c_T), mod.backward(p["dh_seq"], data, p["dh_T"], p["dc_T"]), data
+    h_seq, h_T, data = mod.forward(*w, **kw)
+    return (h_seq, h_T), mod.backward(p["dh_seq"], data, p["dh_T"]), data
+
+
+def ref_mod(cell):
+    return getattr(reference, cell.split("_")[0])
+
+
+def cuda_mod(cell):
+    return {"rnn": crnn, "lstm": clstm, "gru": cgru}[cell.split("_")[0]]
+
+
+def assert_close(got, want, dtype, what=""):
+    tol = TOL[dtype]
+    np.testing.assert_allclose(got, want, rtol=tol, atol=tol, err_msg=what)
+
+
+def assert_matches_reference(cell, p, outs, grads, dtype):
+    r_outs, r_grads, _ = run_backend(ref_mod(cell), cell, p)
+    for name, g, w in zip(("h_seq", "h_T", "c_T"), outs, r_outs):
+        assert g.dtype == dtype
+        assert_close(g, w, dtype, f"{cell} {name}")
+    keys = GRAD_KEYS + (("dc0",) if cell == "lstm" else ())
+    assert set(grads) == set(keys)
+    for k in keys:
+        assert grads[k].dtype == dtype
+        assert_close(grads[k], r_grads[k], dtype, f"{cell} {k}")
+
+
+# ----------------------------------------------------------------------------- GEMM
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("ta,tb", [(0, 0), (1, 0), (0, 1), (1, 1)])
+def test_tiled_gemm_matches_numpy_on_odd_sizes(ta, tb, dtype):
+    rng = np.random.default_rng(1)
+    M, K, N = kc.TILE + 3, 2 * kc.TILE + 1, 5            # none a multiple of the tile
+    A = rng.standard_normal((K, M) if ta else (M, K)).astype(dtype)
+    B = rng.standard_normal((N, K) if tb else (K, N)).astype(dtype)
+    bias = rng.standard_normal(N).astype(dtype)
+    C0 = rng.standard_normal((M, N)).astype(dtype)
+    want = (A.T if ta else A) @ (B.T if tb else B)
+    C = cuda.device_array((M, N), dtype=dtype)
+    kc.gemm(cuda.to_device(A), cuda.to_device(B), C, ta=ta, tb=tb)
+    assert_close(C.copy_to_host(), want, dtype, "plain")
+    C = cuda.to_device(C0)
+    kc.gemm(cuda.to_device(A), cuda.to_device(B), C, bias=cuda.to_device(bias), ta=ta, tb=tb, accumulate=True)
+    assert_close(C.copy_to_host(), C0 + want + bias, dtype, "bias + accumulate")
+
+
+# ----------------------------------------------------------------------------- cells
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("cell", list(GATES))
+def test_functional_cuda_matches_numpy(cell, dtype):
+    """Forward and every gradient, through the public API, against backend="numpy"."""
+    p = make(cell, dtype=dtype)
+    w = (p["x"], p["W_ih"], p["W_hh"], p["b_ih"], p["b_hh"])
+    out = {}
+    for backend in ("numpy", "cuda"):
+        if cell.startswith("rnn"):
+            h_seq, h_T, cache = rc.rnn_forward(*w, h0=p["h0"], nonlinearity=cell[4:], backend=backend)
+            g = rc.rnn_backward(p["dh_seq"], cache, p["dh_T"])
+            res = (h_seq, h_T)
+        elif cell == "lstm":
+            h_seq, (h_T, c_T), cache = rc.lstm_forward(*w, h0=p["h0"], c0=p["c0"], backend=backend)
+            g = rc.lstm_backward(p["dh_seq"], cache, p["dh_T"], p["dc_T"])
+            res = (h_seq, h_T, c_T)
+        else:
+            h_seq, h_T, cache = rc.gru_forward(*w, h0=p["h0"], backend=backend)
+            g = rc.gru_backward(p["dh_seq"], cache, p["dh_T"])
+            res = (h_seq, h_T)
+        out[backend] = (res, g)
+    (r_res, r_g), (c_res, c_g) = out["numpy"], out["cuda"]
+    for a, b in zip(c_res, r_res):
+        assert isinstance(a, np.ndarray) and a.dtype == dtype
+        assert_close(a, b, dtype, cell)
+    assert set(c_g) == set(r_g)
+    for k in r_g:
+        assert isinstance(c_g[k], np.ndarray)
+        assert_close(c_g[k], r_g[k], dtype, f"{cell} {k}")
+
+
+@pytest.mark.parametrize("cell", ["rnn_tanh", "lstm", "gru"])
+def test_per_step_kernels_with_several_blocks_and_chunks(cell, monkeypatch):
+    """Blocks smaller than H: several thread blocks per sequence and several shared-memory chunks."""
+    monkeypatch.setattr(kc, "threads_for", lambda n: 2)
+    p = make(cell, B=1, T=2, D=2, H=5, seed=3)
+    outs, grads, _ = run_backend(cuda_mod(cell), cell, p)
+    assert_matches_reference(cell, p, outs, grads, np.float64)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn_relu"])
+def test_device_arrays_in_and_out_without_copies(cell):
+    """Device arrays in -> device arrays out; caller's arrays untouched; same numbers."""
+    p = make(cell)
+    host = {k: a.copy() for k, a in p.items()}
+    dev = {k: cuda.to_device(a) for k, a in p.items()}
+    outs, grads, data = run_backend(cuda_mod(cell), cell, dev)
+    assert all(cuda.devicearray.is_cuda_ndarray(a) for a in outs)
+    assert all(cuda.devicearray.is_cuda_ndarray(a) for a in grads.values())
+    assert data["x"] is dev["x"] and data["W_hh"] is dev["W_hh"]      # no copies of the inputs
+    for k in p:                                                     # inputs not overwritten
+        np.testing.assert_array_equal(dev[k].copy_to_host(), host[k], err_msg=k)
+    outs = [a.copy_to_host() for a in outs]
+    grads = {k: a.copy_to_host() for k, a in grads.items()}
+    assert_matches_reference(cell, host, outs, grads, np.float64)
+
+
+def test_functional_api_keeps_device_arrays_on_device():
+    """rc.lstm_forward/backward with device arrays: device arrays out, same numbers."""
+    from rnncore import _validation
+    if not _validation.is_device_array(cuda.to_device(np.zeros(1))):
+        pytest.skip("rnncore._validation does not recognise this (simulator) device array type")
+    p = make("lstm")
+    d = {k: cuda.to_device(a) for k, a in p.items()}
+    h_seq, (h_T, c_T), cache = rc.lstm_forward(d["x"], d["W_ih"], d["W_hh"], d["b_ih"], d["b_hh"],
+                                               h0=d["h0"], c0=d["c0"], backend="cuda")
+    grads = rc.lstm_backward(d["dh_seq"], cache, d["dh_T"], d["dc_T"])
+    assert all(cuda.devicearray.is_cuda_ndarray(a) for a in (h_seq, h_T, c_T, *grads.values()))
+    outs = [a.copy_to_host() for a in (h_seq, h_T, c_T)]
+    assert_matches_reference("lstm", p, outs, {k: a.copy_to_host() for k, a in grads.items()}, np.float64)
+
+
+# ----------------------------------------------------------------------------- persistent
+@pytest.mark.parametrize("cell,dtype", [("rnn_tanh", np.float64), ("lstm", np.float64),
+                                        ("gru", np.float64), ("lstm", np.float32)])
+def test_persistent_kernel(cell, dtype):
+    """The persistent forward (W_hh in shared memory, grid barrier per step).
+
+    The simulator syncs a grid correctly only with one block, so there the plan
+    is one block; on a GPU the same test runs one block per hidden unit (H=5 blocks).
+    """
+    p = make(cell, dtype=dtype)
+    outs, grads, data = run_backend(cuda_mod(cell), cell, p, persistent=True)
+    assert data["persistent"] is True
+    assert_matches_reference(cell, p, outs, grads, dtype)
+
+
+def test_persistent_plan_and_launch_limit():
+    dt = np.float64
+    if kc.SIM:
+        assert pk.plan("lstm", 2, 5, dt, None) is None           # auto: never in the simulator
+        plan = pk.plan("lstm", 2, 5, dt, True)
+        assert plan.blocks == 1 and plan.units == 5
+    assert pk.plan("lstm", 2, 5, dt, False) is None
+    with pytest.raises(ValueError, match="persistent"):
+        pk.plan("lstm", 2, 5, dt, "yes")
+    # a grid larger than max_cooperative_grid_blocks is refused, never launched
+    p = make("rnn_tanh", B=1, T=2, H=4)
+    too_big = pk.Plan("rnn", 10**6, 1, 32, 1, 64, True)
+    args = [cuda.to_device(a) for a in (np.zeros((1, 2, 4)), p["W_hh"], p["b_hh"], p["h0"],
+                                        np.zeros((1, 2, 4)), np.zeros((1, 4)))] + [0]
+    with pytest.raises(RuntimeError, match="max_cooperative_grid_blocks"):
+        pk.launch(too_big, args)
+    assert pk.launch(too_big._replace(required=False), args) is False
+
+
+# ----------------------------------------------------------------------------- availability
+def test_clear_error_without_gpu_or_simulator(monkeypatch):
+    import numba.cuda as ncuda
+    monkeypatch.setattr(rnncore.cuda, "simulator_enabled", lambda: False)
+    monkeypatch.setattr(ncuda, "is_available", lambda: False)
+    assert rnncore.cuda.is_available() is False
+    p = make("lstm")
+    with pytest.raises(RuntimeError, match=r'backend="cuda" is not available.*NUMBA_ENABLE_CUDASIM'):
+        rc.lstm_forward(p["x"], p["W_ih"], p["W_hh"], p["b_ih"], p["b_hh"], backend="cuda")
