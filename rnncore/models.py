@@ -1,0 +1,571 @@
+"""``Sequential``: a Keras-style model (compile / fit / predict / evaluate / summary) on rnncore's kernels.
+
+::
+
+    from rnncore.models import Sequential
+    from rnncore.layers import LSTM, Dense
+
+    model = Sequential(seed=0)                       # seed: bit-for-bit reproducible training
+    model.add(LSTM(50, input_shape=(10, 1)))
+    model.add(Dense(1))
+    model.compile(optimizer="adam", loss="mse")
+    history = model.fit(X, y, epochs=10, batch_size=32, validation_split=0.2)
+    y_hat = model.predict(X_test)
+
+Training is plain backpropagation: ``forward`` through the layers, the loss and its
+gradient (a softmax/sigmoid ``Dense`` feeding a matching cross-entropy is fused into
+the stable ``p - y`` form), ``backward`` through the layers in reverse, then one
+optimiser step on every ``(param, grad)`` pair.
+"""
+import re
+import sys
+
+import numpy as np
+
+from . import callbacks as _callbacks
+from . import layers as _layers
+from . import losses as _losses
+from . import optimizers as _optimizers
+
+_BACKENDS = ("numpy", "cpu", "cuda")
+_SEQUENCE_LAYERS = (_layers._Recurrent, _layers.Bidirectional, _layers.Conv1D, _layers.MaxPooling1D,
+                    _layers.Masking, _layers.GlobalMaxPooling1D, _layers.GlobalAveragePooling1D)
+
+
+def _check_backend(backend):
+    if backend is not None and backend not in _BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; expected one of {', '.join(map(repr, _BACKENDS))}")
+    return backend
+
+
+class Sequential:
+    """A linear stack of layers.
+
+    Parameters
+    ----------
+    layers : list of layers, optional (or add them with :meth:`add`)
+    seed : int, optional. Seeds every layer's initialiser and dropout and fit's shuffling:
+        the same seed and backend give bit-for-bit the same training run.
+    backend : 'numpy', 'cpu' (default) or 'cuda', for the recurrent kernels
+        (a layer's own ``backend=`` wins). Can also be given to :meth:`compile`.
+    dtype : 'float32' (default) or 'float64' (for gradient checks).
+    """
+
+    def __init__(self, layers=None, name=None, seed=None, backend=None, dtype="float32"):
+        self.name = name or "sequential"
+        self.seed = seed
+        self.backend = _check_backend(backend)
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+        self.layers = []
+        self.built = False
+        self.optimizer = self.loss = None
+        self.metrics, self.metric_fns = [], []
+        self.stop_training = False
+        self.history = None
+        self.input_shape = None
+        for layer in layers or []:
+            self.add(layer)
+
+    # ------------------------------------------------------------------ building
+    def add(self, layer):
+        """Append a layer (an instance: ``model.add(LSTM(32))``)."""
+        if isinstance(layer, type):
+            raise TypeError(f"add() needs a layer instance, got the class {layer.__name__}; "
+                            f"did you forget the parentheses, e.g. {layer.__name__}(...)?")
+        if not isinstance(layer, _layers.Layer):
+            raise TypeError(f"add() needs an rnncore.layers layer, got {type(layer).__name__} "
+                            "(Keras/PyTorch layers cannot be mixed in)")
+        if self.built:
+            raise RuntimeError("cannot add layers to a model that is already built")
+        if any(layer.name == other.name for other in self.layers):
+            raise ValueError(f"the layer name {layer.name!r} is already used in this model; names must be unique")
+        if not self.layers and layer.input_shape is not None:
+            self.input_shape = tuple(layer.input_shape)
+        layer._user_backend = getattr(layer, "backend", None)
+        if isinstance(layer, _layers.InputLayer):
+            if self.layers:
+                raise ValueError("Input(...) must be the first layer of a Sequential model")
+            self.input_shape = tuple(layer.input_shape)
+            if layer.dtype is not None:
+                self.dtype = layer.dtype
+            return
+        self.layers.append(layer)
+
+    def _apply_backend(self):
+        for layer in self.layers:
+            if hasattr(layer, "backend"):
+                layer.backend = getattr(layer, "_user_backend", None) or self.backend or "cpu"
+
+    def build(self, input_shape=None):
+        """Create every layer's weights for inputs ``(batch,) + input_shape``."""
+        if input_shape is not None:
+            input_shape = tuple(input_shape)
+            if self.input_shape is not None and len(self.input_shape) == len(input_shape) and \
+                    any(a is not None and a != b for a, b in zip(self.input_shape, input_shape)):
+                raise ValueError(f"the model was declared with input_shape={self.input_shape}, "
+                                 f"got data of shape (batch,) + {input_shape}")
+            if self.input_shape is None:
+                self.input_shape = input_shape
+        if self.input_shape is None:
+            raise ValueError("this model has not been built: give the first layer an input_shape, e.g. "
+                             "LSTM(32, input_shape=(time_steps, features)), or call model.build((time_steps, "
+                             "features)) or fit/predict on data first")
+        if not self.layers:
+            raise ValueError("the model has no layers; add some with model.add(...)")
+        self._apply_backend()
+        shape = self.input_shape
+        for i, layer in enumerate(self.layers):
+            if layer.seed is None and self.seed is not None:
+                layer.seed = int(np.random.SeedSequence([self.seed, i]).generate_state(1)[0])
+            if layer.dtype is None:
+                layer.dtype = self.dtype
+            if not layer.built:
+                layer.build(shape)
+            shape = layer.compute_output_shape(shape)
+        self.output_shape = shape
+        self.rng = np.random.default_rng(None if self.seed is None else [self.seed, 10 ** 6])
+        self.built = True
+
+    def _prepare_x(self, x):
+        if isinstance(x, (list, tuple)):
+            try:
+                x = np.asarray(x)
+            except ValueError:
+                x = np.asarray(x, dtype=object)
+        x = np.asarray(x)
+        if x.dtype == object:
+            raise ValueError("X is ragged (sequences of different lengths); pad it to one length with "
+                             "rnncore.utils.pad_sequences(...) and add a Masking layer to skip the padding")
+        if x.dtype.kind not in "fiub":
+            raise TypeError(f"X must be numeric, got dtype {x.dtype}")
+        if x.ndim < 1 or x.shape[0] == 0:
+            raise ValueError(f"X must have a batch axis with at least one sample, got shape {x.shape}")
+        first = self.layers[0] if self.layers else None
+        if isinstance(first, _SEQUENCE_LAYERS) and x.ndim != 3:
+            kind = type(first.forward_layer if isinstance(first, _layers.Bidirectional) else first).__name__
+            raise ValueError(_layers.input_ndim_message(kind, x.shape))
+        if not isinstance(first, _layers.Embedding) and x.dtype != self.dtype:
+            x = x.astype(self.dtype)
+        if x.dtype.kind == "f" and not np.isfinite(x).all():
+            bad = np.flatnonzero(~np.isfinite(x).reshape(len(x), -1).all(axis=1))
+            raise ValueError(f"X contains NaN or inf in {len(bad)} sample(s) (first: sample {bad[0]}); "
+                             "impute or drop them, and mark padding with Masking(mask_value=0.0) instead of NaN")
+        if not self.built:
+            self.build(x.shape[1:])
+        elif len(x.shape[1:]) == len(self.input_shape) and \
+                any(a is not None and a != b for a, b in zip(self.input_shape, x.shape[1:])):
+            raise ValueError(f"{self.name!r} expects input of shape (batch,) + {self.input_shape}, "
+                             f"got {x.shape}")
+        return x
+
+    # ------------------------------------------------------------------ compile
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, backend=None):
+        """Choose the optimiser (name or object), the loss (name or object) and the metrics to report.
+
+        ``backend`` ('numpy', 'cpu', 'cuda') selects the recurrent kernels for the layers
+        that did not set their own.
+        """
+        self.optimizer = _optimizers.get(optimizer)
+        self.loss = _losses.get(loss)
+        if isinstance(metrics, str):
+            metrics = [metrics]
+        self.metrics = list(metrics or [])
+        for m in self.metrics:      # fail early on unknown names
+            _losses.get_metric(m, self.loss, 2)
+        if backend is not None:
+            self.backend = _check_backend(backend)
+        self._apply_backend()
+        self.compiled = True
+
+    def _metric_fns(self):
+        out_dim = self.output_shape[-1] if self.built else 2
+        return [_losses.get_metric(m, self.loss, out_dim) for m in self.metrics]
+
+    # ------------------------------------------------------------------ passes
+    def _forward(self, x, training=False):
+        """Run every layer. Returns the output and the mask that reaches it (or None)."""
+        mask = None
+        for layer in self.layers:
+            x_in = x
+            x = layer.forward(x_in, training=training, mask=mask)
+            mask = layer.compute_mask(x_in, mask)
+        return x, mask
+
+    def _fused(self):
+        """True when the last layer's softmax/sigmoid and the cross-entropy are computed together from logits."""
+        last = self.layers[-1]
+        act = getattr(last, "activation", None)
+        return (self.loss.fuses_with is not None and not self.loss.from_logits and hasattr(last, "logits")
+                and act is not None and getattr(act, "name", None) == self.loss.fuses_with)
+
+    def _loss_and_dout(self, out, mask, y, sample_weight=None):
+        """Loss value, dL/d(output) (or dL/d(logits) when fused), the checked targets and the weights."""
+        y_true = self.loss.check(y, out)
+        fused = self._fused()
+        pred = self.layers[-1].logits() if fused else out
+        per, grad = self.loss.per_position(y_true, pred, from_logits=True if fused else None)
+        weights = None
+        if mask is not None and per.ndim == 2:      # a sequence output: masked steps do not count
+            weights = mask.astype(out.dtype)
+        if sample_weight is not None:
+            sw = np.asarray(sample_weight, dtype=out.dtype).reshape((-1,) + (1,) * (per.ndim - 1))
+            weights = sw * (1 if weights is None else weights)
+        loss, dout = _losses.reduce(per, grad, weights)
+        return loss, dout.astype(out.dtype, copy=False), fused, y_true, weights
+
+    def _backward(self, dout, fused=False):
+        d = dout
+        for i in range(len(self.layers) - 1, -1, -1):
+            layer = self.layers[i]
+            d = layer.backward(d, from_logits=True) if (fused and i == len(self.layers) - 1) else layer.backward(d)
+            if d is None:
+                break
+
+    def _pairs(self):
+        return [(p, layer.grads[k]) for layer in self.layers if layer.trainable for k, p in layer.params.items()]
+
+    def _metrics_on(self, y_true, out, weights):
+        return {name: _losses.reduce(fn(y_true, out), None, weights)[0] for name, fn in self._metric_fns()}
+
+    def train_on_batch(self, x, y, sample_weight=None):
+        """One gradient step on one batch; returns the loss (and the metrics as a dict in ``self.last_logs``)."""
+        self._require_compiled()
+        x = self._prepare_x(x)
+        out, mask = self._forward(x, training=True)
+        loss, dout, fused, y_true, weights = self._loss_and_dout(out, mask, y, sample_weight)
+        self._backward(dout, fused)
+        self.optimizer.apply_gradients(self._pairs())
+        self.last_logs = {"loss": loss, **self._metrics_on(y_true, out, weights)}
+        return loss
+
+    def loss_and_gradients(self, x, y, training=False):
+        """The loss and a dict ``{'layer/param': gradient}`` without updating anything (for gradient checks)."""
+        self._require_compiled()
+        x = self._prepare_x(x)
+        out, mask = self._forward(x, training=training)
+        loss, dout, fused, _, _ = self._loss_and_dout(out, mask, y)
+        self._backward(dout, fused)
+        return loss, {f"{layer.name}/{k}": layer.grads[k] for layer in self.layers for k in layer.params}
+
+    def _require_compiled(self):
+        if self.loss is None or self.optimizer is None:
+            raise RuntimeError("you must compile the model before training or evaluating it, e.g. "
+                               "model.compile(optimizer='adam', loss='mse')")
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, x=None, y=None, batch_size=32, epochs=1, verbose=1, callbacks=None, validation_split=0.0,
+            validation_data=None, shuffle=True, initial_epoch=0, sample_weight=None, class_weight=None):
+        """Train for ``epochs`` passes over the data; returns a :class:`~rnncore.callbacks.History`.
+
+        verbose : 0 silent, 1 a tqdm progress bar per epoch (only the last one stays on screen),
+            2 one line per epoch.
+        validation_split : fraction of the data, taken from the end before shuffling (as Keras).
+        validation_data : (X_val, y_val) or (X_val, y_val, sample_weight_val).
+        callbacks : e.g. [EarlyStopping(monitor='val_loss', patience=5)].
+        sample_weight : (N,) weight per sample; class_weight : {class: weight}, e.g. for rare positives
+            (the class of a sample is its integer label, its one-hot argmax, or its 0/1 binary target).
+        """
+        self._require_compiled()
+        if verbose == "auto":
+            verbose = 1
+        if verbose not in (0, 1, 2, False, True):
+            raise ValueError(f"verbose must be 0 (silent), 1 (progress bar) or 2 (one line per epoch), got {verbose!r}")
+        if x is None or y is None:
+            raise ValueError("fit needs both inputs and targets: model.fit(X, y, ...)")
+        x = self._prepare_x(x)
+        y = np.asarray(y)
+        if len(y) != len(x):
+            raise ValueError(f"X and y have different numbers of samples: {len(x)} and {len(y)}")
+        if y.dtype.kind == "f" and not np.isfinite(y).all():
+            raise ValueError("y contains NaN or inf")
+        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        if sw is not None and sw.shape != (len(x),):
+            raise ValueError(f"sample_weight must have shape (n_samples,) = ({len(x)},), got {sw.shape}")
+        if class_weight is not None:
+            sw = (1.0 if sw is None else sw) * self._class_weights(y, class_weight)
+        val = None
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+                raise ValueError("validation_data must be a tuple (X_val, y_val) or (X_val, y_val, sample_weight)")
+            val = tuple(validation_data)
+        elif validation_split:
+            if not 0 < validation_split < 1:
+                raise ValueError(f"validation_split must be in (0, 1), got {validation_split}")
+            n_val = int(len(x) * validation_split)
+            if n_val == 0 or n_val == len(x):
+                raise ValueError(f"validation_split={validation_split} of {len(x)} samples leaves an empty "
+                                 "training or validation set")
+            val = (x[-n_val:], y[-n_val:]) + (() if sw is None else (sw[-n_val:],))
+            x, y = x[:-n_val], y[:-n_val]
+            sw = None if sw is None else sw[:-n_val]
+
+        history = _callbacks.History()
+        cbs = [history] + list(callbacks or [])
+        for cb in cbs:
+            if isinstance(cb, type):
+                raise TypeError(f"callbacks need instances, got the class {cb.__name__}; write {cb.__name__}(...)")
+            cb.set_model(self)
+        self.stop_training = False
+        for cb in cbs:
+            cb.on_train_begin({})
+        N = len(x)
+        n_batches = -(-N // batch_size)
+        for epoch in range(initial_epoch, epochs):
+            for cb in cbs:
+                cb.on_epoch_begin(epoch, {})
+            order = self.rng.permutation(N) if shuffle else np.arange(N)
+            bar = None
+            if verbose == 1:
+                from tqdm import tqdm
+                bar = tqdm(total=n_batches, desc=f"Epoch {epoch + 1}/{epochs}", unit="batch",
+                           leave=(epoch == epochs - 1), file=sys.stderr, mininterval=0.2, dynamic_ncols=True)
+            sums, seen = {}, 0
+            for b in range(n_batches):
+                idx = order[b * batch_size:(b + 1) * batch_size]
+                self.train_on_batch(x[idx], y[idx], None if sw is None else sw[idx])
+                n = len(idx)
+                seen += n
+                for k, v in self.last_logs.items():
+                    sums[k] = sums.get(k, 0.0) + v * n
+                if not np.isfinite(self.last_logs["loss"]):
+                    if bar is not None:
+                        bar.close()
+                    raise FloatingPointError(
+                        f"the loss became {self.last_logs['loss']} at epoch {epoch + 1}, batch {b + 1}; the weights "
+                        "are no longer usable. Check X and y for NaN, lower the learning rate, or clip gradients, "
+                        "e.g. optimizer=rnncore.optimizers.Adam(clipnorm=1.0)")
+                for cb in cbs:
+                    cb.on_batch_end(b, dict(self.last_logs))
+                if bar is not None:
+                    bar.update(1)
+                    if b == n_batches - 1 or b % 10 == 0:
+                        bar.set_postfix({k: f"{s / seen:.4f}" for k, s in sums.items()}, refresh=False)
+            logs = {k: s / seen for k, s in sums.items()}
+            if val is not None:
+                vlogs = self._evaluate_dict(*val, batch_size=batch_size)
+                logs.update({f"val_{k}": v for k, v in vlogs.items()})
+            if bar is not None:
+                bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()})
+                bar.close()
+            elif verbose == 2:
+                print(f"Epoch {epoch + 1}/{epochs} - " + " - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
+            for cb in cbs:
+                cb.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        for cb in cbs:
+            cb.on_train_end({})
+        self.history = history
+        return history
+
+    def _class_weights(self, y, class_weight):
+        """Per-sample weights from a {class: weight} dict (samples with per-step labels use their first step)."""
+        y = np.asarray(y)
+        if isinstance(self.loss, _losses.SparseCategoricalCrossentropy):
+            labels = y.reshape(len(y), -1)[:, 0]
+        elif y.ndim >= 2 and y.shape[-1] > 1:
+            labels = y.reshape(len(y), -1, y.shape[-1])[:, 0].argmax(-1)
+        else:
+            labels = np.round(y.reshape(len(y), -1)[:, 0])
+        labels = labels.astype(np.int64)
+        missing = sorted(set(np.unique(labels).tolist()) - set(int(k) for k in class_weight))
+        if missing:
+            raise ValueError(f"class_weight has no weight for class(es) {missing}")
+        return np.array([class_weight[int(c)] for c in labels], dtype=np.float64)
+
+    # ------------------------------------------------------------------ inference
+    def predict(self, x, batch_size=32, verbose=0):
+        """The model's output for ``x``, in batches, without dropout."""
+        x = self._prepare_x(x)
+        outs = [self._forward(x[i:i + batch_size], training=False)[0] for i in range(0, len(x), batch_size)]
+        return np.concatenate(outs, axis=0)
+
+    def __call__(self, x, training=False):
+        return self._forward(self._prepare_x(x), training=training)[0]
+
+    def _evaluate_dict(self, x, y, sample_weight=None, batch_size=32):
+        x = self._prepare_x(x)
+        y = np.asarray(y)
+        if len(y) != len(x):
+            raise ValueError(f"X and y have different numbers of samples: {len(x)} and {len(y)}")
+        totals, wsum = {}, 0.0
+        for i in range(0, len(x), batch_size):
+            xb, yb = x[i:i + batch_size], y[i:i + batch_size]
+            swb = None if sample_weight is None else np.asarray(sample_weight)[i:i + batch_size]
+            out, mask = self._forward(xb, training=False)
+            loss, _, _, y_true, weights = self._loss_and_dout(out, mask, yb, swb)
+            w = float(np.sum(weights)) if weights is not None else float(np.prod(out.shape[:-1]))
+            logs = {"loss": loss, **self._metrics_on(y_true, out, weights)}
+            for k, v in logs.items():
+                totals[k] = totals.get(k, 0.0) + v * w
+            wsum += w
+        return {k: v / max(wsum, 1e-300) for k, v in totals.items()}
+
+    def evaluate(self, x, y, batch_size=32, verbose=0, sample_weight=None, return_dict=False):
+        """Loss (and metrics) on ``(x, y)``: a float, ``[loss, metric, ...]``, or a dict with ``return_dict``."""
+        self._require_compiled()
+        logs = self._evaluate_dict(x, y, sample_weight, batch_size)
+        if verbose and verbose != "auto":
+            print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
+        if return_dict:
+            return logs
+        return logs["loss"] if len(logs) == 1 else list(logs.values())
+
+    # ------------------------------------------------------------------ weights
+    def count_params(self):
+        return sum(layer.count_params() for layer in self.layers)
+
+    @property
+    def weights(self):
+        return [p for layer in self.layers for p in layer.params.values()]
+
+    def get_weights(self):
+        """Every parameter array (copies), layer by layer, as Keras' ``get_weights``."""
+        return [p.copy() for p in self.weights]
+
+    def set_weights(self, weights):
+        mine = self.weights
+        if len(weights) != len(mine):
+            raise ValueError(f"the model has {len(mine)} weight arrays, got {len(weights)}")
+        for p, w in zip(mine, weights):
+            w = np.asarray(w)
+            if w.shape != p.shape:
+                raise ValueError(f"weight shape mismatch: expected {p.shape}, got {w.shape}")
+            p[...] = w
+
+    def save_weights(self, filepath):
+        """Save every parameter to a ``.npz`` file (no pickle). Keys ``'<index>.<layer>.<param>'``."""
+        if not self.built:
+            raise ValueError("build or fit the model before saving its weights")
+        arrays = {f"{i:03d}.{layer.name}.{k}": v for i, layer in enumerate(self.layers)
+                  for k, v in layer.params.items()}
+        arrays["__layers__"] = np.array([type(layer).__name__ for layer in self.layers])
+        arrays["__input_shape__"] = np.array([-1 if s is None else s for s in self.input_shape], dtype=np.int64)
+        np.savez(filepath, **arrays)
+
+    def load_weights(self, filepath):
+        """Load weights saved by :meth:`save_weights` into a model of the same architecture."""
+        import os
+        if not os.path.exists(filepath) and os.path.exists(str(filepath) + ".npz"):
+            filepath = str(filepath) + ".npz"
+        with np.load(filepath, allow_pickle=False) as f:
+            data = {k: f[k] for k in f.files}
+        kinds = list(data.pop("__layers__", []))
+        shape = data.pop("__input_shape__", None)
+        mine = [type(layer).__name__ for layer in self.layers]
+        if kinds and kinds != mine:
+            raise ValueError(f"the file holds weights for layers {kinds}, this model has {mine}")
+        if not self.built:
+            if shape is None:
+                raise ValueError("build the model before loading weights")
+            self.build(tuple(None if s < 0 else int(s) for s in shape))
+        for i, layer in enumerate(self.layers):
+            for k, p in layer.params.items():
+                matches = [key for key in data if key.startswith(f"{i:03d}.") and key.endswith(f".{k}")]
+                if not matches:
+                    raise ValueError(f"no weight {k!r} for layer {i} ({layer.name!r}) in {filepath}")
+                w = data[matches[0]]
+                if w.shape != p.shape:
+                    raise ValueError(f"layer {layer.name!r} weight {k!r}: file has shape {w.shape}, "
+                                     f"model has {p.shape}")
+                p[...] = w
+
+    # ------------------------------------------------------------------ PyTorch interop
+    def load_torch_state_dict(self, state_dict):
+        """Load a PyTorch ``state_dict`` into the layers that have weights, in order.
+
+        ``state_dict`` is a module's state dict whose sub-modules appear in the same order
+        as this model's weighted layers (e.g. ``{'lstm.weight_ih_l0', ..., 'fc.weight', 'fc.bias'}``),
+        or a bare ``nn.LSTM``'s, or a list of state dicts, one per weighted layer. A stacked
+        ``nn.LSTM(num_layers=2)`` fills two consecutive LSTM layers; ``*_reverse`` keys fill a
+        ``Bidirectional``. Tensors may be on any device.
+        """
+        if isinstance(state_dict, (list, tuple)):
+            groups = [dict(g) for g in state_dict]
+        else:
+            groups, where = [], {}
+            for key, val in state_dict.items():
+                prefix, _, local = key.rpartition(".")
+                m = re.fullmatch(r"((?:weight|bias)_(?:ih|hh))_l(\d+)(_reverse)?", local)
+                gid = (prefix, int(m.group(2))) if m else (prefix, None)
+                if m:
+                    local = f"{m.group(1)}_l0{m.group(3) or ''}"
+                if gid not in where:
+                    where[gid] = len(groups)
+                    groups.append({})
+                groups[where[gid]][local] = val
+        if not self.built:
+            raise ValueError("build the model (give input_shape, or call model.build(...)) before loading torch weights")
+        targets = [layer for layer in self.layers if layer.params]
+        if len(groups) != len(targets):
+            raise ValueError(f"the state dict has {len(groups)} weighted modules/layers but this model has "
+                             f"{len(targets)} layers with weights ({', '.join(t.name for t in targets)})")
+        for layer, group in zip(targets, groups):
+            inner = layer.layer if isinstance(layer, _layers.TimeDistributed) else layer
+            if not hasattr(inner, "load_torch_state_dict"):
+                raise TypeError(f"layer {layer.name!r} ({type(inner).__name__}) has no PyTorch counterpart")
+            inner.load_torch_state_dict(group)
+
+    def torch_state_dict(self, prefixes=None, as_torch=False):
+        """Export the weights as a PyTorch ``state_dict`` (NumPy arrays, or tensors with ``as_torch=True``).
+
+        ``prefixes``: one module name per weighted layer (default: the layer names). Consecutive
+        recurrent layers given the same prefix become ``_l0``, ``_l1``, ... of one stacked module.
+        """
+        targets = [layer for layer in self.layers if layer.params]
+        prefixes = list(prefixes) if prefixes is not None else [t.name for t in targets]
+        if len(prefixes) != len(targets):
+            raise ValueError(f"need {len(targets)} prefixes (one per weighted layer), got {len(prefixes)}")
+        out, level = {}, {}
+        for layer, prefix in zip(targets, prefixes):
+            inner = layer.layer if isinstance(layer, _layers.TimeDistributed) else layer
+            if isinstance(inner, (_layers._Recurrent, _layers.Bidirectional)):
+                lvl = level.get(prefix, 0)
+                level[prefix] = lvl + 1
+                sd = inner.torch_state_dict(layer=lvl)
+            else:
+                sd = inner.torch_state_dict()
+            for k, v in sd.items():
+                out[f"{prefix}.{k}" if prefix else k] = v
+        if as_torch:
+            import torch
+            out = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in out.items()}
+        return out
+
+    # ------------------------------------------------------------------ summary
+    def summary(self, print_fn=None):
+        """Print a Keras-style table of layers, output shapes and parameter counts."""
+        if not self.built:
+            if self.input_shape is None:
+                raise ValueError("this model has not been built yet, so it has no summary: give the first layer "
+                                 "an input_shape, e.g. LSTM(32, input_shape=(time_steps, features)), or call "
+                                 "model.build((time_steps, features))")
+            self.build()
+        print_fn = print_fn or print
+        names, shapes, shape = [], [], self.input_shape
+        for layer in self.layers:
+            shape = layer.compute_output_shape(shape)
+            names.append(f" {layer.name} ({type(layer).__name__})")
+            shapes.append(_layers._shape_str((None,) + tuple(shape)))
+        w = (max(29, max(map(len, names)) + 2), max(26, max(map(len, shapes)) + 2), 12)
+        line = "_" * sum(w)
+        rows = [f'Model: "{self.name}"', line,
+                " Layer (type)".ljust(w[0]) + "Output Shape".ljust(w[1]) + "Param #", "=" * sum(w)]
+        for layer, name, shp in zip(self.layers, names, shapes):
+            rows.append(name.ljust(w[0]) + shp.ljust(w[1]) + f"{layer.count_params():,}")
+        total = self.count_params()
+        trainable = sum(layer.count_params() for layer in self.layers if layer.trainable)
+        rows += ["=" * sum(w), f"Total params: {total:,}", f"Trainable params: {trainable:,}",
+                 f"Non-trainable params: {total - trainable:,}", line]
+        if any(isinstance(l, (_layers._Recurrent, _layers.Bidirectional)) for l in self.layers):
+            rows.append("Note: recurrent layers keep PyTorch's two bias vectors (b_ih, b_hh), "
+                        "so each has gates*units more parameters than Keras reports.")
+        for r in rows:
+            print_fn(r)
+
+
+__all__ = ["Sequential"]

@@ -1,0 +1,186 @@
+"""Optimisers (SGD with momentum, RMSprop, Adam, Adagrad) with Keras' defaults and gradient clipping.
+
+An optimiser updates parameter arrays in place::
+
+    opt.apply_gradients([(param, grad), ...])
+
+The same list order must be used at every step (the model guarantees it): the
+optimiser keeps its state (momenta, moving averages) per slot in that list.
+
+Clipping, applied before the update, exactly as Keras' arguments:
+
+* ``clipvalue=v``: every gradient entry clipped to ``[-v, v]``;
+* ``clipnorm=c``: each gradient array rescaled so its L2 norm is at most ``c``;
+* ``global_clipnorm=c``: all gradients rescaled together so their joint norm is at most ``c``
+  (``torch.nn.utils.clip_grad_norm_``; the usual choice for RNNs).
+"""
+import numpy as np
+
+
+def clip_by_value(grads, clipvalue):
+    return [np.clip(g, -clipvalue, clipvalue) for g in grads]
+
+
+def clip_by_norm(grads, clipnorm):
+    out = []
+    for g in grads:
+        n = np.sqrt(np.sum(g.astype(np.float64) ** 2))
+        out.append(g * (clipnorm / n) if n > clipnorm else g)
+    return out
+
+
+def clip_by_global_norm(grads, clipnorm):
+    n = np.sqrt(sum(np.sum(g.astype(np.float64) ** 2) for g in grads))
+    if n > clipnorm:
+        return [g * (clipnorm / n) for g in grads]
+    return list(grads)
+
+
+class Optimizer:
+    name = "optimizer"
+
+    def __init__(self, learning_rate, clipnorm=None, clipvalue=None, global_clipnorm=None):
+        for arg, val in (("learning_rate", learning_rate), ("clipnorm", clipnorm), ("clipvalue", clipvalue),
+                         ("global_clipnorm", global_clipnorm)):
+            if val is not None and not val > 0:
+                raise ValueError(f"{arg} must be positive, got {val}")
+        self.learning_rate = learning_rate
+        self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
+        self.iterations = 0
+        self.state = None
+
+    lr = property(lambda self: self.learning_rate, lambda self, v: setattr(self, "learning_rate", v))
+
+    def clip(self, grads):
+        if self.clipvalue is not None:
+            grads = clip_by_value(grads, self.clipvalue)
+        if self.clipnorm is not None:
+            grads = clip_by_norm(grads, self.clipnorm)
+        if self.global_clipnorm is not None:
+            grads = clip_by_global_norm(grads, self.global_clipnorm)
+        return grads
+
+    def apply_gradients(self, pairs):
+        """Update every ``param`` in place from its ``grad``. ``pairs``: list of (param, grad)."""
+        params = [p for p, _ in pairs]
+        grads = self.clip([g for _, g in pairs])
+        if self.state is None:
+            self.state = [self.init_state(p) for p in params]
+        if len(self.state) != len(params):
+            raise ValueError("the optimizer was used with a different set of parameters; "
+                             "create a new optimizer for each model")
+        self.iterations += 1
+        for i, (p, g) in enumerate(zip(params, grads)):
+            self.update(p, g.astype(p.dtype, copy=False), self.state[i])
+
+    def init_state(self, p):
+        return {}
+
+    def update(self, p, g, s):
+        raise NotImplementedError
+
+    def reset(self):
+        self.iterations, self.state = 0, None
+
+    def get_config(self):
+        cfg = {k: v for k, v in vars(self).items() if k not in ("state", "iterations")}
+        return {"name": self.name, **cfg}
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v}" for k, v in self.get_config().items() if k != "name" and v is not None)
+        return f"{type(self).__name__}({args})"
+
+
+class SGD(Optimizer):
+    """v <- momentum v - lr g;  p <- p + v  (Nesterov: p <- p + momentum v - lr g)."""
+    name = "sgd"
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **clip):
+        super().__init__(learning_rate, **clip)
+        self.momentum, self.nesterov = momentum, nesterov
+
+    def init_state(self, p):
+        return {"v": np.zeros_like(p)} if self.momentum else {}
+
+    def update(self, p, g, s):
+        if not self.momentum:
+            p -= self.learning_rate * g
+            return
+        v = s["v"]
+        v *= self.momentum
+        v -= self.learning_rate * g
+        if self.nesterov:
+            p += self.momentum * v - self.learning_rate * g
+        else:
+            p += v
+
+
+class RMSprop(Optimizer):
+    """a <- rho a + (1 - rho) g^2;  p <- p - lr g / (sqrt(a) + eps)."""
+    name = "rmsprop"
+
+    def __init__(self, learning_rate=0.001, rho=0.9, epsilon=1e-7, **clip):
+        super().__init__(learning_rate, **clip)
+        self.rho, self.epsilon = rho, epsilon
+
+    def init_state(self, p):
+        return {"a": np.zeros_like(p)}
+
+    def update(self, p, g, s):
+        a = s["a"]
+        a *= self.rho
+        a += (1 - self.rho) * g * g
+        p -= self.learning_rate * g / (np.sqrt(a) + self.epsilon)
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba 2015) with bias correction, Keras defaults (eps = 1e-7)."""
+    name = "adam"
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **clip):
+        super().__init__(learning_rate, **clip)
+        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+
+    def init_state(self, p):
+        return {"m": np.zeros_like(p), "v": np.zeros_like(p)}
+
+    def update(self, p, g, s):
+        t = self.iterations
+        m, v = s["m"], s["v"]
+        m *= self.beta_1
+        m += (1 - self.beta_1) * g
+        v *= self.beta_2
+        v += (1 - self.beta_2) * g * g
+        lr_t = self.learning_rate * np.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
+        p -= (lr_t * m / (np.sqrt(v) + self.epsilon)).astype(p.dtype, copy=False)
+
+
+class Adagrad(Optimizer):
+    """a <- a + g^2;  p <- p - lr g / (sqrt(a) + eps)."""
+    name = "adagrad"
+
+    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, **clip):
+        super().__init__(learning_rate, **clip)
+        self.initial_accumulator_value, self.epsilon = initial_accumulator_value, epsilon
+
+    def init_state(self, p):
+        return {"a": np.full_like(p, self.initial_accumulator_value)}
+
+    def update(self, p, g, s):
+        s["a"] += g * g
+        p -= self.learning_rate * g / (np.sqrt(s["a"]) + self.epsilon)
+
+
+OPTIMIZERS = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam, "adagrad": Adagrad}
+
+
+def get(identifier):
+    """An optimiser from a name (``'adam'``, ``'sgd'``, ``'rmsprop'``, ``'adagrad'``) or an instance."""
+    if isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, type) and issubclass(identifier, Optimizer):
+        return identifier()
+    if isinstance(identifier, str) and identifier.lower() in OPTIMIZERS:
+        return OPTIMIZERS[identifier.lower()]()
+    raise ValueError(f"unknown optimizer {identifier!r}; expected one of {', '.join(map(repr, OPTIMIZERS))} "
+                     "or an optimizer object such as rnncore.optimizers.Adam(learning_rate=1e-3, clipnorm=1.0)")

@@ -1,0 +1,90 @@
+"""Helpers mirroring ``keras.utils``: ``to_categorical``, ``pad_sequences``, ``set_random_seed``,
+plus a gradient checker for any layer (``check_layer_gradients``).
+"""
+import numpy as np
+
+
+def to_categorical(y, num_classes=None, dtype="float32"):
+    """One-hot encode integer class labels: ``y (N, ...)`` -> ``(N, ..., num_classes)``.
+
+    As Keras, a trailing axis of size 1 is dropped first (labels of shape (N, 1) give (N, C)).
+    """
+    y = np.asarray(y)
+    if y.dtype.kind == "f":
+        if not np.all(y == np.round(y)):
+            raise ValueError("to_categorical needs integer class labels, got non-integer values")
+    elif y.dtype.kind not in "iub":
+        raise TypeError(f"to_categorical needs integer class labels, got dtype {y.dtype}")
+    y = y.astype(np.int64)
+    if y.ndim > 1 and y.shape[-1] == 1:
+        y = y[..., 0]
+    if y.size and y.min() < 0:
+        raise ValueError(f"to_categorical needs labels >= 0, got {y.min()}")
+    if num_classes is None:
+        num_classes = int(y.max()) + 1 if y.size else 0
+    elif y.size and y.max() >= num_classes:
+        raise ValueError(f"label {y.max()} is out of range for num_classes={num_classes}")
+    out = np.zeros(y.shape + (num_classes,), dtype=dtype)
+    np.put_along_axis(out, y[..., None], 1, axis=-1)
+    return out
+
+
+def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncating="pre", value=0.0):
+    """Pad a list of sequences (each ``(T_i,)`` or ``(T_i, D)``) to one array ``(N, maxlen[, D])``.
+
+    Keras' defaults: pad and truncate at the front ('pre'). Use ``Masking(mask_value=value)``
+    (or ``Embedding(mask_zero=True)``) so the recurrent layers skip the padding.
+    """
+    for arg, val in (("padding", padding), ("truncating", truncating)):
+        if val not in ("pre", "post"):
+            raise ValueError(f"{arg} must be 'pre' or 'post', got {val!r}")
+    seqs = [np.asarray(s) for s in sequences]
+    if maxlen is None:
+        maxlen = max((len(s) for s in seqs), default=0)
+    tail = seqs[0].shape[1:] if seqs else ()
+    out = np.full((len(seqs), maxlen) + tail, value, dtype=dtype)
+    for i, s in enumerate(seqs):
+        if s.shape[1:] != tail:
+            raise ValueError(f"sequence {i} has feature shape {s.shape[1:]}, expected {tail}")
+        s = s[-maxlen:] if truncating == "pre" else s[:maxlen]
+        if len(s) == 0:
+            continue
+        if padding == "pre":
+            out[i, maxlen - len(s):] = s
+        else:
+            out[i, :len(s)] = s
+    return out
+
+
+def set_random_seed(seed):
+    """Seed NumPy's global generator (rnncore models take ``seed=`` for bit-for-bit reproducibility)."""
+    np.random.seed(seed)
+
+
+def check_layer_gradients(layer, x, mask=None, seed=0, h=1e-5, training=False):
+    """Compare a layer's ``backward`` with central differences, CS231n style.
+
+    The layer must be built in float64 and ``x`` float64. Uses the scalar
+    ``L = sum(forward(x) * dout)`` for a random ``dout``; returns a dict
+    ``{'x': err, param_name: err, ...}`` of relative errors (``rel_error``).
+    Integer inputs (Embedding) skip the 'x' check.
+    """
+    from .gradcheck import numeric_gradient, rel_error
+    x = np.asarray(x)
+    if not layer.built:
+        layer.build(x.shape[1:])
+    out = layer.forward(x, training=training, mask=mask)
+    rng = np.random.default_rng(seed)
+    dout = rng.standard_normal(out.shape)
+
+    def f():
+        return layer.forward(x, training=training, mask=mask)
+
+    dx = layer.backward(dout)
+    analytic = {"x": dx, **{k: g.copy() for k, g in layer.grads.items()}}
+    errors = {}
+    if x.dtype.kind == "f":
+        errors["x"] = rel_error(numeric_gradient(f, x, dout, h), analytic["x"])
+    for name, p in layer.params.items():
+        errors[name] = rel_error(numeric_gradient(f, p, dout, h), analytic[name])
+    return errors

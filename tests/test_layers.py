@@ -1,0 +1,200 @@
+"""Every layer's backward against central differences; masking semantics; Keras-quality errors."""
+import numpy as np
+import pytest
+
+from rnncore import layers as L
+from rnncore.utils import check_layer_gradients
+
+rng = np.random.default_rng(0)
+X = rng.standard_normal((3, 5, 2))
+MASK = np.ones((3, 5), bool)
+MASK[0, 3:] = False      # post-padding
+MASK[1, :2] = False      # pre-padding
+MASK[2, 1] = False       # a hole
+
+
+def _f64(layer, backend="numpy"):
+    layer.dtype = np.float64
+    layer.seed = 1
+    if hasattr(layer, "backend"):
+        layer.backend = backend
+    for sub in (getattr(layer, "forward_layer", None), getattr(layer, "backward_layer", None)):
+        if sub is not None:
+            sub.dtype = np.float64
+    return layer
+
+
+RECURRENT = {
+    "rnn_relu_seq": lambda: L.SimpleRNN(3, activation="relu", return_sequences=True),
+    "rnn_tanh": lambda: L.SimpleRNN(3),
+    "lstm": lambda: L.LSTM(3),
+    "lstm_seq_back": lambda: L.LSTM(3, return_sequences=True, go_backwards=True),
+    "gru_seq": lambda: L.GRU(3, return_sequences=True),
+    "gru_nobias": lambda: L.GRU(3, use_bias=False),
+    "bi_lstm_seq": lambda: L.Bidirectional(L.LSTM(3, return_sequences=True)),
+    "bi_gru_mul": lambda: L.Bidirectional(L.GRU(3), merge_mode="mul"),
+    "bi_rnn_ave": lambda: L.Bidirectional(L.SimpleRNN(2, return_sequences=True), merge_mode="ave"),
+}
+
+
+@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("kind", list(RECURRENT))
+def test_recurrent_layer_gradients(kind, masked):
+    layer = _f64(RECURRENT[kind]())
+    errors = check_layer_gradients(layer, X.copy(), mask=MASK if masked else None, h=1e-5)
+    assert max(errors.values()) < 1e-5, errors
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru_seq", "bi_lstm_seq", "rnn_relu_seq"])
+def test_cpu_backend_matches_numpy_backend(kind):
+    """The numpy path is checked against finite differences above; the Numba path must agree with it."""
+    results = []
+    for backend in ("numpy", "cpu"):
+        layer = _f64(RECURRENT[kind](), backend=backend)
+        layer.build((5, 2))
+        out = layer.forward(X, mask=MASK)
+        dx = layer.backward(np.ones_like(out))
+        results.append((out, dx, layer.grads))
+    (o1, d1, g1), (o2, d2, g2) = results
+    np.testing.assert_allclose(o2, o1, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(d2, d1, rtol=1e-10, atol=1e-12)
+    for k in g1:
+        np.testing.assert_allclose(g2[k], g1[k], rtol=1e-9, atol=1e-11, err_msg=k)
+
+
+OTHER = {
+    "dense_softmax_3d": (lambda: L.Dense(4, activation="softmax"), X),
+    "dense_tanh": (lambda: L.Dense(4, activation="tanh"), X[:, 0]),
+    "dense_sigmoid": (lambda: L.Dense(2, activation="sigmoid"), X[:, 0]),
+    "activation_relu": (lambda: L.Activation("relu"), X + 0.01),
+    "conv_same_relu": (lambda: L.Conv1D(4, 3, padding="same", activation="relu"), X),
+    "conv_valid_stride": (lambda: L.Conv1D(3, 2, strides=2), X),
+    "maxpool": (lambda: L.MaxPooling1D(2), X),
+    "maxpool_same": (lambda: L.MaxPooling1D(2, padding="same"), X),
+    "global_max": (lambda: L.GlobalMaxPooling1D(), X),
+    "global_avg": (lambda: L.GlobalAveragePooling1D(), X),
+    "flatten": (lambda: L.Flatten(), X),
+    "masking": (lambda: L.Masking(0.0), X),
+    "time_distributed": (lambda: L.TimeDistributed(L.Dense(3, activation="sigmoid")), X),
+}
+
+
+@pytest.mark.parametrize("kind", list(OTHER))
+def test_other_layer_gradients(kind):
+    make, x = OTHER[kind]
+    errors = check_layer_gradients(_f64(make()), x.copy())
+    assert max(errors.values()) < 1e-6, errors
+
+
+def test_embedding_and_dropout_gradients():
+    emb = _f64(L.Embedding(5, 3, mask_zero=True))
+    ids = rng.integers(0, 5, (2, 4))
+    assert check_layer_gradients(emb, ids)["E"] < 1e-8
+    assert np.array_equal(emb.compute_mask(ids, None), ids != 0)
+    drop = _f64(L.Dropout(0.5))
+    drop.build((4,))
+    x = rng.standard_normal((200, 4))
+    y = drop.forward(x, training=True)
+    dx = drop.backward(np.ones_like(y))
+    kept = y != 0
+    assert 0.35 < kept.mean() < 0.65 and np.allclose(y[kept], 2 * x[kept]) and np.allclose(dx[kept], 2)
+    assert np.array_equal(drop.forward(x, training=False), x)
+
+
+# ----------------------------------------------------------------------------- masking semantics
+@pytest.mark.parametrize("cls", [L.SimpleRNN, L.LSTM, L.GRU])
+def test_mask_equals_running_the_valid_steps_alone(cls):
+    layer = _f64(cls(4, return_sequences=True))
+    layer.build((5, 2))
+    seq = layer.forward(X, mask=MASK)
+    for b in range(3):
+        valid = np.flatnonzero(MASK[b])
+        alone = layer.forward(X[b:b + 1, valid])[0]
+        np.testing.assert_allclose(seq[b, valid], alone, atol=1e-12)
+        # masked steps repeat the last valid output (zeros before the first)
+        for t in np.flatnonzero(~MASK[b]):
+            before = valid[valid < t]
+            expected = alone[len(before) - 1] if len(before) else np.zeros(4)
+            np.testing.assert_allclose(seq[b, t], expected, atol=1e-12)
+    last = cls(4)
+    last.dtype, last.backend = np.float64, "numpy"
+    last.build((5, 2))
+    last.set_weights(layer.get_weights())
+    h = last.forward(X, mask=MASK)
+    for b in range(3):
+        np.testing.assert_allclose(h[b], layer.forward(X[b:b + 1, MASK[b]])[0, -1], atol=1e-12)
+
+
+def test_bidirectional_reverses_only_the_valid_part():
+    bi = _f64(L.Bidirectional(L.GRU(3, return_sequences=True)))
+    bi.build((5, 2))
+    out = bi.forward(X, mask=MASK)
+    back = bi.backward_layer
+    for b in range(3):
+        valid = np.flatnonzero(MASK[b])
+        rev = back.forward(X[b:b + 1, valid[::-1]])[0][::-1]   # plain run on the reversed valid steps
+        np.testing.assert_allclose(out[b, valid, 3:], rev, atol=1e-12)
+    # the same data pre-padded or post-padded gives the same final states
+    seqs = [X[0, :3], X[1, 2:]]
+    post = np.zeros((2, 5, 2))
+    pre = np.zeros((2, 5, 2))
+    for i, s in enumerate(seqs):
+        post[i, :len(s)] = s
+        pre[i, 5 - len(s):] = s
+    model_layer = _f64(L.Bidirectional(L.LSTM(3)))
+    model_layer.build((5, 2))
+    a = model_layer.forward(post, mask=np.any(post != 0, -1))
+    c = model_layer.forward(pre, mask=np.any(pre != 0, -1))
+    np.testing.assert_allclose(a, c, atol=1e-12)
+
+
+def test_go_backwards_without_mask_reverses_time():
+    fwd = _f64(L.LSTM(3, return_sequences=True))
+    fwd.build((5, 2))
+    bwd = _f64(L.LSTM(3, return_sequences=True, go_backwards=True))
+    bwd.build((5, 2))
+    bwd.set_weights(fwd.get_weights())
+    np.testing.assert_allclose(bwd.forward(X), fwd.forward(X[:, ::-1]), atol=1e-12)
+
+
+def test_unit_forget_bias_and_seeds():
+    a, b = L.LSTM(4, seed=3), L.LSTM(4, seed=3)
+    a.build((5, 2))
+    b.build((5, 2))
+    assert all(np.array_equal(p, q) for p, q in zip(a.get_weights(), b.get_weights()))
+    assert a.params["W_ih"].dtype == np.float32 and a.params["W_ih"].shape == (16, 2)
+    assert np.all(a.params["b_ih"][4:8] == 1) and np.all(a.params["b_ih"][:4] == 0)
+    W_hh = a.params["W_hh"].astype(np.float64)
+    assert np.allclose(W_hh.T @ W_hh, np.eye(4), atol=1e-5)     # orthogonal recurrent kernel
+    c = L.LSTM(4, seed=3, unit_forget_bias=False)
+    c.build((5, 2))
+    assert np.all(c.params["b_ih"] == 0)
+
+
+# ----------------------------------------------------------------------------- Keras-quality errors
+def test_misuse_errors():
+    lstm = L.LSTM(4)
+    lstm.build((10, 1))
+    with pytest.raises(ValueError, match=r"LSTM expects input of shape \(batch, time, features\), got a 2-D array "
+                                         r"of shape \(32, 10\); add a feature axis with X\[\.\.\., None\]"):
+        lstm.forward(np.zeros((32, 10), np.float32))
+    with pytest.raises(ValueError, match="built for 1 features"):
+        lstm.forward(np.zeros((2, 10, 3), np.float32))
+    with pytest.raises(ValueError, match="input_shape must be \\(time, features\\)"):
+        L.GRU(3, input_shape=(10,)).build((10,))
+    with pytest.raises(TypeError, match="input_shape must be a tuple"):
+        L.LSTM(3, input_shape=10)
+    with pytest.raises(ValueError, match="'tanh' or 'relu'"):
+        L.SimpleRNN(3, activation="sigmoid")
+    with pytest.warns(UserWarning, match="tanh"):
+        L.LSTM(3, activation="relu")
+    with pytest.raises(ValueError, match="unknown activation 'softplus'.*'relu'"):
+        L.Dense(3, activation="softplus")
+    with pytest.raises(TypeError, match=r"Bidirectional\(LSTM\(units\)\)"):
+        L.Bidirectional(L.LSTM)
+    with pytest.raises(TypeError, match="unexpected keyword argument.*'unit'"):
+        L.Dense(3, unit=4)
+    with pytest.raises(ValueError, match="positive integer"):
+        L.LSTM(0)
+    with pytest.raises(NotImplementedError, match="recurrent_dropout"):
+        L.LSTM(3, recurrent_dropout=0.2)
