@@ -1,0 +1,49 @@
+"""Small helpers shared by the loaders: a dict with attribute access, and data paths."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+
+class Bunch(dict):
+    """A dict whose keys are also attributes (``b.X is b["X"]``), like scikit-learn's.
+
+    Loaders return one so a notebook can write ``data.X, data.y`` and still
+    list everything with ``data.keys()``.
+    """
+
+    def __getattr__(self, key):
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    def __setattr__(self, key, value):
+        self[key] = value
+
+    def __dir__(self):
+        return list(self.keys())
+
+    def __repr__(self):
+        parts = []
+        for k, v in self.items():
+            shape = getattr(v, "shape", None)
+            parts.append(f"{k}: shape {shape}" if shape is not None else f"{k}: {type(v).__name__}")
+        return "Bunch(" + ", ".join(parts) + ")"
+
+
+def data_path(name):
+    """Path to a file shipped in ``rnncore/datasets/data/`` (no download at run time)."""
+    return resources.files("rnncore.datasets").joinpath("data").joinpath(name)
+
+
+def rng_from(seed):
+    """A NumPy Generator from an int seed, ``None`` or an existing Generator."""
+    import numpy as np
+
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is not None and not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an int, None or numpy.random.Generator, got "
+                        f"{type(seed).__name__}")
+    return np.random.default_rng(seed)

