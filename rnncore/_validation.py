@@ -17,8 +17,9 @@ def check_choice(name, value, choices):
 
 
 def is_device_array(a):
-    """True for a CUDA device array (numba or any __cuda_array_interface__ object)."""
-    return hasattr(a, "__cuda_array_interface__")
+    """True for a CUDA device array: numba's (also the simulator's, which has no
+    ``__cuda_array_interface__``) or any ``__cuda_array_interface__`` object."""
+    return hasattr(a, "__cuda_array_interface__") or bool(getattr(a, "__cuda_ndarray__", False))
 
 
 def as_float_array(name, a, dtype=None, allow_device=False):
