@@ -33,6 +33,7 @@ import numpy as np
 from . import activations as _activations
 from . import functional as F
 from . import initializers as _initializers
+from . import utils as _utils
 
 _NAME_COUNTERS = {}
 
@@ -101,7 +102,7 @@ class Layer:
         self.built_input_shape = tuple(input_shape)
         if self.dtype is None:
             self.dtype = np.dtype(np.float32)
-        self.rng = np.random.default_rng(self.seed)
+        self.rng = np.random.default_rng(self.seed if self.seed is not None else _utils._draw_seed())
         self.built = True
 
     def compute_output_shape(self, input_shape):

@@ -26,10 +26,26 @@ from . import callbacks as _callbacks
 from . import layers as _layers
 from . import losses as _losses
 from . import optimizers as _optimizers
+from . import utils as _utils
 
 _BACKENDS = ("numpy", "cpu", "cuda")
 _SEQUENCE_LAYERS = (_layers._Recurrent, _layers.Bidirectional, _layers.Conv1D, _layers.MaxPooling1D,
                     _layers.Masking, _layers.GlobalMaxPooling1D, _layers.GlobalAveragePooling1D)
+
+
+def _second_bias_size(layer):
+    """How many more parameters ``layer`` has than its Keras counterpart: the b_hh of SimpleRNN and LSTM.
+
+    Keras' SimpleRNN and LSTM have one bias; its GRU (reset_after=True, the default) keeps
+    two, as PyTorch does, so GRU counts agree.
+    """
+    if isinstance(layer, _layers.Bidirectional):
+        return _second_bias_size(layer.forward_layer) + _second_bias_size(layer.backward_layer)
+    if isinstance(layer, _layers.TimeDistributed):
+        return _second_bias_size(layer.layer)
+    if isinstance(layer, (_layers.SimpleRNN, _layers.LSTM)) and "b_hh" in layer.params:
+        return int(layer.params["b_hh"].size)
+    return 0
 
 
 def _check_backend(backend):
@@ -45,7 +61,8 @@ class Sequential:
     ----------
     layers : list of layers, optional (or add them with :meth:`add`)
     seed : int, optional. Seeds every layer's initialiser and dropout and fit's shuffling:
-        the same seed and backend give bit-for-bit the same training run.
+        the same seed and backend give bit-for-bit the same training run. Without it, call
+        ``rnncore.utils.set_random_seed(s)`` first (as in Keras) for a reproducible script.
     backend : 'numpy', 'cpu' (default) or 'cuda', for the recurrent kernels
         (a layer's own ``backend=`` wins). Can also be given to :meth:`compile`.
     dtype : 'float32' (default) or 'float64' (for gradient checks).
@@ -125,7 +142,7 @@ class Sequential:
                 layer.build(shape)
             shape = layer.compute_output_shape(shape)
         self.output_shape = shape
-        self.rng = np.random.default_rng(None if self.seed is None else [self.seed, 10 ** 6])
+        self.rng = np.random.default_rng(_utils._draw_seed() if self.seed is None else [self.seed, 10 ** 6])
         self.built = True
 
     def _prepare_x(self, x):
@@ -561,9 +578,11 @@ class Sequential:
         trainable = sum(layer.count_params() for layer in self.layers if layer.trainable)
         rows += ["=" * sum(w), f"Total params: {total:,}", f"Trainable params: {trainable:,}",
                  f"Non-trainable params: {total - trainable:,}", line]
-        if any(isinstance(l, (_layers._Recurrent, _layers.Bidirectional)) for l in self.layers):
-            rows.append("Note: recurrent layers keep PyTorch's two bias vectors (b_ih, b_hh), "
-                        "so each has gates*units more parameters than Keras reports.")
+        extra = sum(_second_bias_size(layer) for layer in self.layers)
+        if extra:
+            rows.append(f"Note: Keras reports {total - extra:,} total params for this model. rnncore's SimpleRNN "
+                        "and LSTM keep PyTorch's two bias vectors (b_ih, b_hh; only their sum matters) where "
+                        f"Keras has one: {extra:,} more here (gates*units per layer; GRU counts agree).")
         for r in rows:
             print_fn(r)
 

@@ -1,6 +1,8 @@
 """Helpers mirroring ``keras.utils``: ``to_categorical``, ``pad_sequences``, ``set_random_seed``,
 plus a gradient checker for any layer (``check_layer_gradients``).
 """
+import random
+
 import numpy as np
 
 
@@ -56,9 +58,30 @@ def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncati
     return out
 
 
+_SEED_SOURCE = None        # set by set_random_seed: where layers and models without seed= get theirs
+
+
 def set_random_seed(seed):
-    """Seed NumPy's global generator (rnncore models take ``seed=`` for bit-for-bit reproducibility)."""
-    np.random.seed(seed)
+    """Seed Python's ``random``, NumPy's global generator and rnncore, as ``keras.utils.set_random_seed``.
+
+    After it, every layer and model created without ``seed=`` draws its seed, when it is
+    built, from one generator seeded here: a script that calls ``set_random_seed(s)`` first
+    gives the same weights and the same training run every time (and each layer still
+    gets its own weights). An explicit ``seed=`` always wins.
+    """
+    global _SEED_SOURCE
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"set_random_seed needs an integer seed, got {seed!r}")
+    if seed < 0:
+        raise ValueError(f"set_random_seed needs a non-negative seed, got {seed}")
+    random.seed(int(seed))
+    np.random.seed(int(seed) % 2 ** 32)
+    _SEED_SOURCE = np.random.default_rng(int(seed))
+
+
+def _draw_seed():
+    """The next seed from :func:`set_random_seed`'s generator, or None (fresh OS entropy) if it was never called."""
+    return None if _SEED_SOURCE is None else int(_SEED_SOURCE.integers(2 ** 63))
 
 
 def check_layer_gradients(layer, x, mask=None, seed=0, h=1e-5, training=False):

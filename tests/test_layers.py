@@ -171,6 +171,28 @@ def test_unit_forget_bias_and_seeds():
     assert np.all(c.params["b_ih"] == 0)
 
 
+def test_seedless_layers_follow_set_random_seed(monkeypatch):
+    """As Keras: after utils.set_random_seed(s), layers built without seed= get the same weights in every run."""
+    from rnncore import utils
+    monkeypatch.setattr(utils, "_SEED_SOURCE", None)
+    state = np.random.get_state()
+
+    def build_two(seed):
+        utils.set_random_seed(seed)
+        pair = L.Bidirectional(L.GRU(3)), L.Dropout(0.5)
+        pair[0].build((5, 2))
+        pair[1].build((5, 2))
+        return pair[0].get_weights(), pair[1].forward(np.ones((4, 5, 2)), training=True)
+
+    try:
+        (w1, d1), (w2, d2), (w3, _) = build_two(1), build_two(1), build_two(2)
+        assert all(np.array_equal(a, b) for a, b in zip(w1, w2)) and np.array_equal(d1, d2)
+        assert not np.array_equal(w1[0], w3[0])
+        assert not np.array_equal(w1[0], w1[4])          # the backward copy gets its own weights
+    finally:
+        np.random.set_state(state)
+
+
 # ----------------------------------------------------------------------------- Keras-quality errors
 def test_misuse_errors():
     lstm = L.LSTM(4)

@@ -130,6 +130,63 @@ def test_summary_matches_keras_layout():
     assert "Total params: 10,651" in text
 
 
+def test_summary_note_gives_keras_parameter_count():
+    """SimpleRNN/LSTM keep PyTorch's b_hh (gates*units more than Keras); Keras' GRU (reset_after) has two biases too."""
+    def summary(*layers):
+        lines = []
+        Sequential(list(layers)).summary(print_fn=lines.append)
+        return "\n".join(lines)
+    text = summary(L.LSTM(50, input_shape=(10, 1)), L.Dense(1))
+    assert "Total params: 10,651" in text                          # what rnncore stores and trains
+    assert "Keras reports 10,451 total params" in text and "200 more here" in text     # 4*(50*51+50) + 51
+    text = summary(L.Bidirectional(L.SimpleRNN(4), input_shape=(7, 2)), L.Dense(1))   # Keras: 2 * 28 + 9
+    assert "Total params: 73" in text and "Keras reports 65 total params" in text and "8 more here" in text
+    text = summary(L.Bidirectional(L.GRU(8, return_sequences=True), input_shape=(60, 4)), L.Flatten(), L.Dense(3))
+    assert "Total params: 3,555" in text and "Note" not in text    # Keras: 2 * 3 * (8 * (4 + 8) + 2 * 8) + 2,883
+    text = summary(L.LSTM(5, use_bias=False, input_shape=(3, 2)), L.Dense(1))
+    assert "Total params: 146" in text and "Note" not in text      # 4 * 5 * (2 + 5) + 6, as Keras
+
+
+def test_set_random_seed_makes_seedless_models_reproducible():
+    """keras.utils.set_random_seed: a script without seed= arguments trains the same way every time."""
+    import random
+
+    from rnncore import utils
+    from rnncore.utils import set_random_seed
+    saved = utils._SEED_SOURCE, np.random.get_state(), random.getstate()
+
+    def script(seed):
+        set_random_seed(seed)
+        x = np.random.rand(16, 6, 2)                   # NumPy's global generator is seeded too
+        y = (x[:, :, 0].sum(1) > 3).astype(int)
+        model = Sequential([L.LSTM(4, input_shape=(6, 2)), L.Dropout(0.3), L.Dense(2, activation="softmax")])
+        model.compile("adam", "sparse_categorical_crossentropy")
+        model.fit(x, y, epochs=2, batch_size=4, verbose=0)   # shuffling and dropout are seeded as well
+        return [random.random()] + model.get_weights()
+
+    try:
+        a, b, c = script(3), script(3), script(4)
+        assert all(np.array_equal(u, v) for u, v in zip(a, b))
+        assert not np.array_equal(a[1], c[1])
+        set_random_seed(3)
+        first, second = L.Dense(4), L.Dense(4)
+        first.build((4,)), second.build((4,))
+        assert not np.array_equal(first.params["W"], second.params["W"])    # each layer its own weights
+        explicit = [Sequential([L.Dense(2, input_shape=(3,))], seed=5) for _ in range(2)]
+        set_random_seed(9)
+        explicit[1].build()
+        explicit[0].build()
+        assert np.array_equal(explicit[0].get_weights()[0], explicit[1].get_weights()[0])  # seed= wins
+        with pytest.raises(TypeError, match="integer seed, got 1.5"):
+            set_random_seed(1.5)
+        with pytest.raises(ValueError, match="non-negative"):
+            set_random_seed(-1)
+    finally:
+        utils._SEED_SOURCE = saved[0]
+        np.random.set_state(saved[1])
+        random.setstate(saved[2])
+
+
 def test_reproducible_for_a_seed_and_backends_agree():
     runs = []
     for _ in range(2):
