@@ -18,6 +18,8 @@ from . import _validation as v
 
 _BACKEND_PACKAGES = {"numpy": "rnncore.reference", "cpu": "rnncore.cpu", "cuda": "rnncore.cuda"}
 _GATES = {"rnn": 1, "lstm": 4, "gru": 3, "peephole": 4}
+# The RNN's nonlinearity (PyTorch's name) and the LSTM/GRU candidate activation (Keras' name)
+NONLINEARITIES = ACTIVATIONS = ("tanh", "relu")
 
 
 @dataclass
@@ -76,7 +78,7 @@ def rnn_forward(x, W_ih, W_hh, b_ih, b_hh, h0=None, nonlinearity="tanh", backend
     -------
     h_seq : (B, T, H) every hidden state;  h_T : (B, H) the last;  cache : for ``rnn_backward``
     """
-    v.check_choice("nonlinearity", nonlinearity, ("tanh", "relu"))
+    v.check_choice("nonlinearity", nonlinearity, NONLINEARITIES)
     mod = _backend(backend, "rnn")
     x, W_ih, W_hh, b_ih, b_hh, H, dev = _prepare("rnn", x, W_ih, W_hh, b_ih, b_hh, backend)
     h0 = v.state_or_zeros("h0", h0, x.shape[0], H, x.dtype, dev)
@@ -97,17 +99,21 @@ def rnn_backward(dh_seq, cache, dh_T=None):
 
 
 # ----------------------------------------------------------------------------- LSTM
-def lstm_forward(x, W_ih, W_hh, b_ih, b_hh, h0=None, c0=None, backend="cpu"):
+def lstm_forward(x, W_ih, W_hh, b_ih, b_hh, h0=None, c0=None, activation="tanh", backend="cpu"):
     """LSTM over a sequence (PyTorch gate order i, f, g, o).
 
     x : (B, T, D); W_ih : (4H, D); W_hh : (4H, H); b_ih, b_hh : (4H,); h0, c0 : (B, H) or None.
+    activation : "tanh" (the standard cell, as PyTorch) or "relu" (Keras' ``LSTM(activation='relu')``):
+        used for the candidate g_t = act(a_g) and the output h_t = o_t * act(c_t); the gates
+        i, f, o stay sigmoid. Kept in the cache, so ``lstm_backward`` needs no argument for it.
     Returns h_seq (B, T, H), (h_T, c_T) each (B, H), and the cache for ``lstm_backward``.
     """
+    v.check_choice("activation", activation, ACTIVATIONS)
     mod = _backend(backend, "lstm")
     x, W_ih, W_hh, b_ih, b_hh, H, dev = _prepare("lstm", x, W_ih, W_hh, b_ih, b_hh, backend)
     h0 = v.state_or_zeros("h0", h0, x.shape[0], H, x.dtype, dev)
     c0 = v.state_or_zeros("c0", c0, x.shape[0], H, x.dtype, dev)
-    h_seq, h_T, c_T, data = mod.forward(x, W_ih, W_hh, b_ih, b_hh, h0, c0)
+    h_seq, h_T, c_T, data = mod.forward(x, W_ih, W_hh, b_ih, b_hh, h0, c0, activation)
     return h_seq, (h_T, c_T), Cache("lstm", backend, (*x.shape, H), np.dtype(x.dtype), data)
 
 
@@ -121,16 +127,19 @@ def lstm_backward(dh_seq, cache, dh_T=None, dc_T=None):
 
 
 # ----------------------------------------------------------------------------- GRU
-def gru_forward(x, W_ih, W_hh, b_ih, b_hh, h0=None, backend="cpu"):
-    """GRU over a sequence (PyTorch gate order r, z, n; n = tanh(W_in x + b_in + r*(W_hn h + b_hn))).
+def gru_forward(x, W_ih, W_hh, b_ih, b_hh, h0=None, activation="tanh", backend="cpu"):
+    """GRU over a sequence (PyTorch gate order r, z, n; n = act(W_in x + b_in + r*(W_hn h + b_hn))).
 
     x : (B, T, D); W_ih : (3H, D); W_hh : (3H, H); b_ih, b_hh : (3H,); h0 : (B, H) or None.
+    activation : "tanh" (the standard cell, as PyTorch) or "relu" (Keras' ``GRU(activation='relu')``)
+        for the candidate n; the gates r, z stay sigmoid. Kept in the cache for ``gru_backward``.
     Returns h_seq (B, T, H), h_T (B, H), and the cache for ``gru_backward``.
     """
+    v.check_choice("activation", activation, ACTIVATIONS)
     mod = _backend(backend, "gru")
     x, W_ih, W_hh, b_ih, b_hh, H, dev = _prepare("gru", x, W_ih, W_hh, b_ih, b_hh, backend)
     h0 = v.state_or_zeros("h0", h0, x.shape[0], H, x.dtype, dev)
-    h_seq, h_T, data = mod.forward(x, W_ih, W_hh, b_ih, b_hh, h0)
+    h_seq, h_T, data = mod.forward(x, W_ih, W_hh, b_ih, b_hh, h0, activation)
     return h_seq, h_T, Cache("gru", backend, (*x.shape, H), np.dtype(x.dtype), data)
 
 

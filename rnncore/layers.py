@@ -25,7 +25,6 @@ reverse only the valid part of each sequence, so pre- and post-padding both work
 """
 import copy
 import re
-import warnings
 from itertools import count
 
 import numpy as np
@@ -686,9 +685,10 @@ class _Recurrent(Layer):
         self.backend = backend
 
     def _check_activation(self, activation):
+        """'tanh' (default) or 'relu': SimpleRNN's nonlinearity, the LSTM/GRU candidate activation."""
         activation = "tanh" if activation is None else activation
-        if activation != "tanh":
-            raise ValueError(f"{type(self).__name__} supports activation='tanh' only, got {activation!r}")
+        if activation not in F.ACTIVATIONS:
+            raise ValueError(f"{type(self).__name__} supports activation 'tanh' or 'relu', got {activation!r}")
         return activation
 
     # ---- parameters
@@ -874,12 +874,6 @@ class SimpleRNN(_Recurrent):
     """
     cell, gates, torch_class = "rnn", 1, "nn.RNN"
 
-    def _check_activation(self, activation):
-        activation = "tanh" if activation is None else activation
-        if activation not in ("tanh", "relu"):
-            raise ValueError(f"SimpleRNN supports activation 'tanh' or 'relu', got {activation!r}")
-        return activation
-
     def _kernel_forward(self, x):
         return F.rnn_forward(x, *self._weights(), nonlinearity=self.activation_name, backend=self.backend or "cpu")
 
@@ -887,23 +881,12 @@ class SimpleRNN(_Recurrent):
         return F.rnn_backward(dh_seq, cache, dh_T)
 
 
-class _GatedActivationMixin:
-    def _check_activation(self, activation):
-        activation = "tanh" if activation is None else activation
-        if activation == "tanh":
-            return "tanh"
-        if activation == "relu":
-            warnings.warn(f"{type(self).__name__}(activation='relu'): rnncore's gated kernels implement the "
-                          "standard tanh cell, as cuDNN and PyTorch do; using tanh. (A relu LSTM/GRU lets the "
-                          "cell state grow without bound; tanh is almost always what you want.)",
-                          UserWarning, stacklevel=4)
-            return "tanh"
-        raise ValueError(f"{type(self).__name__} supports activation='tanh' only, got {activation!r}")
-
-
-class LSTM(_GatedActivationMixin, _Recurrent):
+class LSTM(_Recurrent):
     """Long short-term memory (PyTorch gate order i, f, g, o), same as ``torch.nn.LSTM``.
 
+    ``activation`` 'tanh' (default) or 'relu', as in Keras: it is used for the candidate
+    g_t and for h_t = o_t * activation(c_t); the gates stay sigmoid. (PyTorch's LSTM is
+    the tanh cell; a relu cell state is unbounded, so watch the learning rate.)
     ``unit_forget_bias=True`` (Keras' default) starts the forget-gate bias at 1.
     x : (B, T, D) -> (B, T, units) or (B, units).
     """
@@ -914,16 +897,19 @@ class LSTM(_GatedActivationMixin, _Recurrent):
         self.unit_forget_bias = unit_forget_bias
 
     def _kernel_forward(self, x):
-        h_seq, (h_T, _), cache = F.lstm_forward(x, *self._weights(), backend=self.backend or "cpu")
+        h_seq, (h_T, _), cache = F.lstm_forward(x, *self._weights(), activation=self.activation_name,
+                                                backend=self.backend or "cpu")
         return h_seq, h_T, cache
 
     def _kernel_backward(self, dh_seq, cache, dh_T):
         return F.lstm_backward(dh_seq, cache, dh_T)
 
 
-class GRU(_GatedActivationMixin, _Recurrent):
+class GRU(_Recurrent):
     """Gated recurrent unit (gate order r, z, n; reset applied after the matrix product, i.e.
     Keras' ``reset_after=True``), same as ``torch.nn.GRU``. x : (B, T, D) -> (B, T, units) or (B, units).
+
+    ``activation`` 'tanh' (default) or 'relu', as in Keras: the candidate n_t; the gates stay sigmoid.
     """
     cell, gates, torch_class = "gru", 3, "nn.GRU"
 
@@ -934,7 +920,7 @@ class GRU(_GatedActivationMixin, _Recurrent):
         super().__init__(units, **kwargs)
 
     def _kernel_forward(self, x):
-        return F.gru_forward(x, *self._weights(), backend=self.backend or "cpu")
+        return F.gru_forward(x, *self._weights(), activation=self.activation_name, backend=self.backend or "cpu")
 
     def _kernel_backward(self, dh_seq, cache, dh_T):
         return F.gru_backward(dh_seq, cache, dh_T)

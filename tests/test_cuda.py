@@ -24,7 +24,7 @@ if rnncore.cuda.is_available():
     from rnncore.cuda import _kernels_common as kc  # noqa: E402
     from rnncore.cuda import gru as cgru, lstm as clstm, persistent as pk, rnn as crnn  # noqa: E402
 
-GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
+GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3, "lstm_relu": 4, "gru_relu": 3}
 TOL = {np.float64: 1e-10, np.float32: 1e-5}
 GRAD_KEYS = ("dx", "dh0", "dW_ih", "dW_hh", "db_ih", "db_hh")
 
@@ -47,16 +47,23 @@ def make(cell, B=2, T=3, D=3, H=5, dtype=np.float64, seed=0):
     return {k: a.astype(dtype) for k, a in p.items()}
 
 
+def split(cell):
+    """'lstm_relu' -> ('lstm', 'relu'); 'gru' -> ('gru', 'tanh')."""
+    kind, _, act = cell.partition("_")
+    return kind, act or "tanh"
+
+
 def run_backend(mod, cell, p, **kw):
     """Forward + backward of one backend module (reference or cuda): (outputs, grads, data)."""
     w = (p["x"], p["W_ih"], p["W_hh"], p["b_ih"], p["b_hh"], p["h0"])
-    if cell.startswith("rnn"):
-        h_seq, h_T, data = mod.forward(*w, cell[4:], **kw)
+    kind, act = split(cell)
+    if kind == "rnn":
+        h_seq, h_T, data = mod.forward(*w, act, **kw)
         return (h_seq, h_T), mod.backward(p["dh_seq"], data, p["dh_T"]), data
-    if cell == "lstm":
-        h_seq, h_T, c_T, data = mod.forward(*w, p["c0"], **kw)
+    if kind == "lstm":
+        h_seq, h_T, c_T, data = mod.forward(*w, p["c0"], act, **kw)
         return (h_seq, h_T, c_T), mod.backward(p["dh_seq"], data, p["dh_T"], p["dc_T"]), data
-    h_seq, h_T, data = mod.forward(*w, **kw)
+    h_seq, h_T, data = mod.forward(*w, act, **kw)
     return (h_seq, h_T), mod.backward(p["dh_seq"], data, p["dh_T"]), data
 
 
@@ -78,7 +85,7 @@ def assert_matches_reference(cell, p, outs, grads, dtype):
     for name, g, w in zip(("h_seq", "h_T", "c_T"), outs, r_outs):
         assert g.dtype == dtype
         assert_close(g, w, dtype, f"{cell} {name}")
-    keys = GRAD_KEYS + (("dc0",) if cell == "lstm" else ())
+    keys = GRAD_KEYS + (("dc0",) if split(cell)[0] == "lstm" else ())
     assert set(grads) == set(keys)
     for k in keys:
         assert grads[k].dtype == dtype
@@ -111,18 +118,19 @@ def test_functional_cuda_matches_numpy(cell, dtype):
     """Forward and every gradient, through the public API, against backend="numpy"."""
     p = make(cell, dtype=dtype)
     w = (p["x"], p["W_ih"], p["W_hh"], p["b_ih"], p["b_hh"])
+    kind, act = split(cell)
     out = {}
     for backend in ("numpy", "cuda"):
-        if cell.startswith("rnn"):
-            h_seq, h_T, cache = rc.rnn_forward(*w, h0=p["h0"], nonlinearity=cell[4:], backend=backend)
+        if kind == "rnn":
+            h_seq, h_T, cache = rc.rnn_forward(*w, h0=p["h0"], nonlinearity=act, backend=backend)
             g = rc.rnn_backward(p["dh_seq"], cache, p["dh_T"])
             res = (h_seq, h_T)
-        elif cell == "lstm":
-            h_seq, (h_T, c_T), cache = rc.lstm_forward(*w, h0=p["h0"], c0=p["c0"], backend=backend)
+        elif kind == "lstm":
+            h_seq, (h_T, c_T), cache = rc.lstm_forward(*w, h0=p["h0"], c0=p["c0"], activation=act, backend=backend)
             g = rc.lstm_backward(p["dh_seq"], cache, p["dh_T"], p["dc_T"])
             res = (h_seq, h_T, c_T)
         else:
-            h_seq, h_T, cache = rc.gru_forward(*w, h0=p["h0"], backend=backend)
+            h_seq, h_T, cache = rc.gru_forward(*w, h0=p["h0"], activation=act, backend=backend)
             g = rc.gru_backward(p["dh_seq"], cache, p["dh_T"])
             res = (h_seq, h_T)
         out[backend] = (res, g)
@@ -136,7 +144,7 @@ def test_functional_cuda_matches_numpy(cell, dtype):
         assert_close(c_g[k], r_g[k], dtype, f"{cell} {k}")
 
 
-@pytest.mark.parametrize("cell", ["rnn_tanh", "lstm", "gru"])
+@pytest.mark.parametrize("cell", ["rnn_tanh", "lstm", "gru", "lstm_relu"])
 def test_per_step_kernels_with_several_blocks_and_chunks(cell, monkeypatch):
     """Blocks smaller than H: several thread blocks per sequence and several shared-memory chunks."""
     monkeypatch.setattr(kc, "threads_for", lambda n: 2)
@@ -179,7 +187,8 @@ def test_functional_api_keeps_device_arrays_on_device():
 
 # ----------------------------------------------------------------------------- persistent
 @pytest.mark.parametrize("cell,dtype", [("rnn_tanh", np.float64), ("lstm", np.float64),
-                                        ("gru", np.float64), ("lstm", np.float32)])
+                                        ("gru", np.float64), ("lstm", np.float32),
+                                        ("lstm_relu", np.float64), ("gru_relu", np.float32)])
 def test_persistent_kernel(cell, dtype):
     """The persistent forward (W_hh in shared memory, grid barrier per step).
 

@@ -39,6 +39,18 @@ def test_unknown_backend_and_nonlinearity():
         rc.rnn_forward(*w, nonlinearity="sigmoid")
 
 
+@pytest.mark.parametrize("backend", ["numpy", "cpu"])
+def test_unknown_activation(backend):
+    """LSTM/GRU take activation 'tanh' or 'relu' (Keras' name; the RNN's is nonlinearity, as PyTorch)."""
+    with pytest.raises(ValueError, match="unknown activation 'sigmoid'; expected one of 'tanh', 'relu'"):
+        rc.lstm_forward(**lstm_args(), activation="sigmoid", backend=backend)
+    p = make_params("gru")
+    with pytest.raises(ValueError, match="unknown activation 'softplus'; expected one of 'tanh', 'relu'"):
+        rc.gru_forward(p["x"], p["W_ih"], p["W_hh"], p["b_ih"], p["b_hh"], activation="softplus", backend=backend)
+    with pytest.raises(ValueError, match="unknown activation None"):
+        rc.lstm_forward(**lstm_args(), activation=None, backend=backend)
+
+
 def test_initial_state_shape():
     with pytest.raises(ValueError, match=r"h0 must have shape \(B, H\) = \(2, 4\)"):
         rc.lstm_forward(**lstm_args(), h0=np.zeros((3, 4)))

@@ -3,13 +3,14 @@ import numpy as np
 import pytest
 
 import rnncore as rc
-from _cells import CELLS, HAS_C, backward, forward, make_params
+from _cells import CELLS, HAS_C, backward, forward, make_params, make_params_off_kinks, relu_inputs
 
 
 @pytest.mark.parametrize("backend", ["numpy", "cpu"])
 @pytest.mark.parametrize("cell", CELLS)
 def test_bptt_matches_numeric_gradient(cell, backend):
-    p = make_params(cell, seed=1)
+    # relu cells: no relu input within 1e-4 of its kink (re-drawn if need be); tanh cells: seed 1 as drawn
+    p = make_params_off_kinks(cell, seed=1)
     rng = np.random.default_rng(2)
     h_seq, h_T, c_T, cache = forward(cell, p, backend)
     # the loss reads every output: the sequence, the final h and (LSTM) the final c
@@ -27,6 +28,15 @@ def test_bptt_matches_numeric_gradient(cell, backend):
         num = rc.numeric_gradient(loss, value, h=1e-6)
         err = rc.rel_error(num, grads["d" + name])
         assert err < 1e-6, f"{cell}/{backend}: d{name} relative error {err:.1e}"
+
+
+@pytest.mark.parametrize("cell", ["lstm_relu", "gru_relu"])
+def test_relu_gradient_check_sees_both_sides_of_the_kink(cell):
+    """The relu gradient checks above mean something: the draw has relu inputs on both
+    sides of 0 (so relu' = 0 and relu' = 1 both occur), all at least 1e-4 from it."""
+    a = relu_inputs(cell, make_params_off_kinks(cell, seed=1))
+    assert (a < 0).sum() >= 3 and (a > 0).sum() >= 3
+    assert np.abs(a).min() > 1e-4
 
 
 def test_gradcheck_catches_a_wrong_gradient():

@@ -28,9 +28,12 @@ RECURRENT = {
     "rnn_relu_seq": lambda: L.SimpleRNN(3, activation="relu", return_sequences=True),
     "rnn_tanh": lambda: L.SimpleRNN(3),
     "lstm": lambda: L.LSTM(3),
+    "lstm_relu": lambda: L.LSTM(3, activation="relu"),
     "lstm_seq_back": lambda: L.LSTM(3, return_sequences=True, go_backwards=True),
     "gru_seq": lambda: L.GRU(3, return_sequences=True),
     "gru_nobias": lambda: L.GRU(3, use_bias=False),
+    "gru_relu_seq": lambda: L.GRU(3, activation="relu", return_sequences=True),
+    "bi_lstm_relu": lambda: L.Bidirectional(L.LSTM(2, activation="relu")),
     "bi_lstm_seq": lambda: L.Bidirectional(L.LSTM(3, return_sequences=True)),
     "bi_gru_mul": lambda: L.Bidirectional(L.GRU(3), merge_mode="mul"),
     "bi_rnn_ave": lambda: L.Bidirectional(L.SimpleRNN(2, return_sequences=True), merge_mode="ave"),
@@ -45,7 +48,7 @@ def test_recurrent_layer_gradients(kind, masked):
     assert max(errors.values()) < 1e-5, errors
 
 
-@pytest.mark.parametrize("kind", ["lstm", "gru_seq", "bi_lstm_seq", "rnn_relu_seq"])
+@pytest.mark.parametrize("kind", ["lstm", "gru_seq", "bi_lstm_seq", "rnn_relu_seq", "lstm_relu", "gru_relu_seq"])
 def test_cpu_backend_matches_numpy_backend(kind):
     """The numpy path is checked against finite differences above; the Numba path must agree with it."""
     results = []
@@ -208,8 +211,9 @@ def test_misuse_errors():
         L.LSTM(3, input_shape=10)
     with pytest.raises(ValueError, match="'tanh' or 'relu'"):
         L.SimpleRNN(3, activation="sigmoid")
-    with pytest.warns(UserWarning, match="tanh"):
-        L.LSTM(3, activation="relu")
+    for cls in (L.LSTM, L.GRU):
+        with pytest.raises(ValueError, match=rf"{cls.__name__} supports activation 'tanh' or 'relu', got 'sigmoid'"):
+            cls(3, activation="sigmoid")
     with pytest.raises(ValueError, match="unknown activation 'softplus'.*'relu'"):
         L.Dense(3, activation="softplus")
     with pytest.raises(TypeError, match=r"Bidirectional\(LSTM\(units\)\)"):
@@ -220,3 +224,22 @@ def test_misuse_errors():
         L.LSTM(0)
     with pytest.raises(NotImplementedError, match="recurrent_dropout"):
         L.LSTM(3, recurrent_dropout=0.2)
+
+
+@pytest.mark.parametrize("cls", [L.LSTM, L.GRU])
+def test_gated_layers_run_keras_relu_activation(cls):
+    """Keras' LSTM(50, activation='relu') / GRU(..., activation='relu'): no warning, and the layer
+    really runs the relu cell (the functional API's activation='relu'), not tanh."""
+    import warnings
+
+    import rnncore.functional as F
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        layer = _f64(cls(4, activation="relu", return_sequences=True))
+        layer.build((5, 2))
+        out = layer.forward(X)
+    assert layer.activation_name == "relu"
+    fwd = F.lstm_forward if cls is L.LSTM else F.gru_forward
+    w = [layer.params[k] for k in ("W_ih", "W_hh", "b_ih", "b_hh")]
+    np.testing.assert_allclose(out, fwd(X, *w, activation="relu", backend="numpy")[0], rtol=1e-12, atol=1e-14)
+    assert np.abs(out - fwd(X, *w, backend="numpy")[0]).max() > 1e-3

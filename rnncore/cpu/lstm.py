@@ -4,7 +4,14 @@ Forward, per step t and per unit block k (one thread each, see ``_common``):
 
     a_t[:, blk]  = [x_t, h_{t-1}] @ [W_ih | W_hh][blk]^T       one GEMM, K = D + H
     i, f, g, o   = act(a_t[:, blk] + b_ih + b_hh)                in place, in cache
-    c_t = f * c_{t-1} + i * g;   h_t = o * tanh(c_t)
+    c_t = f * c_{t-1} + i * g;   h_t = o * act(c_t)
+
+with sigmoid gates and act = tanh, or relu (``use_tanh`` False: Keras'
+``activation='relu'``) for g and for act(c_t). Each block function tests the flag
+once, around its whole loop over batch rows, and each side is the complete loop
+nest, so the tanh side compiles to the same vectorised loops as tanh-only code.
+(Testing it once per row, around the inner loops only, made the float32 backward
+up to 1.5x slower on gate-bound shapes.)
 
 The activated gates (B, T, 4H) and c_t are kept for backward. Backward walks
 the steps in reverse computing only what needs the recurrence: the gate
@@ -16,13 +23,13 @@ from numba import njit, prange
 
 from ._blas import mm
 from ._common import gate_order, n_blocks, pack_weights, run_threads, unpack_rows, weight_grads
-from ._math import JIT, PARALLEL_JIT, dsigmoid, dtanh, sigmoid, tanh
+from ._math import JIT, PARALLEL_JIT, drelu, dsigmoid, dtanh, relu, sigmoid, tanh
 
 G = 4
 
 
 @njit(**JIT)
-def _forward_block(k, t, x, W_catT, bias, c0, xh_cur, xh_next, gates, c_seq, h_seq, nblk):
+def _forward_block(k, t, x, W_catT, bias, c0, xh_cur, xh_next, gates, c_seq, h_seq, use_tanh, nblk):
     """Step t for unit block k: its gates, c_t and h_t, and its share of [x_{t+1}, h_t]."""
     B, T, D = x.shape
     H = c0.shape[1]
@@ -32,34 +39,57 @@ def _forward_block(k, t, x, W_catT, bias, c0, xh_cur, xh_next, gates, c_seq, h_s
     # (W_catT is [W_ih | W_hh]^T stored (D+H, 4H): BLAS is ~2x faster on small
     # products with an untransposed right operand than with W.T)
     mm(xh_cur, W_catT[:, o:o + G * Hb], gates[:, t, o:o + G * Hb], 0.0)
-    for b in range(B):
-        a, bb = gates[b, t, o:o + G * Hb], bias[o:o + G * Hb]
-        # one slice per gate and loops from 0: a loop over range(2 * Hb, 3 * Hb)
-        # keeps Numba's negative-index check and does not vectorise (measured 6x slower)
-        i, f, g, og = a[:Hb], a[Hb:2 * Hb], a[2 * Hb:3 * Hb], a[3 * Hb:]
-        b_if, b_g, b_o = bb[:2 * Hb], bb[2 * Hb:3 * Hb], bb[3 * Hb:]
-        i_f = a[:2 * Hb]
-        for q in range(2 * Hb):
-            i_f[q] = sigmoid(i_f[q] + b_if[q])
-        for j in range(Hb):
-            g[j] = tanh(g[j] + b_g[j])
-        for j in range(Hb):
-            og[j] = sigmoid(og[j] + b_o[j])
-        c_prev = c_seq[b, t - 1, u0:u0 + Hb] if t > 0 else c0[b, u0:u0 + Hb]
-        c_t, h_t, h_next = c_seq[b, t, u0:u0 + Hb], h_seq[b, t, u0:u0 + Hb], xh_next[b, D + u0:D + u0 + Hb]
-        for j in range(Hb):
-            c = f[j] * c_prev[j] + i[j] * g[j]
-            h = og[j] * tanh(c)
-            c_t[j] = c
-            h_t[j] = h
-            h_next[j] = h
+    # One branch around the whole loop over rows, each side the complete loop nest: a
+    # branch inside it (even once per row) made the float32 kernels up to 1.5x slower.
+    if use_tanh:
+        for b in range(B):
+            a, bb = gates[b, t, o:o + G * Hb], bias[o:o + G * Hb]
+            # one slice per gate and loops from 0: a loop over range(2 * Hb, 3 * Hb)
+            # keeps Numba's negative-index check and does not vectorise (measured 6x slower)
+            i, f, g, og = a[:Hb], a[Hb:2 * Hb], a[2 * Hb:3 * Hb], a[3 * Hb:]
+            b_if, b_g, b_o = bb[:2 * Hb], bb[2 * Hb:3 * Hb], bb[3 * Hb:]
+            i_f = a[:2 * Hb]
+            for q in range(2 * Hb):
+                i_f[q] = sigmoid(i_f[q] + b_if[q])
+            for j in range(Hb):
+                g[j] = tanh(g[j] + b_g[j])
+            for j in range(Hb):
+                og[j] = sigmoid(og[j] + b_o[j])
+            c_prev = c_seq[b, t - 1, u0:u0 + Hb] if t > 0 else c0[b, u0:u0 + Hb]
+            c_t, h_t, h_next = c_seq[b, t, u0:u0 + Hb], h_seq[b, t, u0:u0 + Hb], xh_next[b, D + u0:D + u0 + Hb]
+            for j in range(Hb):
+                c = f[j] * c_prev[j] + i[j] * g[j]
+                h = og[j] * tanh(c)
+                c_t[j] = c
+                h_t[j] = h
+                h_next[j] = h
+    else:                                             # the same with relu for tanh
+        for b in range(B):
+            a, bb = gates[b, t, o:o + G * Hb], bias[o:o + G * Hb]
+            i, f, g, og = a[:Hb], a[Hb:2 * Hb], a[2 * Hb:3 * Hb], a[3 * Hb:]
+            b_if, b_g, b_o = bb[:2 * Hb], bb[2 * Hb:3 * Hb], bb[3 * Hb:]
+            i_f = a[:2 * Hb]
+            for q in range(2 * Hb):
+                i_f[q] = sigmoid(i_f[q] + b_if[q])
+            for j in range(Hb):
+                g[j] = relu(g[j] + b_g[j])
+            for j in range(Hb):
+                og[j] = sigmoid(og[j] + b_o[j])
+            c_prev = c_seq[b, t - 1, u0:u0 + Hb] if t > 0 else c0[b, u0:u0 + Hb]
+            c_t, h_t, h_next = c_seq[b, t, u0:u0 + Hb], h_seq[b, t, u0:u0 + Hb], xh_next[b, D + u0:D + u0 + Hb]
+            for j in range(Hb):
+                c = f[j] * c_prev[j] + i[j] * g[j]
+                h = og[j] * relu(c)
+                c_t[j] = c
+                h_t[j] = h
+                h_next[j] = h
     if t + 1 < T:                                     # this block's rows of x_{t+1}
         for b in range(B * k // nblk, B * (k + 1) // nblk):
             xh_next[b, :D] = x[b, t + 1]
 
 
 @njit(**PARALLEL_JIT)
-def _forward_kernel(x, W_catT, bias, h0, c0, gates, c_seq, h_seq, nblk):
+def _forward_kernel(x, W_catT, bias, h0, c0, gates, c_seq, h_seq, use_tanh, nblk):
     """Recurrence. Fills gates (B, T, 4H) with the activated gates (reordered
     rows), c_seq and h_seq (B, T, H)."""
     B, T, D = x.shape
@@ -71,14 +101,14 @@ def _forward_kernel(x, W_catT, bias, h0, c0, gates, c_seq, h_seq, nblk):
     for t in range(T):
         cur, nxt = xh[t % 2], xh[(t + 1) % 2]
         if nblk == 1:
-            _forward_block(0, t, x, W_catT, bias, c0, cur, nxt, gates, c_seq, h_seq, 1)
+            _forward_block(0, t, x, W_catT, bias, c0, cur, nxt, gates, c_seq, h_seq, use_tanh, 1)
         else:
             for k in prange(nblk):
-                _forward_block(k, t, x, W_catT, bias, c0, cur, nxt, gates, c_seq, h_seq, nblk)
+                _forward_block(k, t, x, W_catT, bias, c0, cur, nxt, gates, c_seq, h_seq, use_tanh, nblk)
 
 
 @njit(**JIT)
-def _backward_block(k, t, dh_seq, gates, c_seq, c0, W_cat, dA, dh_rec, dc, db, nblk):
+def _backward_block(k, t, dh_seq, gates, c_seq, c0, W_cat, dA, dh_rec, dc, db, use_tanh, nblk):
     """Step t (reverse) for unit block k: dA[:, t, blk], db and dc for its units."""
     B, T, GH = dA.shape
     H = c0.shape[1]
@@ -90,27 +120,46 @@ def _backward_block(k, t, dh_seq, gates, c_seq, c0, W_cat, dA, dh_rec, dc, db, n
     if t + 1 < T:
         mm(dA[:, t + 1, :], W_cat[:, D + u0:D + u0 + Hb], dh_rec[:, u0:u0 + Hb], 0.0)
     dbk = db[o:o + G * Hb]
-    for b in range(B):
-        gb, da = gates[b, t, o:o + G * Hb], dA[b, t, o:o + G * Hb]
-        c_t = c_seq[b, t, u0:u0 + Hb]
-        c_prev = c_seq[b, t - 1, u0:u0 + Hb] if t > 0 else c0[b, u0:u0 + Hb]
-        dh_out, dh_next, dcb = dh_seq[b, t, u0:u0 + Hb], dh_rec[b, u0:u0 + Hb], dc[b, u0:u0 + Hb]
-        for j in range(Hb):
-            i, f, g, og = gb[j], gb[Hb + j], gb[2 * Hb + j], gb[3 * Hb + j]
-            tc = tanh(c_t[j])                      # recomputed: cheaper than storing it
-            dh = dh_out[j] + dh_next[j]
-            dcj = dcb[j] + dh * og * dtanh(tc)
-            da[j] = dcj * g * dsigmoid(i)
-            da[Hb + j] = dcj * c_prev[j] * dsigmoid(f)
-            da[2 * Hb + j] = dcj * i * dtanh(g)
-            da[3 * Hb + j] = dh * tc * dsigmoid(og)
-            dcb[j] = dcj * f                       # the constant error carousel
-        for q in range(G * Hb):                    # db_ih = db_hh = sum over (b, t) of dA
-            dbk[q] += da[q]
+    if use_tanh:                                       # one branch around the whole nest, as in forward
+        for b in range(B):
+            gb, da = gates[b, t, o:o + G * Hb], dA[b, t, o:o + G * Hb]
+            c_t = c_seq[b, t, u0:u0 + Hb]
+            c_prev = c_seq[b, t - 1, u0:u0 + Hb] if t > 0 else c0[b, u0:u0 + Hb]
+            dh_out, dh_next, dcb = dh_seq[b, t, u0:u0 + Hb], dh_rec[b, u0:u0 + Hb], dc[b, u0:u0 + Hb]
+            for j in range(Hb):
+                i, f, g, og = gb[j], gb[Hb + j], gb[2 * Hb + j], gb[3 * Hb + j]
+                tc = tanh(c_t[j])                  # recomputed: cheaper than storing it
+                dh = dh_out[j] + dh_next[j]
+                dcj = dcb[j] + dh * og * dtanh(tc)
+                da[j] = dcj * g * dsigmoid(i)
+                da[Hb + j] = dcj * c_prev[j] * dsigmoid(f)
+                da[2 * Hb + j] = dcj * i * dtanh(g)
+                da[3 * Hb + j] = dh * tc * dsigmoid(og)
+                dcb[j] = dcj * f                   # the constant error carousel
+            for q in range(G * Hb):                # db_ih = db_hh = sum over (b, t) of dA
+                dbk[q] += da[q]
+    else:                                              # relu: act'(y) = (y > 0), so relu'(c_t) = (c_t > 0)
+        for b in range(B):
+            gb, da = gates[b, t, o:o + G * Hb], dA[b, t, o:o + G * Hb]
+            c_t = c_seq[b, t, u0:u0 + Hb]
+            c_prev = c_seq[b, t - 1, u0:u0 + Hb] if t > 0 else c0[b, u0:u0 + Hb]
+            dh_out, dh_next, dcb = dh_seq[b, t, u0:u0 + Hb], dh_rec[b, u0:u0 + Hb], dc[b, u0:u0 + Hb]
+            for j in range(Hb):
+                i, f, g, og = gb[j], gb[Hb + j], gb[2 * Hb + j], gb[3 * Hb + j]
+                rl = relu(c_t[j])
+                dh = dh_out[j] + dh_next[j]
+                dcj = dcb[j] + dh * og * drelu(rl)
+                da[j] = dcj * g * dsigmoid(i)
+                da[Hb + j] = dcj * c_prev[j] * dsigmoid(f)
+                da[2 * Hb + j] = dcj * i * drelu(g)
+                da[3 * Hb + j] = dh * rl * dsigmoid(og)
+                dcb[j] = dcj * f
+            for q in range(G * Hb):
+                dbk[q] += da[q]
 
 
 @njit(**PARALLEL_JIT)
-def _backward_kernel(dh_seq, dh_T, dc_T, gates, c_seq, c0, W_cat, dA, nblk):
+def _backward_kernel(dh_seq, dh_T, dc_T, gates, c_seq, c0, W_cat, dA, use_tanh, nblk):
     """Reverse sweep: fills dA (B, T, 4H); returns dh0, dc0 (B, H) and db (4H,)."""
     B, T, GH = dA.shape
     H = c0.shape[1]
@@ -120,39 +169,40 @@ def _backward_kernel(dh_seq, dh_T, dc_T, gates, c_seq, c0, W_cat, dA, nblk):
     db = np.zeros(GH, dtype=dA.dtype)
     for t in range(T - 1, -1, -1):
         if nblk == 1:
-            _backward_block(0, t, dh_seq, gates, c_seq, c0, W_cat, dA, dh_rec, dc, db, 1)
+            _backward_block(0, t, dh_seq, gates, c_seq, c0, W_cat, dA, dh_rec, dc, db, use_tanh, 1)
         else:
             for k in prange(nblk):
-                _backward_block(k, t, dh_seq, gates, c_seq, c0, W_cat, dA, dh_rec, dc, db, nblk)
+                _backward_block(k, t, dh_seq, gates, c_seq, c0, W_cat, dA, dh_rec, dc, db, use_tanh, nblk)
     dh0 = np.empty((B, H), dtype=dA.dtype)
     mm(dA[:, 0, :], W_cat[:, D:], dh0, 0.0)
     return dh0, dc, db
 
 
-def forward(x, W_ih, W_hh, b_ih, b_hh, h0, c0):
+def forward(x, W_ih, W_hh, b_ih, b_hh, h0, c0, activation="tanh"):
     """x (B, T, D) -> h_seq (B, T, H), h_T, c_T (B, H), data for ``backward``."""
     B, T, D = x.shape
     H = h0.shape[1]
     nblk = n_blocks(B, D, H, G)
     order = gate_order(G, H, nblk)
+    use_tanh = activation == "tanh"
     W_cat = pack_weights(W_ih, W_hh, order)
     bias = (b_ih + b_hh)[order]
     gates = np.empty((B, T, G * H), dtype=x.dtype)
     c_seq = np.empty((B, T, H), dtype=x.dtype)
     h_seq = np.empty((B, T, H), dtype=x.dtype)
     with run_threads(nblk):
-        _forward_kernel(x, np.ascontiguousarray(W_cat.T), bias, h0, c0, gates, c_seq, h_seq, nblk)
-    data = (x, h0, c0, W_cat, order, nblk, gates, c_seq, h_seq)
+        _forward_kernel(x, np.ascontiguousarray(W_cat.T), bias, h0, c0, gates, c_seq, h_seq, use_tanh, nblk)
+    data = (x, h0, c0, W_cat, order, nblk, gates, c_seq, h_seq, use_tanh)
     return h_seq, h_seq[:, -1].copy(), c_seq[:, -1].copy(), data
 
 
 def backward(dh_seq, data, dh_T, dc_T):
     """BPTT. dh_seq (B, T, H) -> dict dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh."""
-    x, h0, c0, W_cat, order, nblk, gates, c_seq, h_seq = data
+    x, h0, c0, W_cat, order, nblk, gates, c_seq, h_seq, use_tanh = data
     D = x.shape[2]
     dA = np.empty_like(gates)
     with run_threads(nblk):
-        dh0, dc0, db = _backward_kernel(dh_seq, dh_T, dc_T, gates, c_seq, c0, W_cat, dA, nblk)
+        dh0, dc0, db = _backward_kernel(dh_seq, dh_T, dc_T, gates, c_seq, c0, W_cat, dA, use_tanh, nblk)
         dx, dW_ih, dW_hh = weight_grads(dA, dA, x, h0, h_seq, W_cat[:, :D], nblk)
     db = unpack_rows(db, order)
     return {"dx": dx, "dh0": dh0, "dc0": dc0, "dW_ih": unpack_rows(dW_ih, order),

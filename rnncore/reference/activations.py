@@ -9,3 +9,23 @@ def sigmoid(a):
     give 0 instead of a RuntimeWarning and ``inf``.
     """
     return 0.5 * (1.0 + np.tanh(0.5 * a))
+
+
+def relu(a):
+    """max(a, 0)."""
+    return np.maximum(a, 0)
+
+
+def dtanh(y):
+    """tanh'(a) from the output y = tanh(a): 1 - y^2."""
+    return 1 - y**2
+
+
+def drelu(y):
+    """relu'(a) from the output y = relu(a): 1 where the unit is active (y > 0), else 0."""
+    return (y > 0).astype(y.dtype)
+
+
+# The candidate activation of the LSTM and GRU (Keras' ``activation``), and its
+# derivative written in terms of the activation's output.
+ACTIVATIONS = {"tanh": (np.tanh, dtanh), "relu": (relu, drelu)}
