@@ -81,3 +81,27 @@ def test_float32_upstream_gradient_cast():
     h_seq, _, cache = rc.rnn_forward(p["x"], p["W_ih"], p["W_hh"], p["b_ih"], p["b_hh"])
     g = rc.rnn_backward(np.ones(h_seq.shape), cache)
     assert g["dW_hh"].dtype == np.float32
+
+
+def test_step_cache_remembers_its_activation():
+    """A relu step cache gives relu gradients by default, and refuses a different activation."""
+    from rnncore.reference import gru as ref_gru, lstm as ref_lstm
+    rng = np.random.default_rng(5)
+    B, D, H = 2, 3, 4
+    x_t, h, c = rng.standard_normal((B, D)), rng.standard_normal((B, H)), rng.standard_normal((B, H))
+    for mod, G in ((ref_lstm, 4), (ref_gru, 3)):
+        W = [rng.standard_normal((G * H, D)), rng.standard_normal((G * H, H)),
+             rng.standard_normal(G * H), rng.standard_normal(G * H)]
+        state = (h, c) if mod is ref_lstm else (h,)
+        douts = tuple(rng.standard_normal((B, H)) for _ in state)
+        out = {}
+        for act in ("tanh", "relu"):
+            *_, cache = mod.step_forward(x_t, *state, *W, activation=act)
+            assert cache.activation == act
+            out[act] = mod.step_backward(*douts, cache)
+            explicit = mod.step_backward(*douts, cache, activation=act)
+            assert all(np.array_equal(a, b) for a, b in zip(out[act], explicit))
+            other = "tanh" if act == "relu" else "relu"
+            with pytest.raises(ValueError, match=f"made with activation='{act}'"):
+                mod.step_backward(*douts, cache, activation=other)
+        assert not np.allclose(out["tanh"][0], out["relu"][0])   # the default really followed the cache

@@ -29,3 +29,26 @@ def drelu(y):
 # The candidate activation of the LSTM and GRU (Keras' ``activation``), and its
 # derivative written in terms of the activation's output.
 ACTIVATIONS = {"tanh": (np.tanh, dtanh), "relu": (relu, drelu)}
+
+
+class StepCache(tuple):
+    """A step's cache: a plain tuple (unpack it as usual) that also records the
+    activation it was made with, so ``step_backward`` cannot silently use another."""
+
+    def __new__(cls, items, activation):
+        self = super().__new__(cls, items)
+        self.activation = activation
+        return self
+
+
+def cache_activation(cache, activation=None):
+    """The activation for ``step_backward``: the one ``cache`` records; an explicit
+    ``activation`` must agree with it (a hand-made tuple records none: tanh by default)."""
+    recorded = getattr(cache, "activation", None)
+    if activation is None:
+        return recorded or "tanh"
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}; expected one of {', '.join(map(repr, ACTIVATIONS))}")
+    if recorded is not None and recorded != activation:
+        raise ValueError(f"this cache was made with activation={recorded!r}, not {activation!r}")
+    return activation

@@ -12,14 +12,13 @@ Shapes: W_ih (3H, D), W_hh (3H, H), biases (3H,).
 """
 import numpy as np
 
-from .activations import ACTIVATIONS, sigmoid
+from .activations import ACTIVATIONS, StepCache, cache_activation, sigmoid
 
 
 def step_forward(x_t, h_prev, W_ih, W_hh, b_ih, b_hh, activation="tanh"):
     """One time step. Returns h_t (B, H) and the cache for ``step_backward``.
 
-    activation : "tanh" or "relu". The cache does not record it: pass the same
-    ``activation`` to ``step_backward``.
+    activation : "tanh" or "relu"; the cache records it for ``step_backward``.
     """
     act, _ = ACTIVATIONS[activation]
     H = h_prev.shape[1]
@@ -30,16 +29,16 @@ def step_forward(x_t, h_prev, W_ih, W_hh, b_ih, b_hh, activation="tanh"):
     hn = gh[:, 2 * H:]              # W_hn h + b_hn, needed again in backward
     n = act(gi[:, 2 * H:] + r * hn)
     h_t = (1 - z) * n + z * h_prev
-    cache = (x_t, h_prev, r, z, n, hn, W_ih, W_hh)
+    cache = StepCache((x_t, h_prev, r, z, n, hn, W_ih, W_hh), activation)
     return h_t, cache
 
 
-def step_backward(dh_t, cache, activation="tanh"):
-    """Backward through one step (``activation`` as given to ``step_forward``).
+def step_backward(dh_t, cache, activation=None):
+    """Backward through one step (``activation``: by default the one the cache records).
 
     Returns dx_t, dh_prev, dW_ih, dW_hh, db_ih, db_hh.
     """
-    _, dact = ACTIVATIONS[activation]        # act'(a) from the output n = act(a)
+    _, dact = ACTIVATIONS[cache_activation(cache, activation)]        # act'(a) from the output n = act(a)
     x_t, h_prev, r, z, n, hn, W_ih, W_hh = cache
     dn = dh_t * (1 - z)
     dz = dh_t * (h_prev - n)

@@ -11,14 +11,13 @@ Shapes: x_t (B, D), h, c (B, H), W_ih (4H, D), W_hh (4H, H), b_ih, b_hh (4H,).
 """
 import numpy as np
 
-from .activations import ACTIVATIONS, sigmoid
+from .activations import ACTIVATIONS, StepCache, cache_activation, sigmoid
 
 
 def step_forward(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh, activation="tanh"):
     """One time step. Returns h_t, c_t (B, H) and the cache for ``step_backward``.
 
-    activation : "tanh" or "relu". The cache does not record it: pass the same
-    ``activation`` to ``step_backward``.
+    activation : "tanh" or "relu"; the cache records it for ``step_backward``.
     """
     act, _ = ACTIVATIONS[activation]
     H = h_prev.shape[1]
@@ -30,18 +29,18 @@ def step_forward(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh, activation="tanh")
     c_t = f * c_prev + i * g
     act_c = act(c_t)                         # tanh(c_t) in the standard cell
     h_t = o * act_c
-    cache = (x_t, h_prev, c_prev, i, f, g, o, act_c, W_ih, W_hh)
+    cache = StepCache((x_t, h_prev, c_prev, i, f, g, o, act_c, W_ih, W_hh), activation)
     return h_t, c_t, cache
 
 
-def step_backward(dh_t, dc_t, cache, activation="tanh"):
+def step_backward(dh_t, dc_t, cache, activation=None):
     """Backward through one step.
 
     dh_t, dc_t (B, H) are dL/dh_t and dL/dc_t (the latter from step t+1 only);
-    ``activation`` is the one given to ``step_forward``.
+    ``activation`` defaults to the one the cache records (given, it must agree).
     Returns dx_t, dh_prev, dc_prev, dW_ih, dW_hh, db_ih, db_hh.
     """
-    _, dact = ACTIVATIONS[activation]        # act'(a) from the output act(a)
+    _, dact = ACTIVATIONS[cache_activation(cache, activation)]        # act'(a) from the output act(a)
     x_t, h_prev, c_prev, i, f, g, o, act_c, W_ih, W_hh = cache
     do = dh_t * act_c
     dc = dc_t + dh_t * o * dact(act_c)       # c_t reaches the loss via h_t and via c_{t+1}
