@@ -673,7 +673,7 @@ class _Recurrent(Layer):
             raise ValueError(f"unknown backend {backend!r}; expected one of 'numpy', 'cpu', 'cuda'")
         self.units = int(units)
         self.activation_name = self._check_activation(activation)
-        if recurrent_activation not in ("sigmoid", None) and self.gates > 1:
+        if recurrent_activation != "sigmoid" and self.gates > 1:
             raise ValueError(f"{kind} supports recurrent_activation='sigmoid' only (the kernels' gates), "
                              f"got {recurrent_activation!r}")
         self.use_bias = use_bias
@@ -686,7 +686,9 @@ class _Recurrent(Layer):
 
     def _check_activation(self, activation):
         """'tanh' (default) or 'relu': SimpleRNN's nonlinearity, the LSTM/GRU candidate activation."""
-        activation = "tanh" if activation is None else activation
+        if activation is None:     # Keras reads None as linear, which no kernel here computes
+            raise ValueError(f"{type(self).__name__}(activation=None) means a linear activation in Keras, "
+                             "which rnncore's kernels do not have; use activation='tanh' or 'relu'")
         if activation not in F.ACTIVATIONS:
             raise ValueError(f"{type(self).__name__} supports activation 'tanh' or 'relu', got {activation!r}")
         return activation

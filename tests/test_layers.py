@@ -243,3 +243,13 @@ def test_gated_layers_run_keras_relu_activation(cls):
     w = [layer.params[k] for k in ("W_ih", "W_hh", "b_ih", "b_hh")]
     np.testing.assert_allclose(out, fwd(X, *w, activation="relu", backend="numpy")[0], rtol=1e-12, atol=1e-14)
     assert np.abs(out - fwd(X, *w, backend="numpy")[0]).max() > 1e-3
+
+
+@pytest.mark.parametrize("cls", [L.SimpleRNN, L.LSTM, L.GRU])
+def test_recurrent_layers_refuse_keras_linear_activation(cls):
+    """Keras reads activation=None as linear: refused with a message, never silently tanh."""
+    with pytest.raises(ValueError, match="linear"):
+        cls(4, activation=None)
+    if cls is not L.SimpleRNN:
+        with pytest.raises(ValueError, match="recurrent_activation='sigmoid' only"):
+            cls(4, recurrent_activation=None)
