@@ -7,7 +7,7 @@ For RNN (tanh), LSTM and GRU, float32, forward and forward+backward, at the
 (B, T, D, H) rows of issue 7, it reports:
 
 * times and ratios: every implementation of a row is timed in the same loop,
-  one call each per round, interleaved, and the minimum over the rounds is kept
+  a burst of 3 calls each per round, interleaved, and the minimum is kept
   (the minimum is the least disturbed by other work on a shared machine);
 * GFLOP/s of the matrix products (forward 2*B*T*G*H*(D+H) flops, backward twice
   that; the gate arithmetic is not counted) against the SGEMM throughput
@@ -18,9 +18,10 @@ For RNN (tanh), LSTM and GRU, float32, forward and forward+backward, at the
 
 The NumPy reference is slow at the large rows: there it runs a shorter
 sequence and its time is scaled by T / T_run (it is linear in T); the table
-marks such numbers with '*'. PyTorch's forward runs under ``no_grad`` (its
-fastest inference path, oneDNN's fused LSTM), rnncore's forward always keeps
-what backward needs.
+marks such numbers with '*'. "fwd" is inference on both sides: PyTorch under
+``no_grad`` (oneDNN's fused inference LSTM), rnncore with ``keep_cache=False``;
+rnncore's training forward (keeping what backward needs) is reported beside it.
+"fwd+bwd" is a training step on both sides.
 """
 import argparse
 import json
@@ -122,7 +123,9 @@ def make_inputs(cell, B, T, D, H, seed=0):
 
 
 def rnncore_fns(cell, p, backend, T=None):
-    """(forward, forward+backward) closures; T < p's T runs a prefix of the sequence."""
+    """(inference forward, training forward, forward+backward) closures; T < p's T runs
+    a prefix of the sequence. Inference (keep_cache=False) is what PyTorch's no_grad
+    forward does; the training forward also keeps what backward needs."""
     import rnncore as rc
     x = p["x"] if T is None else np.ascontiguousarray(p["x"][:, :T])
     dh = p["dh_seq"] if T is None else np.ascontiguousarray(p["dh_seq"][:, :T])
@@ -131,12 +134,15 @@ def rnncore_fns(cell, p, backend, T=None):
     bwd = getattr(rc, f"{cell}_backward")
 
     def f():
+        return fwd(x, *w, backend=backend, keep_cache=False)
+
+    def fk():
         return fwd(x, *w, backend=backend)
 
     def fb():
         out = fwd(x, *w, backend=backend)
         return bwd(dh, out[-1])
-    return f, fb
+    return f, fk, fb
 
 
 def torch_fns(cell, p):
@@ -168,25 +174,30 @@ def bench_row(cell, row, rounds, numpy_max_steps, with_torch):
     B, T, D, H = row
     p = make_inputs(cell, B, T, D, H)
     fns = {}
-    fns["cpu_fwd"], fns["cpu_fb"] = rnncore_fns(cell, p, "cpu")
+    fns["cpu_fwd"], fns["cpu_fwdk"], fns["cpu_fb"] = rnncore_fns(cell, p, "cpu")
     if with_torch:
         fns["torch_fwd"], fns["torch_fb"] = torch_fns(cell, p)
     # the reference: a shorter sequence where the full one would take long
     T_np = T if B * T <= numpy_max_steps else max(10, numpy_max_steps // B)
     T_np = min(T, T_np)
-    fns["numpy_fwd"], fns["numpy_fb"] = rnncore_fns(cell, p, "numpy", T=T_np)
+    fns["numpy_fwd"], _, fns["numpy_fb"] = rnncore_fns(cell, p, "numpy", T=T_np)
     np_rounds = rounds if T_np == T and B * T * H <= 1_000_000 else max(2, rounds // 3)
 
     for fn in fns.values():           # warm-up (and JIT compilation) outside the timing
         fn()
     best = dict.fromkeys(fns, float("inf"))
-    for r in range(rounds):           # interleaved: each round times every implementation once
+    # Interleaved: each round times every implementation, in a burst of `reps` calls.
+    # The first call of a burst can run while the previous library's worker threads
+    # still spin (OpenBLAS, OpenMP), taking a core from it; the minimum skips it.
+    reps = 3
+    for r in range(rounds):
         for name, fn in fns.items():
             if name.startswith("numpy") and r >= np_rounds:
                 continue
-            t0 = time.perf_counter()
-            fn()
-            best[name] = min(best[name], time.perf_counter() - t0)
+            for _ in range(1 if name.startswith("numpy") else reps):
+                t0 = time.perf_counter()
+                fn()
+                best[name] = min(best[name], time.perf_counter() - t0)
     for name in ("numpy_fwd", "numpy_fb"):
         best[name] *= T / T_np
     res = {"cell": cell, "B": B, "T": T, "D": D, "H": H, "rounds": rounds,
@@ -247,6 +258,8 @@ def fmt_row(r, with_torch):
         if with_torch:
             cells += [f"{ms['torch_' + kind]:.3g}", f"{ms['cpu_' + kind] / ms['torch_' + kind]:.2f}"]
         cells.append(f"{ms['numpy_' + kind] / ms['cpu_' + kind]:.0f}{star}")
+        if kind == "fwd" and "cpu_fwdk" in ms:      # the training forward, keeping the cache
+            cells.append(f"{ms['cpu_fwdk']:.3g}" + (f" ({ms['cpu_fwdk'] / ms['torch_fwd']:.2f})" if with_torch else ""))
     return "| " + " | ".join(cells) + " |"
 
 
@@ -258,6 +271,8 @@ def report(results, with_torch):
         if with_torch:
             hdr += [f"{kind} torch ms", f"{kind} rnncore/torch"]
         hdr.append(f"{kind} numpy/rnncore")
+        if kind == "fwd":
+            hdr.append("fwd keeping the cache, rnncore ms" + (" (/torch)" if with_torch else ""))
     lines.append("| " + " | ".join(hdr) + " |")
     lines.append("|" + "---|" * len(hdr))
     for r in results["rows"]:

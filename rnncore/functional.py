@@ -36,6 +36,13 @@ class Cache:
         return f"Cache(cell={self.cell!r}, backend={self.backend!r}, B={B}, T={T}, D={D}, H={H}, dtype={self.dtype})"
 
 
+def _cache(cell, backend, x, H, data, keep_cache):
+    """The Cache for backward, or None for inference (keep_cache=False)."""
+    if not isinstance(keep_cache, (bool, np.bool_)):
+        raise TypeError(f"keep_cache must be True or False, got {keep_cache!r}")
+    return Cache(cell, backend, (*x.shape, H), np.dtype(x.dtype), data) if keep_cache else None
+
+
 def _backend(name, cell):
     v.check_choice("backend", name, v.BACKENDS)
     if name == "cuda":
@@ -54,6 +61,9 @@ def _prepare(cell, x, W_ih, W_hh, b_ih, b_hh, backend):
 
 
 def _check_cache(cache, cell):
+    if cache is None:
+        raise TypeError(f"cache is None: {cell}_forward ran with keep_cache=False (inference), which keeps "
+                        "nothing for backward; call it with keep_cache=True to train")
     if not isinstance(cache, Cache):
         raise TypeError(f"cache must be the Cache returned by {cell}_forward, got {type(cache).__name__}")
     if cache.cell != cell:
@@ -63,7 +73,7 @@ def _check_cache(cache, cell):
 
 
 # ----------------------------------------------------------------------------- RNN
-def rnn_forward(x, W_ih, W_hh, b_ih, b_hh, h0=None, nonlinearity="tanh", backend="cpu"):
+def rnn_forward(x, W_ih, W_hh, b_ih, b_hh, h0=None, nonlinearity="tanh", backend="cpu", keep_cache=True):
     """Elman RNN over a sequence: h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh).
 
     Parameters
@@ -73,6 +83,8 @@ def rnn_forward(x, W_ih, W_hh, b_ih, b_hh, h0=None, nonlinearity="tanh", backend
     h0 : (B, H) or None (zeros)
     nonlinearity : "tanh" or "relu"
     backend : "numpy", "cpu" or "cuda"
+    keep_cache : False for inference: the returned cache is None and nothing is kept for
+        backward (the same for every cell; the CPU LSTM is then also faster)
 
     Returns
     -------
@@ -83,7 +95,7 @@ def rnn_forward(x, W_ih, W_hh, b_ih, b_hh, h0=None, nonlinearity="tanh", backend
     x, W_ih, W_hh, b_ih, b_hh, H, dev = _prepare("rnn", x, W_ih, W_hh, b_ih, b_hh, backend)
     h0 = v.state_or_zeros("h0", h0, x.shape[0], H, x.dtype, dev)
     h_seq, h_T, data = mod.forward(x, W_ih, W_hh, b_ih, b_hh, h0, nonlinearity)
-    return h_seq, h_T, Cache("rnn", backend, (*x.shape, H), np.dtype(x.dtype), data)
+    return h_seq, h_T, _cache("rnn", backend, x, H, data, keep_cache)
 
 
 def rnn_backward(dh_seq, cache, dh_T=None):
@@ -99,13 +111,15 @@ def rnn_backward(dh_seq, cache, dh_T=None):
 
 
 # ----------------------------------------------------------------------------- LSTM
-def lstm_forward(x, W_ih, W_hh, b_ih, b_hh, h0=None, c0=None, activation="tanh", backend="cpu"):
+def lstm_forward(x, W_ih, W_hh, b_ih, b_hh, h0=None, c0=None, activation="tanh", backend="cpu", keep_cache=True):
     """LSTM over a sequence (PyTorch gate order i, f, g, o).
 
     x : (B, T, D); W_ih : (4H, D); W_hh : (4H, H); b_ih, b_hh : (4H,); h0, c0 : (B, H) or None.
     activation : "tanh" (the standard cell, as PyTorch) or "relu" (Keras' ``LSTM(activation='relu')``):
         used for the candidate g_t = act(a_g) and the output h_t = o_t * act(c_t); the gates
         i, f, o stay sigmoid. Kept in the cache, so ``lstm_backward`` needs no argument for it.
+    keep_cache : False for inference: the cache is None, and the CPU kernel skips storing the
+        gates and cell states of every step (faster: see benchmarks/README.md).
     Returns h_seq (B, T, H), (h_T, c_T) each (B, H), and the cache for ``lstm_backward``.
     """
     v.check_choice("activation", activation, ACTIVATIONS)
@@ -113,8 +127,11 @@ def lstm_forward(x, W_ih, W_hh, b_ih, b_hh, h0=None, c0=None, activation="tanh",
     x, W_ih, W_hh, b_ih, b_hh, H, dev = _prepare("lstm", x, W_ih, W_hh, b_ih, b_hh, backend)
     h0 = v.state_or_zeros("h0", h0, x.shape[0], H, x.dtype, dev)
     c0 = v.state_or_zeros("c0", c0, x.shape[0], H, x.dtype, dev)
-    h_seq, h_T, c_T, data = mod.forward(x, W_ih, W_hh, b_ih, b_hh, h0, c0, activation)
-    return h_seq, (h_T, c_T), Cache("lstm", backend, (*x.shape, H), np.dtype(x.dtype), data)
+    if backend == "cpu":
+        h_seq, h_T, c_T, data = mod.forward(x, W_ih, W_hh, b_ih, b_hh, h0, c0, activation, keep_cache=keep_cache)
+    else:
+        h_seq, h_T, c_T, data = mod.forward(x, W_ih, W_hh, b_ih, b_hh, h0, c0, activation)
+    return h_seq, (h_T, c_T), _cache("lstm", backend, x, H, data, keep_cache)
 
 
 def lstm_backward(dh_seq, cache, dh_T=None, dc_T=None):
@@ -127,12 +144,13 @@ def lstm_backward(dh_seq, cache, dh_T=None, dc_T=None):
 
 
 # ----------------------------------------------------------------------------- GRU
-def gru_forward(x, W_ih, W_hh, b_ih, b_hh, h0=None, activation="tanh", backend="cpu"):
+def gru_forward(x, W_ih, W_hh, b_ih, b_hh, h0=None, activation="tanh", backend="cpu", keep_cache=True):
     """GRU over a sequence (PyTorch gate order r, z, n; n = act(W_in x + b_in + r*(W_hn h + b_hn))).
 
     x : (B, T, D); W_ih : (3H, D); W_hh : (3H, H); b_ih, b_hh : (3H,); h0 : (B, H) or None.
     activation : "tanh" (the standard cell, as PyTorch) or "relu" (Keras' ``GRU(activation='relu')``)
         for the candidate n; the gates r, z stay sigmoid. Kept in the cache for ``gru_backward``.
+    keep_cache : False for inference: the cache is None.
     Returns h_seq (B, T, H), h_T (B, H), and the cache for ``gru_backward``.
     """
     v.check_choice("activation", activation, ACTIVATIONS)
@@ -140,7 +158,7 @@ def gru_forward(x, W_ih, W_hh, b_ih, b_hh, h0=None, activation="tanh", backend="
     x, W_ih, W_hh, b_ih, b_hh, H, dev = _prepare("gru", x, W_ih, W_hh, b_ih, b_hh, backend)
     h0 = v.state_or_zeros("h0", h0, x.shape[0], H, x.dtype, dev)
     h_seq, h_T, data = mod.forward(x, W_ih, W_hh, b_ih, b_hh, h0, activation)
-    return h_seq, h_T, Cache("gru", backend, (*x.shape, H), np.dtype(x.dtype), data)
+    return h_seq, h_T, _cache("gru", backend, x, H, data, keep_cache)
 
 
 def gru_backward(dh_seq, cache, dh_T=None):
@@ -152,7 +170,7 @@ def gru_backward(dh_seq, cache, dh_T=None):
 
 
 # ----------------------------------------------------------------------------- peephole LSTM
-def peephole_lstm_forward(x, W_ih, W_hh, b_ih, b_hh, w_peep, h0=None, c0=None, backend="cpu"):
+def peephole_lstm_forward(x, W_ih, W_hh, b_ih, b_hh, w_peep, h0=None, c0=None, backend="cpu", keep_cache=True):
     """Peephole LSTM (Gers & Schmidhuber): gates also see the cell through diagonal weights.
 
     w_peep : (3, H), rows w_ci, w_cf, w_co (i and f see c_{t-1}, o sees c_t).
@@ -165,7 +183,7 @@ def peephole_lstm_forward(x, W_ih, W_hh, b_ih, b_hh, w_peep, h0=None, c0=None, b
     h0 = v.state_or_zeros("h0", h0, x.shape[0], H, x.dtype)
     c0 = v.state_or_zeros("c0", c0, x.shape[0], H, x.dtype)
     h_seq, h_T, c_T, data = mod.forward(x, W_ih, W_hh, b_ih, b_hh, w_peep, h0, c0)
-    return h_seq, (h_T, c_T), Cache("peephole", backend, (*x.shape, H), np.dtype(x.dtype), data)
+    return h_seq, (h_T, c_T), _cache("peephole", backend, x, H, data, keep_cache)
 
 
 def peephole_lstm_backward(dh_seq, cache, dh_T=None, dc_T=None):

@@ -34,20 +34,21 @@ def make_params(cell, B=2, T=4, D=3, H=4, dtype=np.float64, seed=0, scale=0.5):
     return {k: a.astype(dtype) for k, a in p.items()}
 
 
-def forward(cell, p, backend):
+def forward(cell, p, backend, keep_cache=True):
     """Run the functional forward; returns (h_seq, h_T, c_T or None, cache)."""
     w = (p["x"], p["W_ih"], p["W_hh"], p["b_ih"], p["b_hh"])
     kind, act = split(cell)
+    kw = dict(backend=backend, keep_cache=keep_cache)
     if kind == "rnn":
-        h_seq, h_T, cache = rc.rnn_forward(*w, h0=p["h0"], nonlinearity=act, backend=backend)
+        h_seq, h_T, cache = rc.rnn_forward(*w, h0=p["h0"], nonlinearity=act, **kw)
         return h_seq, h_T, None, cache
     if kind == "gru":
-        h_seq, h_T, cache = rc.gru_forward(*w, h0=p["h0"], activation=act, backend=backend)
+        h_seq, h_T, cache = rc.gru_forward(*w, h0=p["h0"], activation=act, **kw)
         return h_seq, h_T, None, cache
     if kind == "lstm":
-        h_seq, (h_T, c_T), cache = rc.lstm_forward(*w, h0=p["h0"], c0=p["c0"], activation=act, backend=backend)
+        h_seq, (h_T, c_T), cache = rc.lstm_forward(*w, h0=p["h0"], c0=p["c0"], activation=act, **kw)
         return h_seq, h_T, c_T, cache
-    h_seq, (h_T, c_T), cache = rc.peephole_lstm_forward(*w, p["w_peep"], h0=p["h0"], c0=p["c0"], backend=backend)
+    h_seq, (h_T, c_T), cache = rc.peephole_lstm_forward(*w, p["w_peep"], h0=p["h0"], c0=p["c0"], **kw)
     return h_seq, h_T, c_T, cache
 
 

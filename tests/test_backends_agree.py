@@ -146,3 +146,25 @@ def test_long_sequence_float32_stays_close():
     a = forward("lstm", p, "numpy")[0]
     b = forward("lstm", p, "cpu")[0]
     np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "cpu"])
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("shape", [(3, 7, 5, 6), (2, 1, 3, 4), (2, 2, 3, 4), (64, 9, 8, 64)])
+def test_inference_forward_without_cache(cell, backend, shape):
+    """keep_cache=False: the same outputs, bit for bit, and no cache. (64, 9, 8, 64) runs
+    the CPU LSTM on several threads; T = 1 and 2 are the edges of its two-slot cell buffer."""
+    B, T, D, H = shape
+    for dtype in (np.float64, np.float32):
+        p = make_params(cell, B, T, D, H, dtype=dtype, seed=7)
+        *kept, cache = forward(cell, p, backend)
+        *inferred, none = forward(cell, p, backend, keep_cache=False)
+        assert cache is not None and none is None
+        for a, b in zip(kept, inferred):
+            if a is not None:
+                assert b.dtype == dtype
+                np.testing.assert_array_equal(a, b)
+    with pytest.raises(TypeError, match="keep_cache=False"):
+        backward(cell, np.zeros((B, T, H), dtype), none)
+    with pytest.raises(TypeError, match="keep_cache must be True or False"):
+        forward(cell, p, backend, keep_cache="no")

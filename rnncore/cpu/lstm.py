@@ -29,8 +29,12 @@ G = 4
 
 
 @njit(**JIT)
-def _forward_block(k, t, x, W_catT, bias, c0, xh_cur, xh_next, gates, c_seq, h_seq, use_tanh, nblk):
-    """Step t for unit block k: its gates, c_t and h_t, and its share of [x_{t+1}, h_t]."""
+def _forward_block(k, t, tg, tc, tp, x, W_catT, bias, c0, xh_cur, xh_next, gates, c_seq, h_seq, use_tanh, nblk):
+    """Step t for unit block k: its gates, c_t and h_t, and its share of [x_{t+1}, h_t].
+
+    The gates go to gates[:, tg], c_t to c_seq[:, tc], and c_{t-1} is c_seq[:, tp]
+    (c0 when tp < 0): tg = tc = t, tp = t - 1 when everything is kept for
+    backward; slots 0 and t % 2 of small buffers for inference (see forward)."""
     B, T, D = x.shape
     H = c0.shape[1]
     Hb = H // nblk
@@ -38,12 +42,12 @@ def _forward_block(k, t, x, W_catT, bias, c0, xh_cur, xh_next, gates, c_seq, h_s
     # i, f, g, o pre-activations of the block, written straight into the gates array
     # (W_catT is [W_ih | W_hh]^T stored (D+H, 4H): BLAS is ~2x faster on small
     # products with an untransposed right operand than with W.T)
-    mm(xh_cur, W_catT[:, o:o + G * Hb], gates[:, t, o:o + G * Hb], 0.0)
+    mm(xh_cur, W_catT[:, o:o + G * Hb], gates[:, tg, o:o + G * Hb], 0.0)
     # One branch around the whole loop over rows, each side the complete loop nest: a
     # branch inside it (even once per row) made the float32 kernels up to 1.5x slower.
     if use_tanh:
         for b in range(B):
-            a, bb = gates[b, t, o:o + G * Hb], bias[o:o + G * Hb]
+            a, bb = gates[b, tg, o:o + G * Hb], bias[o:o + G * Hb]
             # one slice per gate and loops from 0: a loop over range(2 * Hb, 3 * Hb)
             # keeps Numba's negative-index check and does not vectorise (measured 6x slower)
             i, f, g, og = a[:Hb], a[Hb:2 * Hb], a[2 * Hb:3 * Hb], a[3 * Hb:]
@@ -55,8 +59,8 @@ def _forward_block(k, t, x, W_catT, bias, c0, xh_cur, xh_next, gates, c_seq, h_s
                 g[j] = tanh(g[j] + b_g[j])
             for j in range(Hb):
                 og[j] = sigmoid(og[j] + b_o[j])
-            c_prev = c_seq[b, t - 1, u0:u0 + Hb] if t > 0 else c0[b, u0:u0 + Hb]
-            c_t, h_t, h_next = c_seq[b, t, u0:u0 + Hb], h_seq[b, t, u0:u0 + Hb], xh_next[b, D + u0:D + u0 + Hb]
+            c_prev = c_seq[b, tp, u0:u0 + Hb] if tp >= 0 else c0[b, u0:u0 + Hb]
+            c_t, h_t, h_next = c_seq[b, tc, u0:u0 + Hb], h_seq[b, t, u0:u0 + Hb], xh_next[b, D + u0:D + u0 + Hb]
             for j in range(Hb):
                 c = f[j] * c_prev[j] + i[j] * g[j]
                 h = og[j] * tanh(c)
@@ -65,7 +69,7 @@ def _forward_block(k, t, x, W_catT, bias, c0, xh_cur, xh_next, gates, c_seq, h_s
                 h_next[j] = h
     else:                                             # the same with relu for tanh
         for b in range(B):
-            a, bb = gates[b, t, o:o + G * Hb], bias[o:o + G * Hb]
+            a, bb = gates[b, tg, o:o + G * Hb], bias[o:o + G * Hb]
             i, f, g, og = a[:Hb], a[Hb:2 * Hb], a[2 * Hb:3 * Hb], a[3 * Hb:]
             b_if, b_g, b_o = bb[:2 * Hb], bb[2 * Hb:3 * Hb], bb[3 * Hb:]
             i_f = a[:2 * Hb]
@@ -75,8 +79,8 @@ def _forward_block(k, t, x, W_catT, bias, c0, xh_cur, xh_next, gates, c_seq, h_s
                 g[j] = relu(g[j] + b_g[j])
             for j in range(Hb):
                 og[j] = sigmoid(og[j] + b_o[j])
-            c_prev = c_seq[b, t - 1, u0:u0 + Hb] if t > 0 else c0[b, u0:u0 + Hb]
-            c_t, h_t, h_next = c_seq[b, t, u0:u0 + Hb], h_seq[b, t, u0:u0 + Hb], xh_next[b, D + u0:D + u0 + Hb]
+            c_prev = c_seq[b, tp, u0:u0 + Hb] if tp >= 0 else c0[b, u0:u0 + Hb]
+            c_t, h_t, h_next = c_seq[b, tc, u0:u0 + Hb], h_seq[b, t, u0:u0 + Hb], xh_next[b, D + u0:D + u0 + Hb]
             for j in range(Hb):
                 c = f[j] * c_prev[j] + i[j] * g[j]
                 h = og[j] * relu(c)
@@ -90,8 +94,11 @@ def _forward_block(k, t, x, W_catT, bias, c0, xh_cur, xh_next, gates, c_seq, h_s
 
 @njit(**PARALLEL_JIT)
 def _forward_kernel(x, W_catT, bias, h0, c0, gates, c_seq, h_seq, use_tanh, nblk):
-    """Recurrence. Fills gates (B, T, 4H) with the activated gates (reordered
-    rows), c_seq and h_seq (B, T, H)."""
+    """Recurrence. Fills h_seq (B, T, H) and, with gates (B, T, 4H) and c_seq
+    (B, T, H), the activated gates (reordered rows) and cell states of every step.
+    Inference passes gates (B, 1, 4H) and c_seq (B, 2, H): one step's gates, and
+    c_{t-1}, c_t alternating, stay in cache and nothing is written for backward."""
+    keep = gates.shape[1] == x.shape[1]
     B, T, D = x.shape
     # [x_t, h_{t-1}] as one (B, D + H) matrix, double-buffered: step t reads one
     # half while its blocks write [x_{t+1}, h_t] into the other
@@ -100,11 +107,12 @@ def _forward_kernel(x, W_catT, bias, h0, c0, gates, c_seq, h_seq, use_tanh, nblk
     xh[0, :, D:] = h0
     for t in range(T):
         cur, nxt = xh[t % 2], xh[(t + 1) % 2]
+        tg, tc, tp = (t, t, t - 1) if keep else (0, t % 2, (t - 1) % 2 if t > 0 else -1)
         if nblk == 1:
-            _forward_block(0, t, x, W_catT, bias, c0, cur, nxt, gates, c_seq, h_seq, use_tanh, 1)
+            _forward_block(0, t, tg, tc, tp, x, W_catT, bias, c0, cur, nxt, gates, c_seq, h_seq, use_tanh, 1)
         else:
             for k in prange(nblk):
-                _forward_block(k, t, x, W_catT, bias, c0, cur, nxt, gates, c_seq, h_seq, use_tanh, nblk)
+                _forward_block(k, t, tg, tc, tp, x, W_catT, bias, c0, cur, nxt, gates, c_seq, h_seq, use_tanh, nblk)
 
 
 @njit(**JIT)
@@ -178,8 +186,13 @@ def _backward_kernel(dh_seq, dh_T, dc_T, gates, c_seq, c0, W_cat, dA, use_tanh, 
     return dh0, dc, db
 
 
-def forward(x, W_ih, W_hh, b_ih, b_hh, h0, c0, activation="tanh"):
-    """x (B, T, D) -> h_seq (B, T, H), h_T, c_T (B, H), data for ``backward``."""
+def forward(x, W_ih, W_hh, b_ih, b_hh, h0, c0, activation="tanh", keep_cache=True):
+    """x (B, T, D) -> h_seq (B, T, H), h_T, c_T (B, H), data for ``backward``.
+
+    keep_cache=False (inference): the gates and cell states of past steps are not
+    kept, data is None. Besides the memory, writing a (B, T, 4H) array that no
+    longer fits in cache is a good part of a large forward's time.
+    """
     B, T, D = x.shape
     H = h0.shape[1]
     nblk = n_blocks(B, D, H, G)
@@ -187,13 +200,15 @@ def forward(x, W_ih, W_hh, b_ih, b_hh, h0, c0, activation="tanh"):
     use_tanh = activation == "tanh"
     W_cat = pack_weights(W_ih, W_hh, order)
     bias = (b_ih + b_hh)[order]
-    gates = np.empty((B, T, G * H), dtype=x.dtype)
-    c_seq = np.empty((B, T, H), dtype=x.dtype)
+    Tg, Tc = (T, T) if keep_cache else (1, 2)
+    gates = np.empty((B, Tg, G * H), dtype=x.dtype)
+    c_seq = np.empty((B, Tc, H), dtype=x.dtype)
     h_seq = np.empty((B, T, H), dtype=x.dtype)
     with run_threads(nblk):
         _forward_kernel(x, np.ascontiguousarray(W_cat.T), bias, h0, c0, gates, c_seq, h_seq, use_tanh, nblk)
-    data = (x, h0, c0, W_cat, order, nblk, gates, c_seq, h_seq, use_tanh)
-    return h_seq, h_seq[:, -1].copy(), c_seq[:, -1].copy(), data
+    c_T = c_seq[:, T - 1 if keep_cache else (T - 1) % 2].copy()
+    data = (x, h0, c0, W_cat, order, nblk, gates, c_seq, h_seq, use_tanh) if keep_cache else None
+    return h_seq, h_seq[:, -1].copy(), c_T, data
 
 
 def backward(dh_seq, data, dh_T, dc_T):
