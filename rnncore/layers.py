@@ -25,6 +25,7 @@ reverse only the valid part of each sequence, so pre- and post-padding both work
 """
 import copy
 import re
+from contextlib import contextmanager
 from itertools import count
 
 import numpy as np
@@ -35,6 +36,21 @@ from . import initializers as _initializers
 from . import utils as _utils
 
 _NAME_COUNTERS = {}
+_KEEP_CACHE = [True]
+
+
+@contextmanager
+def inference():
+    """Inside it, recurrent layers keep nothing for backward (``keep_cache=False``).
+
+    ``Sequential.predict`` and ``evaluate`` run in it: the CPU LSTM is then faster and
+    uses far less memory. A ``backward`` after a forward run in it raises a TypeError.
+    """
+    old, _KEEP_CACHE[0] = _KEEP_CACHE[0], False
+    try:
+        yield
+    finally:
+        _KEEP_CACHE[0] = old
 
 
 _KERAS_NAMES = {"SimpleRNN": "simple_rnn", "LSTM": "lstm", "GRU": "gru", "Conv1D": "conv1d",
@@ -877,7 +893,8 @@ class SimpleRNN(_Recurrent):
     cell, gates, torch_class = "rnn", 1, "nn.RNN"
 
     def _kernel_forward(self, x):
-        return F.rnn_forward(x, *self._weights(), nonlinearity=self.activation_name, backend=self.backend or "cpu")
+        return F.rnn_forward(x, *self._weights(), nonlinearity=self.activation_name, backend=self.backend or "cpu",
+                             keep_cache=_KEEP_CACHE[0])
 
     def _kernel_backward(self, dh_seq, cache, dh_T):
         return F.rnn_backward(dh_seq, cache, dh_T)
@@ -900,7 +917,7 @@ class LSTM(_Recurrent):
 
     def _kernel_forward(self, x):
         h_seq, (h_T, _), cache = F.lstm_forward(x, *self._weights(), activation=self.activation_name,
-                                                backend=self.backend or "cpu")
+                                                backend=self.backend or "cpu", keep_cache=_KEEP_CACHE[0])
         return h_seq, h_T, cache
 
     def _kernel_backward(self, dh_seq, cache, dh_T):
@@ -922,7 +939,8 @@ class GRU(_Recurrent):
         super().__init__(units, **kwargs)
 
     def _kernel_forward(self, x):
-        return F.gru_forward(x, *self._weights(), activation=self.activation_name, backend=self.backend or "cpu")
+        return F.gru_forward(x, *self._weights(), activation=self.activation_name, backend=self.backend or "cpu",
+                             keep_cache=_KEEP_CACHE[0])
 
     def _kernel_backward(self, dh_seq, cache, dh_T):
         return F.gru_backward(dh_seq, cache, dh_T)

@@ -398,7 +398,8 @@ class Sequential:
     def predict(self, x, batch_size=32, verbose=0):
         """The model's output for ``x``, in batches, without dropout."""
         x = self._prepare_x(x)
-        outs = [self._forward(x[i:i + batch_size], training=False)[0] for i in range(0, len(x), batch_size)]
+        with _layers.inference():          # nothing is kept for a backward pass
+            outs = [self._forward(x[i:i + batch_size], training=False)[0] for i in range(0, len(x), batch_size)]
         return np.concatenate(outs, axis=0)
 
     def __call__(self, x, training=False):
@@ -413,7 +414,8 @@ class Sequential:
         for i in range(0, len(x), batch_size):
             xb, yb = x[i:i + batch_size], y[i:i + batch_size]
             swb = None if sample_weight is None else np.asarray(sample_weight)[i:i + batch_size]
-            out, mask = self._forward(xb, training=False)
+            with _layers.inference():
+                out, mask = self._forward(xb, training=False)
             loss, _, _, y_true, weights = self._loss_and_dout(out, mask, yb, swb)
             w = float(np.sum(weights)) if weights is not None else float(np.prod(out.shape[:-1]))
             logs = {"loss": loss, **self._metrics_on(y_true, out, weights)}

@@ -360,3 +360,25 @@ def test_cuda_backend_matches_cpu():
         weights.append(model.get_weights())
     for a, b in zip(*weights):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_predict_and_evaluate_keep_no_cache_and_match_a_training_forward():
+    """predict/evaluate run in layers.inference(): same numbers, no cache kept, training still works."""
+    from rnncore import layers as L
+    from rnncore.models import Sequential
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((40, 12, 3)).astype(np.float32)
+    y = rng.standard_normal((40, 1)).astype(np.float32)
+    model = Sequential([L.LSTM(64, return_sequences=True, input_shape=(12, 3), seed=1),
+                        L.GRU(8, seed=2), L.Dense(1, seed=3)])
+    model.compile(optimizer="adam", loss="mse")
+    with_cache = model(X)                          # a plain forward keeps what backward needs
+    lstm = model.layers[0]
+    assert lstm.seq_cache[0] is not None
+    pred = model.predict(X, batch_size=40)
+    np.testing.assert_array_equal(pred, with_cache)
+    assert lstm.seq_cache[0] is None               # nothing kept for backward
+    loss_before = model.evaluate(X, y, verbose=0)
+    assert L._KEEP_CACHE[0] is True                # the context is left again
+    model.fit(X, y, epochs=3, batch_size=20, verbose=0, shuffle=False)
+    assert model.evaluate(X, y, verbose=0) < loss_before
