@@ -36,10 +36,13 @@ class Cache:
         return f"Cache(cell={self.cell!r}, backend={self.backend!r}, B={B}, T={T}, D={D}, H={H}, dtype={self.dtype})"
 
 
-def _cache(cell, backend, x, H, data, keep_cache):
-    """The Cache for backward, or None for inference (keep_cache=False)."""
+def _check_keep(keep_cache):
     if not isinstance(keep_cache, (bool, np.bool_)):
         raise TypeError(f"keep_cache must be True or False, got {keep_cache!r}")
+
+
+def _cache(cell, backend, x, H, data, keep_cache):
+    """The Cache for backward, or None for inference (keep_cache=False)."""
     return Cache(cell, backend, (*x.shape, H), np.dtype(x.dtype), data) if keep_cache else None
 
 
@@ -91,6 +94,7 @@ def rnn_forward(x, W_ih, W_hh, b_ih, b_hh, h0=None, nonlinearity="tanh", backend
     h_seq : (B, T, H) every hidden state;  h_T : (B, H) the last;  cache : for ``rnn_backward``
     """
     v.check_choice("nonlinearity", nonlinearity, NONLINEARITIES)
+    _check_keep(keep_cache)
     mod = _backend(backend, "rnn")
     x, W_ih, W_hh, b_ih, b_hh, H, dev = _prepare("rnn", x, W_ih, W_hh, b_ih, b_hh, backend)
     h0 = v.state_or_zeros("h0", h0, x.shape[0], H, x.dtype, dev)
@@ -123,6 +127,7 @@ def lstm_forward(x, W_ih, W_hh, b_ih, b_hh, h0=None, c0=None, activation="tanh",
     Returns h_seq (B, T, H), (h_T, c_T) each (B, H), and the cache for ``lstm_backward``.
     """
     v.check_choice("activation", activation, ACTIVATIONS)
+    _check_keep(keep_cache)
     mod = _backend(backend, "lstm")
     x, W_ih, W_hh, b_ih, b_hh, H, dev = _prepare("lstm", x, W_ih, W_hh, b_ih, b_hh, backend)
     h0 = v.state_or_zeros("h0", h0, x.shape[0], H, x.dtype, dev)
@@ -154,6 +159,7 @@ def gru_forward(x, W_ih, W_hh, b_ih, b_hh, h0=None, activation="tanh", backend="
     Returns h_seq (B, T, H), h_T (B, H), and the cache for ``gru_backward``.
     """
     v.check_choice("activation", activation, ACTIVATIONS)
+    _check_keep(keep_cache)
     mod = _backend(backend, "gru")
     x, W_ih, W_hh, b_ih, b_hh, H, dev = _prepare("gru", x, W_ih, W_hh, b_ih, b_hh, backend)
     h0 = v.state_or_zeros("h0", h0, x.shape[0], H, x.dtype, dev)
@@ -176,6 +182,7 @@ def peephole_lstm_forward(x, W_ih, W_hh, b_ih, b_hh, w_peep, h0=None, c0=None, b
     w_peep : (3, H), rows w_ci, w_cf, w_co (i and f see c_{t-1}, o sees c_t).
     Other arguments and returns as :func:`lstm_forward`.
     """
+    _check_keep(keep_cache)
     mod = _backend(backend, "peephole")
     x, W_ih, W_hh, b_ih, b_hh, H, _ = _prepare("peephole", x, W_ih, W_hh, b_ih, b_hh, backend)
     w_peep = v.as_float_array("w_peep", w_peep, x.dtype)
