@@ -18,6 +18,7 @@ import numba
 import numpy as np
 from numba import cuda
 
+from .._validation import is_device_array as is_device   # one test for "is on the GPU", shared with the input checks
 from . import simulator_enabled
 
 SIM = simulator_enabled()
@@ -35,11 +36,6 @@ def threads_for(n):
 
 
 # ----------------------------------------------------------------------------- device arrays
-def is_device(a):
-    """A numba device array (real or simulated) or any __cuda_array_interface__ object."""
-    return cuda.devicearray.is_cuda_ndarray(a) or hasattr(a, "__cuda_array_interface__")
-
-
 def to_device(a, stream=0):
     """Device array for ``a``: no copy when it already lives on the GPU."""
     if cuda.devicearray.is_cuda_ndarray(a):

@@ -1,6 +1,8 @@
 """Elementwise activations for the reference backend."""
 import numpy as np
 
+from .._validation import check_choice
+
 
 def sigmoid(a):
     """Logistic sigmoid 1 / (1 + exp(-a)), computed as 0.5 * (1 + tanh(a / 2)).
@@ -47,8 +49,7 @@ def cache_activation(cache, activation=None):
     recorded = getattr(cache, "activation", None)
     if activation is None:
         return recorded or "tanh"
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {activation!r}; expected one of {', '.join(map(repr, ACTIVATIONS))}")
+    check_choice("activation", activation, tuple(ACTIVATIONS))
     if recorded is not None and recorded != activation:
         raise ValueError(f"this cache was made with activation={recorded!r}, not {activation!r}")
     return activation
