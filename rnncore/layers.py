@@ -616,14 +616,18 @@ class MaxPooling1D(Layer):
         return dxp[:, left:left + x_shape[1], :]
 
 
-class GlobalMaxPooling1D(Layer):
-    """(B, T, C) -> (B, C): the maximum over time."""
+class _GlobalPooling1D(Layer):
+    """(B, T, C) -> (B, C): time is reduced away, and with it the mask."""
 
     def compute_output_shape(self, input_shape):
         return (input_shape[-1],)
 
     def compute_mask(self, x, mask):
         return None
+
+
+class GlobalMaxPooling1D(_GlobalPooling1D):
+    """(B, T, C) -> (B, C): the maximum over time."""
 
     def forward(self, x, training=False, mask=None):
         x = self._cast(x)
@@ -637,14 +641,8 @@ class GlobalMaxPooling1D(Layer):
         return dx
 
 
-class GlobalAveragePooling1D(Layer):
+class GlobalAveragePooling1D(_GlobalPooling1D):
     """(B, T, C) -> (B, C): the mean over (unmasked) time steps."""
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[-1],)
-
-    def compute_mask(self, x, mask):
-        return None
 
     def forward(self, x, training=False, mask=None):
         x = self._cast(x)

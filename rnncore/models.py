@@ -30,7 +30,7 @@ from . import utils as _utils
 
 _BACKENDS = ("numpy", "cpu", "cuda")
 _SEQUENCE_LAYERS = (_layers._Recurrent, _layers.Bidirectional, _layers.Conv1D, _layers.MaxPooling1D,
-                    _layers.Masking, _layers.GlobalMaxPooling1D, _layers.GlobalAveragePooling1D)
+                    _layers.Masking, _layers._GlobalPooling1D)
 
 
 def _second_bias_size(layer):
