@@ -1,8 +1,8 @@
 """The CPU backend's own machinery: the BLAS helper and the multi-threaded step.
 
 Small test shapes run on one thread (``_common.PARALLEL_MIN_FLOPS``); here the
-threshold is lowered so the unit-block split, its reordered gate rows and the
-per-thread GEMMs are checked against the NumPy reference too.
+threshold is lowered so both splits (batch chunks per thread, unit blocks per step),
+the reordered gate rows and the per-thread GEMMs are checked against the NumPy reference too.
 """
 import numba
 import numpy as np
@@ -10,7 +10,7 @@ import pytest
 from numba import njit
 
 from _cells import CELLS, HAS_C, backward, forward, make_params
-from rnncore.cpu import _blas, _common
+from rnncore.cpu import _blas, _common, _packed
 
 TOL = {np.float64: 1e-10, np.float32: 1e-5}
 
@@ -58,9 +58,11 @@ def test_gate_order_groups_each_block():
 @pytest.mark.skipif(numba.get_num_threads() < 2, reason="needs 2 Numba threads")
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("cell", CELLS)
-@pytest.mark.parametrize("shape", [(3, 7, 5, 8), (4, 5, 2, 7), (1, 3, 1, 2)])
-def test_threaded_steps_match_numpy(cell, dtype, shape, monkeypatch):
+@pytest.mark.parametrize("shape", [(3, 7, 5, 8), (4, 5, 2, 7), (1, 3, 1, 2), (5, 4, 3, 6)])
+@pytest.mark.parametrize("rows_per_thread", [100, 1])    # unit blocks per step, or batch chunks
+def test_threaded_steps_match_numpy(cell, dtype, shape, rows_per_thread, monkeypatch):
     monkeypatch.setattr(_common, "PARALLEL_MIN_FLOPS", 0)
+    monkeypatch.setattr(_common, "MIN_ROWS_PER_THREAD", rows_per_thread)
     B, T, D, H = shape
     p = make_params(cell, B, T, D, H, dtype=dtype, seed=3, scale=0.8 / np.sqrt(max(H, D)))
     rng = np.random.default_rng(4)
@@ -77,3 +79,39 @@ def test_threaded_steps_match_numpy(cell, dtype, shape, monkeypatch):
     for k in g_ref:
         scale = max(1.0, float(np.abs(g_ref[k]).max()))
         np.testing.assert_allclose(g_cpu[k], g_ref[k], rtol=tol, atol=tol * scale, err_msg=f"{cell} {k}")
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("M, K, N", [(1, 1, 1), (3, 5, 7), (7, 17, 40), (13, 9, 64), (21, 33, 100)])
+def test_gemm_packed_matches_numpy(dtype, M, K, N):
+    """Every tile height (8, 4, 2, 1), a partial last panel, strided rows, panel offset,
+    and accumulate, against a float64 product."""
+    rng = np.random.default_rng(M * 100 + N)
+    a = rng.standard_normal((M, K + 4)).astype(dtype)[:, 2:K + 2]     # row stride K + 4
+    nr = _packed.panel_width(dtype)
+    W = rng.standard_normal((K, 3 + nr + N + 5)).astype(dtype)
+    Wp = _packed.pack(np.ascontiguousarray(W[:, 3:]))                 # columns 3.. packed
+    c = rng.standard_normal((M, N + 6)).astype(dtype)
+    before = c.copy()
+    ref = a.astype(np.float64) @ W[:, 3 + nr:3 + nr + N].astype(np.float64)
+    n = N
+    tol = TOL[dtype] * max(1.0, np.sqrt(K))
+    _packed.gemm_packed(a, Wp, 1, c[:, 1:1 + n], False)                # skip the first panel
+    np.testing.assert_allclose(c[:, 1:1 + n], ref, rtol=tol, atol=tol)
+    _packed.gemm_packed(a, Wp, 1, c[:, 1:1 + n], True)
+    np.testing.assert_allclose(c[:, 1:1 + n], 2 * ref, rtol=tol, atol=2 * tol)
+    np.testing.assert_array_equal(c[:, 0], before[:, 0])               # nothing outside c is touched
+    np.testing.assert_array_equal(c[:, 1 + n:], before[:, 1 + n:])
+
+
+def test_split_chooses_batch_chunks_or_unit_blocks(monkeypatch):
+    monkeypatch.setattr(_common, "PARALLEL_MIN_FLOPS", 0)
+    monkeypatch.setattr(numba, "get_num_threads", lambda: 2)
+    if not _blas.HAVE_THREAD_CONTROL:
+        assert _common.split(64, 4, 64, 4) == (1, 1)
+        return
+    assert _common.split(64, 4, 64, 4) == (2, 1)          # whole sequences per thread
+    assert _common.split(2, 4, 64, 4) == (1, 2)           # too few rows: split each step
+    assert _common.split(2, 4, 63, 4) == (1, 1)           # and H must divide
+    monkeypatch.setattr(_common, "PARALLEL_MIN_FLOPS", 10 ** 9)
+    assert _common.split(64, 4, 64, 4) == (1, 1)          # small work: one thread

@@ -158,7 +158,7 @@ def forward(x, W_ih, W_hh, b_ih, b_hh, h0, activation="tanh"):
     gates = np.empty((B, T, G * H), dtype=x.dtype)
     hn_seq = np.empty((B, T, H), dtype=x.dtype)
     h_seq = np.empty((B, T, H), dtype=x.dtype)
-    with run_threads(nblk):
+    with run_threads():
         _forward_kernel(x, np.ascontiguousarray(W_ih_p.T), np.ascontiguousarray(W_hh_p.T),
                         b_ih[order], b_hh[order], h0, gates, hn_seq, h_seq, use_tanh, nblk)
     data = (x, h0, W_ih_p, W_hh_p, order, nblk, gates, hn_seq, h_seq, use_tanh)
@@ -170,7 +170,7 @@ def backward(dh_seq, data, dh_T):
     x, h0, W_ih_p, W_hh_p, order, nblk, gates, hn_seq, h_seq, use_tanh = data
     dA_i = np.empty_like(gates)
     dA_h = np.empty_like(gates)
-    with run_threads(nblk):
+    with run_threads():
         dh0, db_i, db_h = _backward_kernel(dh_seq, dh_T, gates, hn_seq, h_seq, h0, W_hh_p, dA_i, dA_h,
                                            use_tanh, nblk)
         dx, dW_ih, dW_hh = weight_grads(dA_i, dA_h, x, h0, h_seq, W_ih_p, nblk)

@@ -126,7 +126,7 @@ def forward(x, W_ih, W_hh, b_ih, b_hh, w_peep, h0, c0):
     gates = np.empty((B, T, G * H), dtype=x.dtype)
     c_seq = np.empty((B, T, H), dtype=x.dtype)
     h_seq = np.empty((B, T, H), dtype=x.dtype)
-    with run_threads(nblk):
+    with run_threads():
         _forward_kernel(x, np.ascontiguousarray(W_cat.T), (b_ih + b_hh)[order], w_peep, h0, c0,
                         gates, c_seq, h_seq, nblk)
     data = (x, h0, c0, W_cat, w_peep, order, nblk, gates, c_seq, h_seq)
@@ -139,7 +139,7 @@ def backward(dh_seq, data, dh_T, dc_T):
     D = x.shape[2]
     dA = np.empty_like(gates)
     dw_peep = np.zeros_like(w_peep)
-    with run_threads(nblk):
+    with run_threads():
         dh0, dc0, db = _backward_kernel(dh_seq, dh_T, dc_T, gates, c_seq, c0, W_cat, w_peep, dA, dw_peep, nblk)
         dx, dW_ih, dW_hh = weight_grads(dA, dA, x, h0, h_seq, W_cat[:, :D], nblk)
     db = unpack_rows(db, order)

@@ -85,7 +85,7 @@ def forward(x, W_ih, W_hh, b_ih, b_hh, h0, nonlinearity="tanh"):
     nblk = n_blocks(B, D, H, 1)
     use_tanh = nonlinearity == "tanh"
     h_seq = np.empty((B, T, H), dtype=x.dtype)
-    with run_threads(nblk):
+    with run_threads():
         _forward_kernel(x, np.ascontiguousarray(W_ih.T), np.ascontiguousarray(W_hh.T), b_ih + b_hh,
                         h0, h_seq, use_tanh, nblk)
     return h_seq, h_seq[:, -1].copy(), (x, W_ih, W_hh, h0, h_seq, use_tanh, nblk)
@@ -95,7 +95,7 @@ def backward(dh_seq, data, dh_T):
     """BPTT. dh_seq (B, T, H) -> dict dx, dh0, dW_ih, dW_hh, db_ih, db_hh."""
     x, W_ih, W_hh, h0, h_seq, use_tanh, nblk = data
     dA = np.empty_like(h_seq)
-    with run_threads(nblk):
+    with run_threads():
         dh0, db = _backward_kernel(dh_seq, dh_T, h_seq, W_hh, dA, use_tanh, nblk)
         dx, dW_ih, dW_hh = weight_grads(dA, dA, x, h0, h_seq, W_ih, nblk)
     return {"dx": dx, "dh0": dh0, "dW_ih": dW_ih, "dW_hh": dW_hh, "db_ih": db, "db_hh": db.copy()}

@@ -1,0 +1,191 @@
+"""A small GEMM on weights packed once: the recurrent step's matrix product.
+
+Every step of a recurrence multiplies a few rows (a batch chunk) by the same
+weight matrix. A BLAS call repacks that matrix into its internal layout on
+every call: for (32, 160) @ (160, 512), one LSTM step of the (64, 200, 32, 128)
+benchmark row on one thread, OpenBLAS spends about a third of its time doing
+so and reaches about 90 GFLOP/s. Here the weights are packed once per sequence
+into panels of NR columns, (N / NR, K, NR), each row of a panel contiguous.
+
+The register tile is written in LLVM IR (llvmlite) rather than in Python:
+LLVM keeps an MR x NR tile of accumulators in vector registers only if they
+are SSA values, and Numba code can only accumulate into memory. Per k the tile
+loads NV vectors of the panel row, broadcasts MR elements of the rows, and does
+MR * NV fused multiply-adds (``llvm.fmuladd``, a plain multiply and add on
+CPUs without FMA). The vector type is generic (<16 x float>, <8 x double>):
+LLVM splits it into whatever registers the CPU has.
+"""
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+from ._blas import _data
+from ._math import JIT
+
+MR = 8                 # rows of the register tile
+NV = 2                 # vectors per tile row: NR = NV * (64 bytes / itemsize) columns
+NR32, NR64 = NV * 16, NV * 8
+
+
+def _tile_codegen(fty, vw, mr, itemsize):
+    """c[:mr, :NV*vw] (+)= a[:mr, :K] @ panel (K, NV*vw); mr rows, a and c row strides in elements."""
+    vty = ir.VectorType(fty, vw)
+    i64 = ir.IntType(64)
+
+    def codegen(context, builder, sig, args):
+        a, lda, b, c, ldc, K, accumulate = args
+        mod = builder.module
+        name = f"llvm.fmuladd.v{vw}{'f32' if itemsize == 4 else 'f64'}"
+        fma = cgutils.get_or_insert_function(mod, ir.FunctionType(vty, [vty, vty, vty]), name)
+        ap = builder.bitcast(a, fty.as_pointer())
+        bp = builder.bitcast(b, vty.as_pointer())
+        cp = builder.bitcast(c, fty.as_pointer())
+        zero = ir.Constant(vty, [ir.Constant(fty, 0.0)] * vw)
+        undef = ir.Constant(vty, ir.Undefined)
+        mask = ir.Constant(ir.VectorType(ir.IntType(32), vw), [0] * vw)
+        entry = builder.basic_block
+        loop = builder.append_basic_block("tile.k")
+        done = builder.append_basic_block("tile.done")
+        builder.branch(loop)
+        builder.position_at_end(loop)
+        k = builder.phi(i64)
+        k.add_incoming(ir.Constant(i64, 0), entry)
+        acc = [[builder.phi(vty) for _ in range(NV)] for _ in range(mr)]
+        for row in acc:
+            for p in row:
+                p.add_incoming(zero, entry)
+        brow = [builder.load(builder.gep(bp, [builder.add(builder.mul(k, ir.Constant(i64, NV)), ir.Constant(i64, v))]),
+                             align=itemsize) for v in range(NV)]
+        new = []
+        for i in range(mr):
+            x = builder.load(builder.gep(ap, [builder.add(builder.mul(ir.Constant(i64, i), lda), k)]))
+            xv = builder.shuffle_vector(builder.insert_element(undef, x, ir.Constant(ir.IntType(32), 0)), undef, mask)
+            new.append([builder.call(fma, [xv, brow[v], acc[i][v]]) for v in range(NV)])
+        k1 = builder.add(k, ir.Constant(i64, 1))
+        k.add_incoming(k1, loop)
+        for i in range(mr):
+            for v in range(NV):
+                acc[i][v].add_incoming(new[i][v], loop)
+        builder.cbranch(builder.icmp_signed("<", k1, K), loop, done)
+        builder.position_at_end(done)
+        add = builder.icmp_signed("!=", accumulate, ir.Constant(accumulate.type, 0))
+        for i in range(mr):
+            for v in range(NV):
+                dst = builder.bitcast(builder.gep(cp, [builder.add(builder.mul(ir.Constant(i64, i), ldc),
+                                                                   ir.Constant(i64, v * vw))]), vty.as_pointer())
+                with builder.if_then(add):
+                    builder.store(builder.fadd(builder.load(dst, align=itemsize), new[i][v]), dst, align=itemsize)
+                with builder.if_then(builder.not_(add)):
+                    builder.store(new[i][v], dst, align=itemsize)
+        return context.get_dummy_value()
+    return codegen
+
+
+def _make_tile(dtype, mr):
+    fty, vw = (ir.FloatType(), 16) if dtype == np.float32 else (ir.DoubleType(), 8)
+    codegen = _tile_codegen(fty, vw, mr, np.dtype(dtype).itemsize)
+
+    @intrinsic
+    def tile(typingctx, a, lda, b, c, ldc, K, accumulate):
+        return types.void(types.voidptr, types.intp, types.voidptr, types.voidptr, types.intp, types.intp,
+                          types.intp), codegen
+    return tile
+
+
+_t32 = [_make_tile(np.float32, m) for m in (8, 4, 2, 1)]
+_t64 = [_make_tile(np.float64, m) for m in (8, 4, 2, 1)]
+_t32_8, _t32_4, _t32_2, _t32_1 = _t32
+_t64_8, _t64_4, _t64_2, _t64_1 = _t64
+
+
+@njit(inline="always")
+def _tiles(a, lda, b, c, ldc, K, accumulate, f32):
+    """All M rows of a against one panel: tiles of 8 rows, then 4, 2, 1."""
+    M = a.shape[0]
+    i = 0
+    while i < M:
+        left = M - i
+        ai, ci = _data(a[i:]), _data(c[i:])
+        if left >= 8:
+            if f32:
+                _t32_8(ai, lda, b, ci, ldc, K, accumulate)
+            else:
+                _t64_8(ai, lda, b, ci, ldc, K, accumulate)
+            i += 8
+        elif left >= 4:
+            if f32:
+                _t32_4(ai, lda, b, ci, ldc, K, accumulate)
+            else:
+                _t64_4(ai, lda, b, ci, ldc, K, accumulate)
+            i += 4
+        elif left >= 2:
+            if f32:
+                _t32_2(ai, lda, b, ci, ldc, K, accumulate)
+            else:
+                _t64_2(ai, lda, b, ci, ldc, K, accumulate)
+            i += 2
+        else:
+            if f32:
+                _t32_1(ai, lda, b, ci, ldc, K, accumulate)
+            else:
+                _t64_1(ai, lda, b, ci, ldc, K, accumulate)
+            i += 1
+
+
+def panel_width(dtype):
+    """NR: columns per panel for this dtype."""
+    return NR32 if np.dtype(dtype) == np.float32 else NR64
+
+
+def pack(W):
+    """(K, N) -> panels (ceil(N / NR), K, NR), the last one zero-padded."""
+    K, N = W.shape
+    nr = panel_width(W.dtype)
+    n_p = -(-N // nr)
+    Wp = np.zeros((n_p, K, nr), dtype=W.dtype)
+    for p in range(n_p):
+        cols = W[:, p * nr:(p + 1) * nr]
+        Wp[p, :, :cols.shape[1]] = cols
+    return Wp
+
+
+def pack_blocks(W, nblk):
+    """(K, N) -> (nblk, panels, K, NR): each of nblk column blocks of W packed on its own."""
+    w = W.shape[1] // nblk
+    return np.stack([pack(W[:, k * w:(k + 1) * w]) for k in range(nblk)])
+
+
+@njit(**JIT)
+def gemm_packed(a, Wp, p0, c, accumulate):
+    """c (+)= a @ W[:, p0*NR : p0*NR + c.shape[1]] with W packed by ``pack``.
+
+    a (M, K) and c (M, N) need unit column strides (any row strides). Columns
+    of a partial last panel go through a scratch tile.
+    """
+    M, K = a.shape
+    N = c.shape[1]
+    nr = Wp.shape[2]
+    if M == 0 or N == 0:
+        return
+    if K == 0:
+        if not accumulate:
+            c[:, :] = 0.0
+        return
+    f32 = c.itemsize == 4
+    lda, ldc = a.strides[0] // a.itemsize, c.strides[0] // c.itemsize
+    acc = 1 if accumulate else 0
+    full = N // nr
+    for p in range(full):
+        _tiles(a, lda, _data(Wp[p0 + p]), c[:, p * nr:], ldc, K, acc, f32)
+    rest = N - full * nr
+    if rest > 0:
+        scratch = np.empty((M, nr), dtype=c.dtype)
+        _tiles(a, lda, _data(Wp[p0 + full]), scratch, nr, K, 0, f32)
+        for i in range(M):
+            for j in range(rest):
+                if accumulate:
+                    c[i, full * nr + j] += scratch[i, j]
+                else:
+                    c[i, full * nr + j] = scratch[i, j]
