@@ -1,6 +1,7 @@
 """Peephole LSTM, Numba CPU kernels (equations in rnncore.reference.peephole).
 
-Same layout and threading as :mod:`rnncore.cpu.lstm`; the gates i and f also
+Same layout as :mod:`rnncore.cpu.lstm`, with unit blocks only (``_common.n_blocks``:
+the batch-chunk split is not implemented here); the gates i and f also
 see c_{t-1}, o sees c_t, through the diagonal weights w_peep = (w_ci, w_cf, w_co).
 """
 import numpy as np
@@ -8,19 +9,20 @@ from numba import njit, prange
 
 from ._blas import mm
 from ._common import gate_order, n_blocks, pack_weights, run_threads, unpack_rows, weight_grads
+from ._packed import gemm_packed, pack_blocks
 from ._math import JIT, PARALLEL_JIT, dsigmoid, dtanh, sigmoid, tanh
 
 G = 4
 
 
 @njit(**JIT)
-def _forward_block(k, t, x, W_catT, bias, w_peep, c0, xh_cur, xh_next, gates, c_seq, h_seq, nblk):
+def _forward_block(k, t, x, W_pk, bias, w_peep, c0, xh_cur, xh_next, gates, c_seq, h_seq, nblk):
     """Step t for unit block k (see ``lstm._forward_block``)."""
     B, T, D = x.shape
     H = c0.shape[1]
     Hb = H // nblk
     u0, o = k * Hb, k * G * Hb
-    mm(xh_cur, W_catT[:, o:o + G * Hb], gates[:, t, o:o + G * Hb], 0.0)
+    gemm_packed(xh_cur, W_pk[k], 0, gates[:, t, o:o + G * Hb], False)
     w_ci, w_cf, w_co = w_peep[0, u0:u0 + Hb], w_peep[1, u0:u0 + Hb], w_peep[2, u0:u0 + Hb]
     bb = bias[o:o + G * Hb]
     for b in range(B):
@@ -44,7 +46,7 @@ def _forward_block(k, t, x, W_catT, bias, w_peep, c0, xh_cur, xh_next, gates, c_
 
 
 @njit(**PARALLEL_JIT)
-def _forward_kernel(x, W_catT, bias, w_peep, h0, c0, gates, c_seq, h_seq, nblk):
+def _forward_kernel(x, W_pk, bias, w_peep, h0, c0, gates, c_seq, h_seq, nblk):
     """Fills gates (B, T, 4H) with the activated gates (reordered rows), c_seq, h_seq."""
     B, T, D = x.shape
     xh = np.empty((2, B, D + h0.shape[1]), dtype=x.dtype)      # [x_t, h_{t-1}], double-buffered
@@ -53,21 +55,20 @@ def _forward_kernel(x, W_catT, bias, w_peep, h0, c0, gates, c_seq, h_seq, nblk):
     for t in range(T):
         cur, nxt = xh[t % 2], xh[(t + 1) % 2]
         if nblk == 1:
-            _forward_block(0, t, x, W_catT, bias, w_peep, c0, cur, nxt, gates, c_seq, h_seq, 1)
+            _forward_block(0, t, x, W_pk, bias, w_peep, c0, cur, nxt, gates, c_seq, h_seq, 1)
         else:
             for k in prange(nblk):
-                _forward_block(k, t, x, W_catT, bias, w_peep, c0, cur, nxt, gates, c_seq, h_seq, nblk)
+                _forward_block(k, t, x, W_pk, bias, w_peep, c0, cur, nxt, gates, c_seq, h_seq, nblk)
 
 
 @njit(**JIT)
-def _backward_block(k, t, dh_seq, gates, c_seq, c0, W_cat, w_peep, dA, dh_rec, dc, db, dw_peep, nblk):
+def _backward_block(k, t, dh_seq, gates, c_seq, c0, W_hh_pk, w_peep, dA, dh_rec, dc, db, dw_peep, nblk):
     B, T, GH = dA.shape
     H = c0.shape[1]
-    D = W_cat.shape[1] - H
     Hb = H // nblk
     u0, o = k * Hb, k * G * Hb
     if t + 1 < T:                  # dL/dh_t via step t+1 (dh_rec starts as dh_T)
-        mm(dA[:, t + 1, :], W_cat[:, D + u0:D + u0 + Hb], dh_rec[:, u0:u0 + Hb], 0.0)
+        gemm_packed(dA[:, t + 1, :], W_hh_pk[k], 0, dh_rec[:, u0:u0 + Hb], False)
     w_ci, w_cf, w_co = w_peep[0, u0:u0 + Hb], w_peep[1, u0:u0 + Hb], w_peep[2, u0:u0 + Hb]
     dw_ci, dw_cf, dw_co = dw_peep[0, u0:u0 + Hb], dw_peep[1, u0:u0 + Hb], dw_peep[2, u0:u0 + Hb]
     dbk = db[o:o + G * Hb]
@@ -97,7 +98,7 @@ def _backward_block(k, t, dh_seq, gates, c_seq, c0, W_cat, w_peep, dA, dh_rec, d
 
 
 @njit(**PARALLEL_JIT)
-def _backward_kernel(dh_seq, dh_T, dc_T, gates, c_seq, c0, W_cat, w_peep, dA, dw_peep, nblk):
+def _backward_kernel(dh_seq, dh_T, dc_T, gates, c_seq, c0, W_cat, W_hh_pk, w_peep, dA, dw_peep, nblk):
     """Reverse sweep: fills dA (B, T, 4H), accumulates dw_peep (3, H); returns dh0, dc0, db."""
     B, T, GH = dA.shape
     H = c0.shape[1]
@@ -107,10 +108,10 @@ def _backward_kernel(dh_seq, dh_T, dc_T, gates, c_seq, c0, W_cat, w_peep, dA, dw
     db = np.zeros(GH, dtype=dA.dtype)
     for t in range(T - 1, -1, -1):
         if nblk == 1:
-            _backward_block(0, t, dh_seq, gates, c_seq, c0, W_cat, w_peep, dA, dh_rec, dc, db, dw_peep, 1)
+            _backward_block(0, t, dh_seq, gates, c_seq, c0, W_hh_pk, w_peep, dA, dh_rec, dc, db, dw_peep, 1)
         else:
             for k in prange(nblk):
-                _backward_block(k, t, dh_seq, gates, c_seq, c0, W_cat, w_peep, dA, dh_rec, dc, db, dw_peep, nblk)
+                _backward_block(k, t, dh_seq, gates, c_seq, c0, W_hh_pk, w_peep, dA, dh_rec, dc, db, dw_peep, nblk)
     dh0 = np.empty((B, H), dtype=dA.dtype)
     mm(dA[:, 0, :], W_cat[:, D:], dh0, 0.0)
     return dh0, dc, db
@@ -127,7 +128,7 @@ def forward(x, W_ih, W_hh, b_ih, b_hh, w_peep, h0, c0):
     c_seq = np.empty((B, T, H), dtype=x.dtype)
     h_seq = np.empty((B, T, H), dtype=x.dtype)
     with run_threads():
-        _forward_kernel(x, np.ascontiguousarray(W_cat.T), (b_ih + b_hh)[order], w_peep, h0, c0,
+        _forward_kernel(x, pack_blocks(W_cat.T, nblk), (b_ih + b_hh)[order], w_peep, h0, c0,
                         gates, c_seq, h_seq, nblk)
     data = (x, h0, c0, W_cat, w_peep, order, nblk, gates, c_seq, h_seq)
     return h_seq, h_seq[:, -1].copy(), c_seq[:, -1].copy(), data
@@ -140,7 +141,8 @@ def backward(dh_seq, data, dh_T, dc_T):
     dA = np.empty_like(gates)
     dw_peep = np.zeros_like(w_peep)
     with run_threads():
-        dh0, dc0, db = _backward_kernel(dh_seq, dh_T, dc_T, gates, c_seq, c0, W_cat, w_peep, dA, dw_peep, nblk)
+        dh0, dc0, db = _backward_kernel(dh_seq, dh_T, dc_T, gates, c_seq, c0, W_cat, pack_blocks(W_cat[:, D:], nblk),
+                                        w_peep, dA, dw_peep, nblk)
         dx, dW_ih, dW_hh = weight_grads(dA, dA, x, h0, h_seq, W_cat[:, :D], nblk)
     db = unpack_rows(db, order)
     return {"dx": dx, "dh0": dh0, "dc0": dc0, "dW_ih": unpack_rows(dW_ih, order),
