@@ -2,10 +2,10 @@
 
 Every step of a recurrence multiplies a few rows (a batch chunk) by the same
 weight matrix. A BLAS call repacks that matrix into its internal layout on
-every call: for (32, 160) @ (160, 512), one LSTM step of the (64, 200, 32, 128)
-benchmark row on one thread, OpenBLAS spends about a third of its time doing
-so and reaches about 90 GFLOP/s. Here the weights are packed once per sequence
-into panels of NR columns, (N / NR, K, NR), each row of a panel contiguous.
+every call. Here the weights are packed once per sequence into panels of NR
+columns, (N / NR, K, NR), each row of a panel contiguous. Measured on one core
+(AVX-512), float32, for (32, 160) @ (160, 512), one LSTM step of the
+(64, 200, 32, 128) benchmark row: OpenBLAS 88 GFLOP/s, this kernel 176.
 
 The register tile is written in LLVM IR (llvmlite) rather than in Python:
 LLVM keeps an MR x NR tile of accumulators in vector registers only if they
