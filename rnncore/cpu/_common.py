@@ -6,16 +6,20 @@ with no transposes: step t of a (B, T, G) array is the (B, G) matrix
 ``a[:, t, :]`` with row stride T*G, which BLAS takes directly (see ``_blas``).
 
 Threads. One step is a chain GEMM -> gates -> new state, and the next step
-needs all of it, so the only parallelism is inside a step. The hidden units
-are cut into ``nblk`` blocks, one per thread; the gate rows of the weights are
-reordered so that block k's gates are adjacent ([i, f, g, o] of units
-k*Hb..(k+1)*Hb for an LSTM). Thread k then runs one single-threaded GEMM for
-its gate columns and the gate arithmetic for its units, with no data shared
-until the end of the step. Compared with a 2-thread BLAS call followed by a
-serial gate loop, both cores work all the time and each core's gate
-pre-activations are still in its cache when the gates are computed.
-The permutation is invisible outside: gradients are put back in PyTorch's
-row order before they are returned.
+needs all of it, so a sequence cannot be cut in time. It can be cut in two
+other ways (``split``):
+
+* by batch rows: the rows of a batch never interact, so each thread runs the
+  whole recurrence for its chunk of rows, with its own single-threaded GEMMs,
+  and the threads never wait for each other. This is the default whenever every
+  thread gets at least ``MIN_ROWS_PER_THREAD`` rows.
+* by hidden units, for batches too small to cut: the units are cut into
+  ``nblk`` blocks, one per thread, and the gate rows of the weights are
+  reordered so that block k's gates are adjacent ([i, f, g, o] of units
+  k*Hb..(k+1)*Hb for an LSTM). Thread k runs the GEMM for its gate columns and
+  the gate arithmetic for its units; the threads meet at the end of each step.
+  The permutation is invisible outside: gradients are put back in PyTorch's row
+  order before they are returned.
 
 Small problems (a few microseconds per step) stay on one thread: starting a
 parallel region costs about a microsecond per step.
@@ -30,7 +34,9 @@ from ._math import JIT, PARALLEL_JIT
 # Below this many multiply-adds per step (B * G*H * (D+H)) one thread is faster.
 PARALLEL_MIN_FLOPS = 200_000
 # Batch rows per thread from which the batch is split across threads (see split).
-MIN_ROWS_PER_THREAD = 4
+# LSTM, 2 threads, fwd+bwd: 2 rows each already beat unit blocks (B=4, H=256: 15.1 vs
+# 15.4 ms; B=16, H=64: 5.1 vs 8.5 ms); 1 row each does not (B=2, H=512: 69 vs 36 ms).
+MIN_ROWS_PER_THREAD = 2
 
 
 def n_blocks(B, D, H, G):
