@@ -75,20 +75,30 @@ def chunk(k, n, B):
 
 def gate_order(G, H, nblk):
     """Row order of the reordered weights: block k holds gate rows g*H + (k*Hb .. (k+1)*Hb)
-    for g = 0..G-1, so block k's G*Hb gate columns are contiguous."""
+    for g = 0..G-1, so block k's G*Hb gate columns are contiguous. None for one block
+    (PyTorch's order; small calls then skip the copies)."""
+    if nblk == 1:
+        return None
     Hb = H // nblk
     u = np.arange(H).reshape(nblk, Hb)
     return np.concatenate([(g * H + u[k]) for k in range(nblk) for g in range(G)])
 
 
+def reorder(a, order):
+    """a's rows in gate_order (a itself for order None)."""
+    return a if order is None else np.ascontiguousarray(a[order])
+
+
 def pack_weights(W_ih, W_hh, order):
     """[W_ih | W_hh] with rows reordered: (G*H, D+H). One GEMM per step then
     multiplies [x_t, h_{t-1}] by it, input and recurrent projections together."""
-    return np.ascontiguousarray(np.concatenate([W_ih, W_hh], axis=1)[order])
+    return reorder(np.concatenate([W_ih, W_hh], axis=1), order)
 
 
 def unpack_rows(a_perm, order):
     """Undo the row reordering of a gradient."""
+    if order is None:
+        return a_perm
     out = np.empty_like(a_perm)
     out[order] = a_perm
     return out

@@ -141,20 +141,25 @@ def panel_width(dtype):
 
 def pack(W):
     """(K, N) -> panels (ceil(N / NR), K, NR), the last one zero-padded."""
-    K, N = W.shape
-    nr = panel_width(W.dtype)
-    n_p = -(-N // nr)
-    Wp = np.zeros((n_p, K, nr), dtype=W.dtype)
-    for p in range(n_p):
-        cols = W[:, p * nr:(p + 1) * nr]
-        Wp[p, :, :cols.shape[1]] = cols
-    return Wp
+    return pack_blocks(W, 1)[0]
 
 
+@njit(**JIT)
 def pack_blocks(W, nblk):
-    """(K, N) -> (nblk, panels, K, NR): each of nblk column blocks of W packed on its own."""
-    w = W.shape[1] // nblk
-    return np.stack([pack(W[:, k * w:(k + 1) * w]) for k in range(nblk)])
+    """(K, N) -> (nblk, panels, K, NR): each of nblk column blocks of W packed on its own.
+    W may be a transposed view (the kernels pass W_cat.T)."""
+    K, N = W.shape
+    w = N // nblk
+    nr = NR32 if W.itemsize == 4 else NR64
+    n_p = (w + nr - 1) // nr
+    Wp = np.zeros((nblk, n_p, K, nr), dtype=W.dtype)
+    for k in range(nblk):
+        for p in range(n_p):
+            n = min(nr, w - p * nr)
+            for kk in range(K):
+                for j in range(n):
+                    Wp[k, p, kk, j] = W[kk, k * w + p * nr + j]
+    return Wp
 
 
 @njit(**JIT)

@@ -16,7 +16,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._blas import mm
-from ._common import chunk, gate_order, run_threads, split, unpack_rows, weight_grads
+from ._common import chunk, gate_order, reorder, run_threads, split, unpack_rows, weight_grads
 from ._packed import gemm_packed, pack_blocks
 from ._math import JIT, PARALLEL_JIT, drelu, dsigmoid, dtanh, relu, sigmoid, tanh
 
@@ -197,13 +197,13 @@ def forward(x, W_ih, W_hh, b_ih, b_hh, h0, activation="tanh"):
     nbat, nblk = split(B, D, H, G)
     order = gate_order(G, H, nblk)
     use_tanh = activation == "tanh"
-    W_ih_p, W_hh_p = np.ascontiguousarray(W_ih[order]), np.ascontiguousarray(W_hh[order])
+    W_ih_p, W_hh_p = reorder(W_ih, order), reorder(W_hh, order)
     gates = np.empty((B, T, G * H), dtype=x.dtype)
     hn_seq = np.empty((B, T, H), dtype=x.dtype)
     h_seq = np.empty((B, T, H), dtype=x.dtype)
     with run_threads():
         _forward_kernel(x, pack_blocks(W_ih_p.T, nblk), pack_blocks(W_hh_p.T, nblk),
-                        b_ih[order], b_hh[order], h0, gates, hn_seq, h_seq, use_tanh, nbat, nblk)
+                        reorder(b_ih, order), reorder(b_hh, order), h0, gates, hn_seq, h_seq, use_tanh, nbat, nblk)
     data = (x, h0, W_ih_p, W_hh_p, order, nbat, nblk, gates, hn_seq, h_seq, use_tanh)
     return h_seq, h_seq[:, -1].copy(), data
 

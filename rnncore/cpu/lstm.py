@@ -20,11 +20,13 @@ the steps in reverse computing only what needs the recurrence: the gate
 pre-activation gradients dA_t (and db, summed on the way) and
 dh_{t-1} = dA_t W_hh (packed too); dx, dW_ih and dW_hh are large GEMMs afterwards.
 """
+import functools
+
 import numpy as np
 from numba import njit, prange
 
 from ._blas import mm
-from ._common import chunk, gate_order, pack_weights, run_threads, split, unpack_rows, weight_grads
+from ._common import chunk, gate_order, pack_weights, reorder, run_threads, split, unpack_rows, weight_grads
 from ._packed import gemm_packed, pack_blocks
 from ._math import JIT, PARALLEL_JIT, drelu, dsigmoid, dtanh, relu, sigmoid, tanh
 
@@ -244,9 +246,10 @@ def _backward_kernel(dh_seq, dh_T, dc_T, gates, c_seq, c0, W_cat, W_hh_pk, dA, u
     return dh0, dc, db
 
 
+@functools.lru_cache(maxsize=64)
 def _gate_affine(Hb, dtype):
     """Per gate column of a block, (scale, pre, shift) of scale * tanh(pre * a) + shift:
-    sigmoid for i, f, o, tanh for g."""
+    sigmoid for i, f, o, tanh for g. Cached (the kernels only read them)."""
     s = np.full(G * Hb, 0.5, dtype=dtype)
     s[2 * Hb:3 * Hb] = 1.0
     shift = s.copy()
@@ -267,7 +270,7 @@ def forward(x, W_ih, W_hh, b_ih, b_hh, h0, c0, activation="tanh", keep_cache=Tru
     order = gate_order(G, H, nblk)
     use_tanh = activation == "tanh"
     W_cat = pack_weights(W_ih, W_hh, order)
-    bias = (b_ih + b_hh)[order]
+    bias = reorder(b_ih + b_hh, order)
     Tg, Tc = (T, T) if keep_cache else (1, 2)
     gates = np.empty((B, Tg, G * H), dtype=x.dtype)
     c_seq = np.empty((B, Tc, H), dtype=x.dtype)

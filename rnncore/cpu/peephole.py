@@ -8,7 +8,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._blas import mm
-from ._common import gate_order, n_blocks, pack_weights, run_threads, unpack_rows, weight_grads
+from ._common import gate_order, n_blocks, pack_weights, reorder, run_threads, unpack_rows, weight_grads
 from ._packed import gemm_packed, pack_blocks
 from ._math import JIT, PARALLEL_JIT, dsigmoid, dtanh, sigmoid, tanh
 
@@ -128,7 +128,7 @@ def forward(x, W_ih, W_hh, b_ih, b_hh, w_peep, h0, c0):
     c_seq = np.empty((B, T, H), dtype=x.dtype)
     h_seq = np.empty((B, T, H), dtype=x.dtype)
     with run_threads():
-        _forward_kernel(x, pack_blocks(W_cat.T, nblk), (b_ih + b_hh)[order], w_peep, h0, c0,
+        _forward_kernel(x, pack_blocks(W_cat.T, nblk), reorder(b_ih + b_hh, order), w_peep, h0, c0,
                         gates, c_seq, h_seq, nblk)
     data = (x, h0, c0, W_cat, w_peep, order, nblk, gates, c_seq, h_seq)
     return h_seq, h_seq[:, -1].copy(), c_seq[:, -1].copy(), data
