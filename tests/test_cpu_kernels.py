@@ -58,7 +58,7 @@ def test_gate_order_groups_each_block():
 @pytest.mark.skipif(numba.get_num_threads() < 2, reason="needs 2 Numba threads")
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("cell", CELLS)
-@pytest.mark.parametrize("shape", [(3, 7, 5, 8), (4, 5, 2, 7), (1, 3, 1, 2), (5, 4, 3, 6)])
+@pytest.mark.parametrize("shape", [(3, 7, 5, 8), (4, 5, 2, 7), (1, 3, 1, 2), (5, 4, 3, 6), (1, 1, 2, 4)])
 @pytest.mark.parametrize("rows_per_thread", [100, 1])    # unit blocks per step, or batch chunks
 def test_threaded_steps_match_numpy(cell, dtype, shape, rows_per_thread, monkeypatch):
     monkeypatch.setattr(_common, "PARALLEL_MIN_FLOPS", 0)

@@ -104,21 +104,30 @@ def unpack_rows(a_perm, order):
     return out
 
 
+# Rows of (b, t) per block in weight_grads: a block of dA (ROWS x G*H) stays in cache
+# while the three products that read it run. Measured at (128, 500, 4, 256), LSTM,
+# 2 threads: 160 ms with 64 or 128 rows, 190 ms with 256 to 1024; three whole-array
+# passes (the previous code) 208 ms.
+ROWS = 128
+
+
 @njit(**JIT)
-def _weight_grads_block(k, nblk, A, dA_h, x2, h0, h_seq, W_ih, dx2, dW_ih, dW_hh):
-    """Thread k's share: a block of rows of dW_ih and dW_hh, and of the (b, t) rows of dx."""
-    B, T, GH = dA_h.shape
-    lo, hi = GH * k // nblk, GH * (k + 1) // nblk
-    # dW_ih = sum over (b, t) of dA^T x
-    mm(A[:, lo:hi].T, x2, dW_ih[lo:hi], 0.0)
-    # dW_hh = sum of dA_h[:, t]^T h_{t-1}; h_{t-1} is h_seq shifted by one step,
-    # so per sequence: step 0 against h0, steps 1.. against h_seq[b, :-1]
-    mm(dA_h[:, 0, lo:hi].T, h0, dW_hh[lo:hi], 0.0)
-    for b in range(B):
-        mm(dA_h[b, 1:, lo:hi].T, h_seq[b, :T - 1], dW_hh[lo:hi], 1.0)
-    # dx = dA W_ih
-    r0, r1 = B * T * k // nblk, B * T * (k + 1) // nblk
-    mm(A[r0:r1], W_ih, dx2[r0:r1], 0.0)
+def _weight_grads_rows(r0, r1, A, A_h, x2, h2, W_ih, dx2, dW_ih, dW_hh):
+    """Rows r0:r1 of the flat (b, t) rows: their dx, and their sums into dW_ih, dW_hh.
+
+    In the flat rows, h_{t-1} of row r is h2[r - 1]; at t = 0 that is the previous
+    sequence's h_T instead of h0, which the caller corrects. Each block of rows is
+    read once, by all three products, while it is in cache (three passes over a
+    (B*T, G*H) array that does not fit in cache cost more than the products)."""
+    dW_ih[:, :] = 0.0                  # also when r0 == r1: more threads than rows
+    dW_hh[:, :] = 0.0
+    for q0 in range(r0, r1, ROWS):
+        q1 = min(r1, q0 + ROWS)
+        mm(A[q0:q1].T, x2[q0:q1], dW_ih, 1.0)               # dW_ih = sum dA^T x
+        mm(A[q0:q1], W_ih, dx2[q0:q1], 0.0)                 # dx = dA W_ih
+        p0 = max(q0, 1)                                     # row 0 has no row before it
+        if q1 > p0:
+            mm(A_h[p0:q1].T, h2[p0 - 1:q1 - 1], dW_hh, 1.0)  # dW_hh = sum dA_h^T h_{t-1}
 
 
 @njit(**PARALLEL_JIT)
@@ -128,19 +137,31 @@ def weight_grads(dA, dA_h, x, h0, h_seq, W_ih, nblk):
     dA (B, T, G*H) = dL/d(input projection) and dA_h = dL/d(recurrent
     projection) (the same array except in a GRU), both with the reordered gate
     rows, as is W_ih. Returns dx (B, T, D), dW_ih (G*H, D) and dW_hh (G*H, H),
-    reordered. Each of nblk threads makes a block of the results with its own GEMMs.
+    reordered. Each of nblk threads takes a range of the (b, t) rows and sums its
+    share of dW_ih and dW_hh; the shares are added at the end.
     """
     B, T, GH = dA.shape
     D, H = x.shape[2], h0.shape[1]
     dx = np.empty((B, T, D), dtype=x.dtype)
-    dW_ih = np.empty((GH, D), dtype=x.dtype)
-    dW_hh = np.empty((GH, H), dtype=x.dtype)
-    A, x2, dx2 = dA.reshape(B * T, GH), x.reshape(B * T, D), dx.reshape(B * T, D)
+    A, A_h = dA.reshape(B * T, GH), dA_h.reshape(B * T, GH)
+    x2, h2, dx2 = x.reshape(B * T, D), h_seq.reshape(B * T, H), dx.reshape(B * T, D)
+    dW_ih_k = np.empty((nblk, GH, D), dtype=x.dtype)
+    dW_hh_k = np.empty((nblk, GH, H), dtype=x.dtype)
     if nblk == 1:                      # no parallel region at all: waking idle threads costs
-        _weight_grads_block(0, 1, A, dA_h, x2, h0, h_seq, W_ih, dx2, dW_ih, dW_hh)
+        _weight_grads_rows(0, B * T, A, A_h, x2, h2, W_ih, dx2, dW_ih_k[0], dW_hh_k[0])
     else:
         for k in prange(nblk):
-            _weight_grads_block(k, nblk, A, dA_h, x2, h0, h_seq, W_ih, dx2, dW_ih, dW_hh)
+            _weight_grads_rows(B * T * k // nblk, B * T * (k + 1) // nblk, A, A_h, x2, h2, W_ih, dx2,
+                               dW_ih_k[k], dW_hh_k[k])
+    dW_ih, dW_hh = dW_ih_k[0], dW_hh_k[0]
+    for k in range(1, nblk):
+        dW_ih += dW_ih_k[k]
+        dW_hh += dW_hh_k[k]
+    # t = 0: row b*T met h_T of sequence b-1 (row 0 met nothing); it should meet h0[b]
+    h0_fix = h0.copy()
+    for b in range(1, B):
+        h0_fix[b] -= h_seq[b - 1, T - 1]
+    mm(A_h[::T].T, h0_fix, dW_hh, 1.0)
     return dx, dW_ih, dW_hh
 
 
