@@ -4,6 +4,11 @@ Small test shapes run on one thread (``_common.PARALLEL_MIN_FLOPS``); here the
 threshold is lowered so both splits (batch chunks per thread, unit blocks per step),
 the reordered gate rows and the per-thread GEMMs are checked against the NumPy reference too.
 """
+import os
+import subprocess
+import sys
+import textwrap
+
 import numba
 import numpy as np
 import pytest
@@ -115,3 +120,26 @@ def test_split_chooses_batch_chunks_or_unit_blocks(monkeypatch):
     assert _common.split(2, 4, 63, 4) == (1, 1)           # and H must divide
     monkeypatch.setattr(_common, "PARALLEL_MIN_FLOPS", 10 ** 9)
     assert _common.split(64, 4, 64, 4) == (1, 1)          # small work: one thread
+
+
+def test_gemm_packed_narrow_tile_for_cpus_without_avx512(tmp_path):
+    """The 4 x 16 float32 tile that CPUs without AVX-512 get, compiled for Haswell
+    (NUMBA_CPU_NAME) in a fresh interpreter, against NumPy."""
+    code = textwrap.dedent("""
+        import numpy as np
+        from rnncore.cpu import _packed
+        assert (_packed.VECTOR_BYTES, _packed.MR) == (32, 4), (_packed.VECTOR_BYTES, _packed.MR)
+        rng = np.random.default_rng(0)
+        for dtype, tol in ((np.float64, 1e-12), (np.float32, 1e-5)):
+            for M, K, N in ((1, 3, 5), (7, 9, 40), (13, 17, 64)):
+                a = rng.standard_normal((M, K)).astype(dtype)
+                W = rng.standard_normal((K, N)).astype(dtype)
+                c = np.empty((M, N), dtype)
+                _packed.gemm_packed(a, _packed.pack(W), 0, c, False)
+                ref = a.astype(np.float64) @ W.astype(np.float64)
+                np.testing.assert_allclose(c, ref, rtol=tol, atol=tol * np.sqrt(K))
+        print("ok")
+    """)
+    env = dict(os.environ, NUMBA_CPU_NAME="haswell", NUMBA_CACHE_DIR=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]

@@ -12,21 +12,35 @@ LLVM keeps an MR x NR tile of accumulators in vector registers only if they
 are SSA values, and Numba code can only accumulate into memory. Per k the tile
 loads NV vectors of the panel row, broadcasts MR elements of the rows, and does
 MR * NV fused multiply-adds (``llvm.fmuladd``, a plain multiply and add on
-CPUs without FMA). The vector type is generic (<16 x float>, <8 x double>):
-LLVM splits it into whatever registers the CPU has.
+CPUs without FMA). The vector types are generic LLVM vectors, sized for the CPU:
+with AVX-512 (32 registers of 64 bytes) an 8 x 32 float32 tile, 16 accumulators;
+otherwise 32-byte vectors and a 4 x 16 tile, 8 accumulators, so that the tile
+still fits in AVX2's 16 registers (or NEON's 32) instead of spilling to memory.
 """
 import numpy as np
+from llvmlite import binding as llvm
 from llvmlite import ir
 from numba import njit, types
-from numba.core import cgutils
+from numba.core import cgutils, config
 from numba.extending import intrinsic
 
 from ._blas import _data
 from ._math import JIT
 
-MR = 8                 # rows of the register tile
-NV = 2                 # vectors per tile row: NR = NV * (64 bytes / itemsize) columns
-NR32, NR64 = NV * 16, NV * 8
+
+def _vector_bytes():
+    """64 where Numba compiles for this CPU and it has AVX-512, else 32. (Numba's
+    cache keys compiled code by the CPU name and features, so a cache never mixes
+    the two.)"""
+    if config.CPU_NAME:        # NUMBA_CPU_NAME: compiling for another CPU, stay portable
+        return 32
+    return 64 if llvm.get_host_cpu_features().get("avx512f", False) else 32
+
+
+VECTOR_BYTES = _vector_bytes()
+MR = 8 if VECTOR_BYTES == 64 else 4     # rows of the register tile
+NV = 2                                  # vectors per tile row: NR = NV * VECTOR_BYTES / itemsize columns
+NR32, NR64 = NV * VECTOR_BYTES // 4, NV * VECTOR_BYTES // 8
 
 
 def _tile_codegen(fty, vw, mr, itemsize):
@@ -84,7 +98,8 @@ def _tile_codegen(fty, vw, mr, itemsize):
 
 
 def _make_tile(dtype, mr):
-    fty, vw = (ir.FloatType(), 16) if dtype == np.float32 else (ir.DoubleType(), 8)
+    fty = ir.FloatType() if dtype == np.float32 else ir.DoubleType()
+    vw = VECTOR_BYTES // np.dtype(dtype).itemsize
     codegen = _tile_codegen(fty, vw, mr, np.dtype(dtype).itemsize)
 
     @intrinsic
@@ -102,13 +117,13 @@ _t64_8, _t64_4, _t64_2, _t64_1 = _t64
 
 @njit(inline="always")
 def _tiles(a, lda, b, c, ldc, K, accumulate, f32):
-    """All M rows of a against one panel: tiles of 8 rows, then 4, 2, 1."""
+    """All M rows of a against one panel: tiles of MR (8 or 4) rows, then 4, 2, 1."""
     M = a.shape[0]
     i = 0
     while i < M:
         left = M - i
         ai, ci = _data(a[i:]), _data(c[i:])
-        if left >= 8:
+        if MR == 8 and left >= 8:      # MR is a constant: the narrow build drops this branch
             if f32:
                 _t32_8(ai, lda, b, ci, ldc, K, accumulate)
             else:
@@ -179,6 +194,8 @@ def gemm_packed(a, Wp, p0, c, accumulate):
             c[:, :] = 0.0
         return
     f32 = c.itemsize == 4
+    if nr != (NR32 if f32 else NR64):
+        raise ValueError("weights packed for another panel width; pack them with _packed.pack")
     lda, ldc = a.strides[0] // a.itemsize, c.strides[0] // c.itemsize
     acc = 1 if accumulate else 0
     full = N // nr
