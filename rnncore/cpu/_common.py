@@ -67,6 +67,17 @@ def split(B, D, H, G):
     return 1, nblk
 
 
+@njit(**JIT)
+def xh_buffer(x, h0):
+    """[x_t, h_{t-1}] as one (B, D + H) matrix, double-buffered: step t reads one
+    half while its threads write [x_{t+1}, h_t] into the other. Holds [x_0, h0]."""
+    B, T, D = x.shape
+    xh = np.empty((2, B, D + h0.shape[1]), dtype=x.dtype)
+    xh[0, :, :D] = x[:, 0]
+    xh[0, :, D:] = h0
+    return xh
+
+
 @njit(inline="always")
 def chunk(k, n, B):
     """Rows b0:b1 of chunk k of a batch of B rows cut into n chunks."""

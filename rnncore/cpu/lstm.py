@@ -26,7 +26,8 @@ import numpy as np
 from numba import njit, prange
 
 from ._blas import mm
-from ._common import chunk, gate_order, pack_weights, reorder, run_threads, split, unpack_rows, weight_grads
+from ._common import (chunk, gate_order, pack_weights, reorder, run_threads, split, unpack_rows, weight_grads,
+                      xh_buffer)
 from ._packed import gemm_packed, pack_blocks
 from ._math import JIT, PARALLEL_JIT, drelu, dsigmoid, dtanh, relu, sigmoid, tanh
 
@@ -91,17 +92,6 @@ def _forward_block(k, t, tg, tc, tp, x, W_pk, bias, act_scale, act_pre, act_shif
             xh_next[b, :D] = x[b, t + 1]
 
 
-@njit(**JIT)
-def _xh_buffer(x, h0):
-    """[x_t, h_{t-1}] as one (B, D + H) matrix, double-buffered: step t reads one
-    half while its blocks write [x_{t+1}, h_t] into the other. Holds [x_0, h0]."""
-    B, T, D = x.shape
-    xh = np.empty((2, B, D + h0.shape[1]), dtype=x.dtype)
-    xh[0, :, :D] = x[:, 0]
-    xh[0, :, D:] = h0
-    return xh
-
-
 @njit(inline="always")
 def _slots(t, keep):
     """Where step t's gates and c_t go and where c_{t-1} is (tg, tc, tp; see _forward_block)."""
@@ -114,7 +104,7 @@ def _slots(t, keep):
 def _forward_rows(x, W_pk, bias, act_scale, act_pre, act_shift, h0, c0, gates, c_seq, h_seq, use_tanh):
     """The whole recurrence of a chunk of batch rows on one thread."""
     keep = gates.shape[1] == x.shape[1]
-    xh = _xh_buffer(x, h0)
+    xh = xh_buffer(x, h0)
     for t in range(x.shape[1]):
         tg, tc, tp = _slots(t, keep)
         _forward_block(0, t, tg, tc, tp, x, W_pk, bias, act_scale, act_pre, act_shift, c0,
@@ -140,7 +130,7 @@ def _forward_kernel(x, W_pk, bias, act_scale, act_pre, act_shift, h0, c0, gates,
                               gates[b0:b1], c_seq[b0:b1], h_seq[b0:b1], use_tanh)
         return
     keep = gates.shape[1] == x.shape[1]
-    xh = _xh_buffer(x, h0)
+    xh = xh_buffer(x, h0)
     for t in range(x.shape[1]):
         tg, tc, tp = _slots(t, keep)
         for k in prange(nblk):

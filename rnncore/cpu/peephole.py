@@ -1,14 +1,14 @@
 """Peephole LSTM, Numba CPU kernels (equations in rnncore.reference.peephole).
 
-Same layout as :mod:`rnncore.cpu.lstm`, with unit blocks only (``_common.n_blocks``:
-the batch-chunk split is not implemented here); the gates i and f also
+Same layout and threading as :mod:`rnncore.cpu.lstm`; the gates i and f also
 see c_{t-1}, o sees c_t, through the diagonal weights w_peep = (w_ci, w_cf, w_co).
 """
 import numpy as np
 from numba import njit, prange
 
 from ._blas import mm
-from ._common import gate_order, n_blocks, pack_weights, reorder, run_threads, unpack_rows, weight_grads
+from ._common import (chunk, gate_order, pack_weights, reorder, run_threads, split, unpack_rows, weight_grads,
+                      xh_buffer)
 from ._packed import gemm_packed, pack_blocks
 from ._math import JIT, PARALLEL_JIT, dsigmoid, dtanh, sigmoid, tanh
 
@@ -45,20 +45,32 @@ def _forward_block(k, t, x, W_pk, bias, w_peep, c0, xh_cur, xh_next, gates, c_se
             xh_next[b, :D] = x[b, t + 1]
 
 
+@njit(**JIT)
+def _forward_rows(x, W_pk, bias, w_peep, h0, c0, gates, c_seq, h_seq):
+    """The whole recurrence of a chunk of batch rows on one thread."""
+    xh = xh_buffer(x, h0)
+    for t in range(x.shape[1]):
+        _forward_block(0, t, x, W_pk, bias, w_peep, c0, xh[t % 2], xh[(t + 1) % 2], gates, c_seq, h_seq, 1)
+
+
 @njit(**PARALLEL_JIT)
-def _forward_kernel(x, W_pk, bias, w_peep, h0, c0, gates, c_seq, h_seq, nblk):
-    """Fills gates (B, T, 4H) with the activated gates (reordered rows), c_seq, h_seq."""
-    B, T, D = x.shape
-    xh = np.empty((2, B, D + h0.shape[1]), dtype=x.dtype)      # [x_t, h_{t-1}], double-buffered
-    xh[0, :, :D] = x[:, 0]
-    xh[0, :, D:] = h0
-    for t in range(T):
-        cur, nxt = xh[t % 2], xh[(t + 1) % 2]
-        if nblk == 1:
-            _forward_block(0, t, x, W_pk, bias, w_peep, c0, cur, nxt, gates, c_seq, h_seq, 1)
+def _forward_kernel(x, W_pk, bias, w_peep, h0, c0, gates, c_seq, h_seq, nbat, nblk):
+    """Fills gates (B, T, 4H) with the activated gates (reordered rows), c_seq, h_seq.
+    Threads: nbat chunks of rows, or nblk unit blocks per step (``_common.split``)."""
+    B = x.shape[0]
+    if nblk == 1:
+        if nbat == 1:
+            _forward_rows(x, W_pk, bias, w_peep, h0, c0, gates, c_seq, h_seq)
         else:
-            for k in prange(nblk):
-                _forward_block(k, t, x, W_pk, bias, w_peep, c0, cur, nxt, gates, c_seq, h_seq, nblk)
+            for k in prange(nbat):
+                b0, b1 = chunk(k, nbat, B)
+                _forward_rows(x[b0:b1], W_pk, bias, w_peep, h0[b0:b1], c0[b0:b1], gates[b0:b1], c_seq[b0:b1],
+                              h_seq[b0:b1])
+        return
+    xh = xh_buffer(x, h0)
+    for t in range(x.shape[1]):
+        for k in prange(nblk):
+            _forward_block(k, t, x, W_pk, bias, w_peep, c0, xh[t % 2], xh[(t + 1) % 2], gates, c_seq, h_seq, nblk)
 
 
 @njit(**JIT)
@@ -97,31 +109,63 @@ def _backward_block(k, t, dh_seq, gates, c_seq, c0, W_hh_pk, w_peep, dA, dh_rec,
             dbk[q] += da[q]
 
 
-@njit(**PARALLEL_JIT)
-def _backward_kernel(dh_seq, dh_T, dc_T, gates, c_seq, c0, W_cat, W_hh_pk, w_peep, dA, dw_peep, nblk):
-    """Reverse sweep: fills dA (B, T, 4H), accumulates dw_peep (3, H); returns dh0, dc0, db."""
+@njit(**JIT)
+def _backward_rows(dh_seq, dh_T, dc_T, gates, c_seq, c0, W_cat, W_hh_pk, w_peep, dA):
+    """The whole reverse sweep of a chunk of batch rows on one thread: fills its rows of
+    dA; returns its dh0, dc0 (rows, H) and its shares of db (4H,) and dw_peep (3, H)."""
     B, T, GH = dA.shape
     H = c0.shape[1]
     D = W_cat.shape[1] - H
     dh_rec = dh_T.copy()
     dc = dc_T.copy()
     db = np.zeros(GH, dtype=dA.dtype)
+    dw_peep = np.zeros_like(w_peep)
     for t in range(T - 1, -1, -1):
-        if nblk == 1:
-            _backward_block(0, t, dh_seq, gates, c_seq, c0, W_hh_pk, w_peep, dA, dh_rec, dc, db, dw_peep, 1)
-        else:
-            for k in prange(nblk):
-                _backward_block(k, t, dh_seq, gates, c_seq, c0, W_hh_pk, w_peep, dA, dh_rec, dc, db, dw_peep, nblk)
+        _backward_block(0, t, dh_seq, gates, c_seq, c0, W_hh_pk, w_peep, dA, dh_rec, dc, db, dw_peep, 1)
+    mm(dA[:, 0, :], W_cat[:, D:], dh_rec, 0.0)     # dh0 = dA_0 W_hh
+    return dh_rec, dc, db, dw_peep
+
+
+@njit(**PARALLEL_JIT)
+def _backward_kernel(dh_seq, dh_T, dc_T, gates, c_seq, c0, W_cat, W_hh_pk, w_peep, dA, nbat, nblk):
+    """Reverse sweep: fills dA (B, T, 4H); returns dh0, dc0 (B, H), db (4H,) and dw_peep (3, H)."""
+    B, T, GH = dA.shape
+    H = c0.shape[1]
+    D = W_cat.shape[1] - H
+    if nblk == 1:
+        if nbat == 1:
+            return _backward_rows(dh_seq, dh_T, dc_T, gates, c_seq, c0, W_cat, W_hh_pk, w_peep, dA)
+        dh0 = np.empty((B, H), dtype=dA.dtype)
+        dc0 = np.empty((B, H), dtype=dA.dtype)
+        db_k = np.empty((nbat, GH), dtype=dA.dtype)          # each chunk's shares, summed below
+        dw_k = np.empty((nbat, 3, H), dtype=dA.dtype)
+        for k in prange(nbat):
+            b0, b1 = chunk(k, nbat, B)
+            dh0[b0:b1], dc0[b0:b1], db_k[k], dw_k[k] = _backward_rows(
+                dh_seq[b0:b1], dh_T[b0:b1], dc_T[b0:b1], gates[b0:b1], c_seq[b0:b1], c0[b0:b1], W_cat, W_hh_pk,
+                w_peep, dA[b0:b1])
+        db, dw_peep = db_k[0].copy(), dw_k[0].copy()
+        for k in range(1, nbat):
+            db += db_k[k]
+            dw_peep += dw_k[k]
+        return dh0, dc0, db, dw_peep
+    dh_rec = dh_T.copy()
+    dc = dc_T.copy()
+    db = np.zeros(GH, dtype=dA.dtype)
+    dw_peep = np.zeros_like(w_peep)
+    for t in range(T - 1, -1, -1):
+        for k in prange(nblk):
+            _backward_block(k, t, dh_seq, gates, c_seq, c0, W_hh_pk, w_peep, dA, dh_rec, dc, db, dw_peep, nblk)
     dh0 = np.empty((B, H), dtype=dA.dtype)
     mm(dA[:, 0, :], W_cat[:, D:], dh0, 0.0)
-    return dh0, dc, db
+    return dh0, dc, db, dw_peep
 
 
 def forward(x, W_ih, W_hh, b_ih, b_hh, w_peep, h0, c0):
     """x (B, T, D) -> h_seq (B, T, H), h_T, c_T (B, H), data for ``backward``."""
     B, T, D = x.shape
     H = h0.shape[1]
-    nblk = n_blocks(B, D, H, G)
+    nbat, nblk = split(B, D, H, G)
     order = gate_order(G, H, nblk)
     W_cat = pack_weights(W_ih, W_hh, order)
     gates = np.empty((B, T, G * H), dtype=x.dtype)
@@ -129,21 +173,20 @@ def forward(x, W_ih, W_hh, b_ih, b_hh, w_peep, h0, c0):
     h_seq = np.empty((B, T, H), dtype=x.dtype)
     with run_threads():
         _forward_kernel(x, pack_blocks(W_cat.T, nblk), reorder(b_ih + b_hh, order), w_peep, h0, c0,
-                        gates, c_seq, h_seq, nblk)
-    data = (x, h0, c0, W_cat, w_peep, order, nblk, gates, c_seq, h_seq)
+                        gates, c_seq, h_seq, nbat, nblk)
+    data = (x, h0, c0, W_cat, w_peep, order, nbat, nblk, gates, c_seq, h_seq)
     return h_seq, h_seq[:, -1].copy(), c_seq[:, -1].copy(), data
 
 
 def backward(dh_seq, data, dh_T, dc_T):
     """BPTT. Returns dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh, dw_peep."""
-    x, h0, c0, W_cat, w_peep, order, nblk, gates, c_seq, h_seq = data
+    x, h0, c0, W_cat, w_peep, order, nbat, nblk, gates, c_seq, h_seq = data
     D = x.shape[2]
     dA = np.empty_like(gates)
-    dw_peep = np.zeros_like(w_peep)
     with run_threads():
-        dh0, dc0, db = _backward_kernel(dh_seq, dh_T, dc_T, gates, c_seq, c0, W_cat, pack_blocks(W_cat[:, D:], nblk),
-                                        w_peep, dA, dw_peep, nblk)
-        dx, dW_ih, dW_hh = weight_grads(dA, dA, x, h0, h_seq, W_cat[:, :D], nblk)
+        dh0, dc0, db, dw_peep = _backward_kernel(dh_seq, dh_T, dc_T, gates, c_seq, c0, W_cat,
+                                                 pack_blocks(W_cat[:, D:], nblk), w_peep, dA, nbat, nblk)
+        dx, dW_ih, dW_hh = weight_grads(dA, dA, x, h0, h_seq, W_cat[:, :D], max(nbat, nblk))
     db = unpack_rows(db, order)
     return {"dx": dx, "dh0": dh0, "dc0": dc0, "dW_ih": unpack_rows(dW_ih, order),
             "dW_hh": unpack_rows(dW_hh, order), "db_ih": db, "db_hh": db.copy(), "dw_peep": dw_peep}
