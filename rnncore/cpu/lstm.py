@@ -35,7 +35,7 @@ G = 4
 
 
 @njit(**JIT)
-def _forward_block(k, t, tg, tc, tp, x, W_pk, bias, act_scale, act_pre, act_shift, c0, xh_cur, xh_next,
+def _forward_block(k, t, tg, tc, tp, x, W_pk, bias, act_scale, act_shift, c0, xh_cur, xh_next,
                    gates, c_seq, h_seq, use_tanh, nblk):
     """Step t for unit block k: its gates, c_t and h_t, and its share of [x_{t+1}, h_t].
 
@@ -55,9 +55,9 @@ def _forward_block(k, t, tg, tc, tp, x, W_pk, bias, act_scale, act_pre, act_shif
         for b in range(B):
             a, bb = gates[b, tg, o:o + G * Hb], bias[o:o + G * Hb]
             # all four gates in one loop: sigmoid(x) = 0.5 tanh(x/2) + 0.5, so each gate
-            # is scale * tanh(pre * (a + b)) + shift, with (1, 1, 0) in the g columns
+            # is s * tanh(s * (a + b)) + shift: s = 0.5, shift = 0.5, or s = 1, shift = 0 for g
             for q in range(G * Hb):
-                a[q] = act_scale[q] * tanh(act_pre[q] * (a[q] + bb[q])) + act_shift[q]
+                a[q] = act_scale[q] * tanh(act_scale[q] * (a[q] + bb[q])) + act_shift[q]
             i, f, g, og = a[:Hb], a[Hb:2 * Hb], a[2 * Hb:3 * Hb], a[3 * Hb:]
             c_prev = c_seq[b, tp, u0:u0 + Hb] if tp >= 0 else c0[b, u0:u0 + Hb]
             c_t, h_t, h_next = c_seq[b, tc, u0:u0 + Hb], h_seq[b, t, u0:u0 + Hb], xh_next[b, D + u0:D + u0 + Hb]
@@ -101,18 +101,18 @@ def _slots(t, keep):
 
 
 @njit(**JIT)
-def _forward_rows(x, W_pk, bias, act_scale, act_pre, act_shift, h0, c0, gates, c_seq, h_seq, use_tanh):
+def _forward_rows(x, W_pk, bias, act_scale, act_shift, h0, c0, gates, c_seq, h_seq, use_tanh):
     """The whole recurrence of a chunk of batch rows on one thread."""
     keep = gates.shape[1] == x.shape[1]
     xh = xh_buffer(x, h0)
     for t in range(x.shape[1]):
         tg, tc, tp = _slots(t, keep)
-        _forward_block(0, t, tg, tc, tp, x, W_pk, bias, act_scale, act_pre, act_shift, c0,
+        _forward_block(0, t, tg, tc, tp, x, W_pk, bias, act_scale, act_shift, c0,
                        xh[t % 2], xh[(t + 1) % 2], gates, c_seq, h_seq, use_tanh, 1)
 
 
 @njit(**PARALLEL_JIT)
-def _forward_kernel(x, W_pk, bias, act_scale, act_pre, act_shift, h0, c0, gates, c_seq, h_seq, use_tanh,
+def _forward_kernel(x, W_pk, bias, act_scale, act_shift, h0, c0, gates, c_seq, h_seq, use_tanh,
                     nbat, nblk):
     """Recurrence. Fills h_seq (B, T, H) and, with gates (B, T, 4H) and c_seq
     (B, T, H), the activated gates (reordered rows) and cell states of every step.
@@ -122,11 +122,11 @@ def _forward_kernel(x, W_pk, bias, act_scale, act_pre, act_shift, h0, c0, gates,
     B = x.shape[0]
     if nblk == 1:
         if nbat == 1:               # no parallel region at all: waking idle threads costs
-            _forward_rows(x, W_pk, bias, act_scale, act_pre, act_shift, h0, c0, gates, c_seq, h_seq, use_tanh)
+            _forward_rows(x, W_pk, bias, act_scale, act_shift, h0, c0, gates, c_seq, h_seq, use_tanh)
         else:
             for k in prange(nbat):
                 b0, b1 = chunk(k, nbat, B)
-                _forward_rows(x[b0:b1], W_pk, bias, act_scale, act_pre, act_shift, h0[b0:b1], c0[b0:b1],
+                _forward_rows(x[b0:b1], W_pk, bias, act_scale, act_shift, h0[b0:b1], c0[b0:b1],
                               gates[b0:b1], c_seq[b0:b1], h_seq[b0:b1], use_tanh)
         return
     keep = gates.shape[1] == x.shape[1]
@@ -134,7 +134,7 @@ def _forward_kernel(x, W_pk, bias, act_scale, act_pre, act_shift, h0, c0, gates,
     for t in range(x.shape[1]):
         tg, tc, tp = _slots(t, keep)
         for k in prange(nblk):
-            _forward_block(k, t, tg, tc, tp, x, W_pk, bias, act_scale, act_pre, act_shift, c0,
+            _forward_block(k, t, tg, tc, tp, x, W_pk, bias, act_scale, act_shift, c0,
                            xh[t % 2], xh[(t + 1) % 2], gates, c_seq, h_seq, use_tanh, nblk)
 
 
@@ -238,13 +238,13 @@ def _backward_kernel(dh_seq, dh_T, dc_T, gates, c_seq, c0, W_cat, W_hh_pk, dA, u
 
 @functools.lru_cache(maxsize=64)
 def _gate_affine(Hb, dtype):
-    """Per gate column of a block, (scale, pre, shift) of scale * tanh(pre * a) + shift:
-    sigmoid for i, f, o, tanh for g. Cached (the kernels only read them)."""
+    """Per gate column of a block, (s, shift) of s * tanh(s * a) + shift: sigmoid
+    (0.5, 0.5) for i, f, o, tanh (1, 0) for g. Cached (the kernels only read them)."""
     s = np.full(G * Hb, 0.5, dtype=dtype)
     s[2 * Hb:3 * Hb] = 1.0
     shift = s.copy()
     shift[2 * Hb:3 * Hb] = 0.0
-    return s, s.copy(), shift
+    return s, shift
 
 
 def forward(x, W_ih, W_hh, b_ih, b_hh, h0, c0, activation="tanh", keep_cache=True):
