@@ -162,8 +162,8 @@ def weight_grads(dA, dA_h, x, h0, h_seq, W_ih, nblk):
         _weight_grads_rows(0, B * T, A, A_h, x2, h2, W_ih, dx2, dW_ih_k[0], dW_hh_k[0])
     else:
         for k in prange(nblk):
-            _weight_grads_rows(B * T * k // nblk, B * T * (k + 1) // nblk, A, A_h, x2, h2, W_ih, dx2,
-                               dW_ih_k[k], dW_hh_k[k])
+            r0, r1 = chunk(k, nblk, B * T)
+            _weight_grads_rows(r0, r1, A, A_h, x2, h2, W_ih, dx2, dW_ih_k[k], dW_hh_k[k])
     dW_ih, dW_hh = dW_ih_k[0], dW_hh_k[0]
     for k in range(1, nblk):
         dW_ih += dW_ih_k[k]

@@ -88,8 +88,8 @@ def _forward_block(k, t, tg, tc, tp, x, W_pk, bias, act_scale, act_shift, c0, xh
                 h_t[j] = h
                 h_next[j] = h
     if t + 1 < T:                                     # this block's rows of x_{t+1}
-        for b in range(B * k // nblk, B * (k + 1) // nblk):
-            xh_next[b, :D] = x[b, t + 1]
+        b0, b1 = chunk(k, nblk, B)
+        xh_next[b0:b1, :D] = x[b0:b1, t + 1]
 
 
 @njit(inline="always")

@@ -41,8 +41,8 @@ def _forward_block(k, t, x, W_pk, bias, w_peep, c0, xh_cur, xh_next, gates, c_se
             h_t[j] = h
             h_next[j] = h
     if t + 1 < T:
-        for b in range(B * k // nblk, B * (k + 1) // nblk):
-            xh_next[b, :D] = x[b, t + 1]
+        b0, b1 = chunk(k, nblk, B)
+        xh_next[b0:b1, :D] = x[b0:b1, t + 1]
 
 
 @njit(**JIT)
