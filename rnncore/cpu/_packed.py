@@ -44,7 +44,8 @@ NR32, NR64 = NV * VECTOR_BYTES // 4, NV * VECTOR_BYTES // 8
 
 
 def _tile_codegen(fty, vw, mr, itemsize):
-    """c[:mr, :NV*vw] (+)= a[:mr, :K] @ panel (K, NV*vw); mr rows, a and c row strides in elements."""
+    """c[:mr, :NV*vw] (+)= a[:mr, :K] @ panel (K, NV*vw); mr rows, a and c row strides in elements.
+    a and the panel come as pointers, c as its array (whose dtype chose this codegen)."""
     vty = ir.VectorType(fty, vw)
     i64 = ir.IntType(64)
 
@@ -55,7 +56,7 @@ def _tile_codegen(fty, vw, mr, itemsize):
         fma = cgutils.get_or_insert_function(mod, ir.FunctionType(vty, [vty, vty, vty]), name)
         ap = builder.bitcast(a, fty.as_pointer())
         bp = builder.bitcast(b, vty.as_pointer())
-        cp = builder.bitcast(c, fty.as_pointer())
+        cp = builder.bitcast(context.make_array(sig.args[3])(context, builder, c).data, fty.as_pointer())
         zero = ir.Constant(vty, [ir.Constant(fty, 0.0)] * vw)
         undef = ir.Constant(vty, ir.Undefined)
         mask = ir.Constant(ir.VectorType(ir.IntType(32), vw), [0] * vw)
@@ -89,63 +90,52 @@ def _tile_codegen(fty, vw, mr, itemsize):
             for v in range(NV):
                 dst = builder.bitcast(builder.gep(cp, [builder.add(builder.mul(ir.Constant(i64, i), ldc),
                                                                    ir.Constant(i64, v * vw))]), vty.as_pointer())
-                with builder.if_then(add):
-                    builder.store(builder.fadd(builder.load(dst, align=itemsize), new[i][v]), dst, align=itemsize)
-                with builder.if_then(builder.not_(add)):
-                    builder.store(new[i][v], dst, align=itemsize)
+                with builder.if_else(add) as (then, otherwise):
+                    with then:
+                        builder.store(builder.fadd(builder.load(dst, align=itemsize), new[i][v]), dst,
+                                      align=itemsize)
+                    with otherwise:
+                        builder.store(new[i][v], dst, align=itemsize)
         return context.get_dummy_value()
     return codegen
 
 
-def _make_tile(dtype, mr):
-    fty = ir.FloatType() if dtype == np.float32 else ir.DoubleType()
-    vw = VECTOR_BYTES // np.dtype(dtype).itemsize
-    codegen = _tile_codegen(fty, vw, mr, np.dtype(dtype).itemsize)
+def _make_tile(mr):
+    """The mr-row tile, for float32 or float64 as the output array c is."""
+    codegens = {types.float32: _tile_codegen(ir.FloatType(), VECTOR_BYTES // 4, mr, 4),
+                types.float64: _tile_codegen(ir.DoubleType(), VECTOR_BYTES // 8, mr, 8)}
 
     @intrinsic
     def tile(typingctx, a, lda, b, c, ldc, K, accumulate):
-        return types.void(types.voidptr, types.intp, types.voidptr, types.voidptr, types.intp, types.intp,
-                          types.intp), codegen
+        if not isinstance(c, types.Array) or c.dtype not in codegens:
+            return None
+        return types.void(types.voidptr, types.intp, types.voidptr, c, types.intp, types.intp,
+                          types.intp), codegens[c.dtype]
     return tile
 
 
-_t32 = [_make_tile(np.float32, m) for m in (8, 4, 2, 1)]
-_t64 = [_make_tile(np.float64, m) for m in (8, 4, 2, 1)]
-_t32_8, _t32_4, _t32_2, _t32_1 = _t32
-_t64_8, _t64_4, _t64_2, _t64_1 = _t64
+_tile8, _tile4, _tile2, _tile1 = (_make_tile(m) for m in (8, 4, 2, 1))
 
 
 @njit(inline="always")
-def _tiles(a, lda, b, c, ldc, K, accumulate, f32):
+def _tiles(a, lda, b, c, ldc, K, accumulate):
     """All M rows of a against one panel: tiles of MR (8 or 4) rows, then 4, 2, 1."""
     M = a.shape[0]
     i = 0
     while i < M:
         left = M - i
-        ai, ci = _data(a[i:]), _data(c[i:])
+        ai, ci = _data(a[i:]), c[i:]
         if MR == 8 and left >= 8:      # MR is a constant: the narrow build drops this branch
-            if f32:
-                _t32_8(ai, lda, b, ci, ldc, K, accumulate)
-            else:
-                _t64_8(ai, lda, b, ci, ldc, K, accumulate)
+            _tile8(ai, lda, b, ci, ldc, K, accumulate)
             i += 8
         elif left >= 4:
-            if f32:
-                _t32_4(ai, lda, b, ci, ldc, K, accumulate)
-            else:
-                _t64_4(ai, lda, b, ci, ldc, K, accumulate)
+            _tile4(ai, lda, b, ci, ldc, K, accumulate)
             i += 4
         elif left >= 2:
-            if f32:
-                _t32_2(ai, lda, b, ci, ldc, K, accumulate)
-            else:
-                _t64_2(ai, lda, b, ci, ldc, K, accumulate)
+            _tile2(ai, lda, b, ci, ldc, K, accumulate)
             i += 2
         else:
-            if f32:
-                _t32_1(ai, lda, b, ci, ldc, K, accumulate)
-            else:
-                _t64_1(ai, lda, b, ci, ldc, K, accumulate)
+            _tile1(ai, lda, b, ci, ldc, K, accumulate)
             i += 1
 
 
@@ -193,18 +183,17 @@ def gemm_packed(a, Wp, p0, c, accumulate):
         if not accumulate:
             c[:, :] = 0.0
         return
-    f32 = c.itemsize == 4
-    if nr != (NR32 if f32 else NR64):
+    if nr != (NR32 if c.itemsize == 4 else NR64):
         raise ValueError("weights packed for another panel width; pack them with _packed.pack")
     lda, ldc = a.strides[0] // a.itemsize, c.strides[0] // c.itemsize
     acc = 1 if accumulate else 0
     full = N // nr
     for p in range(full):
-        _tiles(a, lda, _data(Wp[p0 + p]), c[:, p * nr:], ldc, K, acc, f32)
+        _tiles(a, lda, _data(Wp[p0 + p]), c[:, p * nr:], ldc, K, acc)
     rest = N - full * nr
     if rest > 0:
         scratch = np.empty((M, nr), dtype=c.dtype)
-        _tiles(a, lda, _data(Wp[p0 + full]), scratch, nr, K, 0, f32)
+        _tiles(a, lda, _data(Wp[p0 + full]), scratch, nr, K, 0)
         for i in range(M):
             for j in range(rest):
                 if accumulate:
