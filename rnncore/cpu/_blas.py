@@ -21,7 +21,6 @@ import ctypes
 import ctypes.util
 from contextlib import contextmanager
 
-from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
 from numba.extending import get_cython_function_address, intrinsic
