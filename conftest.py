@@ -8,6 +8,8 @@ import os
 if not os.path.exists("/dev/nvidiactl"):
     os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
 os.environ.setdefault("NUMBA_CUDA_LOW_OCCUPANCY_WARNINGS", "0")
+# Keras 3 is the reference of the Keras-style API's parity tests, on PyTorch.
+os.environ.setdefault("KERAS_BACKEND", "torch")
 
 
 def pytest_configure(config):

@@ -68,6 +68,29 @@ class Sigmoid(Activation):
         return dy * y * (1 - y)
 
 
+class Softplus(Activation):
+    """y = log(1 + exp(a)), computed as max(a, 0) + log1p(exp(-|a|));  dy/da = sigmoid(a).
+    A positive output, e.g. the rate of a Poisson loss."""
+    name = "softplus"
+
+    def forward(self, a):
+        return np.maximum(a, 0) + np.log1p(np.exp(-np.abs(a)))
+
+    def backward(self, dy, a, y):
+        return dy * 0.5 * (1 + np.tanh(0.5 * a))
+
+
+class Exponential(Activation):
+    """y = exp(a);  dy/da = y. The log link of a Poisson regression."""
+    name = "exponential"
+
+    def forward(self, a):
+        return np.exp(a)
+
+    def backward(self, dy, a, y):
+        return dy * y
+
+
 class Softmax(Activation):
     """y = exp(a - max a) / sum(exp(a - max a)) over the last axis.
 
@@ -83,7 +106,7 @@ class Softmax(Activation):
         return y * (dy - np.sum(dy * y, axis=-1, keepdims=True))
 
 
-ACTIVATIONS = {cls.name: cls for cls in (Linear, ReLU, Tanh, Sigmoid, Softmax)}
+ACTIVATIONS = {cls.name: cls for cls in (Linear, ReLU, Tanh, Sigmoid, Softplus, Exponential, Softmax)}
 
 
 def get(identifier):

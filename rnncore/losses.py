@@ -82,6 +82,18 @@ class MeanAbsoluteError(Loss):
         return np.mean(np.abs(d), axis=-1), np.sign(d) / y_pred.shape[-1]
 
 
+class Poisson(Loss):
+    """Poisson negative log-likelihood for counts, up to a constant: mean over the last axis of
+    ``y_pred - y_true * log(y_pred + eps)`` (Keras' ``'poisson'``; ``y_pred`` is the rate, so feed
+    it from a positive output such as ``Dense(1, activation='softplus')`` or ``'exponential'``)."""
+    name = "poisson"
+
+    def per_position(self, y_true, y_pred, from_logits=None):
+        K = y_pred.shape[-1]
+        rate = y_pred + EPSILON
+        return np.mean(y_pred - y_true * np.log(rate), axis=-1), (1.0 - y_true / rate) / K
+
+
 class BinaryCrossentropy(Loss):
     """-(y log p + (1 - y) log(1 - p)), averaged over the last axis."""
     name = "binary_crossentropy"
@@ -152,6 +164,7 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
 
 LOSSES = {"mean_squared_error": MeanSquaredError, "mse": MeanSquaredError,
           "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError,
+          "poisson": Poisson,
           "binary_crossentropy": BinaryCrossentropy,
           "categorical_crossentropy": CategoricalCrossentropy,
           "sparse_categorical_crossentropy": SparseCategoricalCrossentropy}

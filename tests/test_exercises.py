@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 import make_exercises  # noqa: E402
 
-from rnncore.exercises import ExerciseFailed  # noqa: E402
+from rnncore_course import ExerciseFailed  # noqa: E402
 
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
 CHECK_CALL = re.compile(r"^\s*check_\w+\(", re.M)

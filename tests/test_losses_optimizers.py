@@ -17,6 +17,8 @@ def _targets(name, shape):
         return to_categorical(rng.integers(0, shape[-1], shape[:-1]), shape[-1], dtype="float64")
     if name == "binary_crossentropy":
         return (rng.random(shape) > 0.5).astype(np.float64)
+    if name == "poisson":
+        return rng.poisson(2.0, shape).astype(np.float64)
     return rng.standard_normal(shape)
 
 
@@ -31,6 +33,8 @@ def test_loss_gradient_matches_finite_differences(name, from_logits, shape):
     y_true = loss.check(_targets(name, shape), np.zeros(shape))
     z = rng.standard_normal(shape)
     pred = z if from_logits else activations.get(loss.fuses_with or "linear").forward(z)
+    if name == "poisson":
+        pred = np.exp(z)                           # a rate is positive
     if name in ("mean_absolute_error",):
         pred = pred + 0.01 * np.sign(pred)         # stay away from the kink
     per, grad = loss.per_position(y_true, pred)
@@ -48,6 +52,9 @@ def test_loss_values_match_formulas():
     assert np.isclose(losses.get("mse")([[1.0], [2.0]], [[0.0], [0.0]]), 2.5)
     q, t = np.array([[0.9], [0.3]]), np.array([[1.0], [0.0]])
     assert np.isclose(losses.get("binary_crossentropy")(t, q), -np.mean(np.log([0.9, 0.7])))
+    # Poisson: rate - k log(rate), the negative log-likelihood without log(k!)
+    assert np.isclose(losses.get("poisson")([[3.0], [0.0]], [[2.0], [0.5]]),
+                      np.mean([2.0 - 3.0 * np.log(2.0 + 1e-7), 0.5]))
 
 
 def test_logits_forms_are_stable_and_agree():
@@ -87,7 +94,7 @@ def test_reduce_with_mask_ignores_masked_positions():
 
 
 # ----------------------------------------------------------------------------- activations
-@pytest.mark.parametrize("name", ["linear", "relu", "tanh", "sigmoid", "softmax"])
+@pytest.mark.parametrize("name", ["linear", "relu", "tanh", "sigmoid", "softplus", "exponential", "softmax"])
 def test_activation_backward(name):
     act = activations.get(name)
     a = rng.standard_normal((3, 4)) + 0.05

@@ -8,7 +8,7 @@ central differences).
 """
 import numpy as np
 
-from ..baselines import balanced_accuracy as _balanced_accuracy
+from rnncore.baselines import balanced_accuracy as _balanced_accuracy
 from . import assert_close, exercise_check
 
 

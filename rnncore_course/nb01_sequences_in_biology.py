@@ -5,7 +5,7 @@ Each check calls the learner's function on fresh inputs and compares it with
 """
 import numpy as np
 
-from .. import encoding
+from rnncore import encoding
 from . import assert_close, exercise_check
 
 

@@ -9,8 +9,8 @@ import itertools
 
 import numpy as np
 
-from ..baselines import auroc as _auroc
-from ..encoding import kmer_counts as _kmer_counts
+from rnncore.baselines import auroc as _auroc
+from rnncore.encoding import kmer_counts as _kmer_counts
 from . import assert_close, exercise_check
 
 

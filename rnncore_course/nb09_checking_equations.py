@@ -6,9 +6,9 @@ each is compared with rnncore on fresh random inputs.
 """
 import numpy as np
 
-from .. import gradcheck
-from ..reference import lstm as ref_lstm
-from ..reference import peephole as ref_peephole
+from rnncore import gradcheck
+from rnncore.reference import lstm as ref_lstm
+from rnncore.reference import peephole as ref_peephole
 from . import assert_close, exercise_check
 
 

@@ -7,8 +7,8 @@ matrix, and a direct formula for the gradient-times-input saliency profile.
 """
 import numpy as np
 
-from ..baselines import confusion_matrix as _confusion_matrix
-from ..encoding import IUPAC_DNA, one_hot_dna
+from rnncore.baselines import confusion_matrix as _confusion_matrix
+from rnncore.encoding import IUPAC_DNA, one_hot_dna
 from . import assert_close, exercise_check
 
 _CODES = "ACGTNRYSWKMBDHV"

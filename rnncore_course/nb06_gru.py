@@ -6,8 +6,8 @@ original placement of the reset gate, with a reference written here.
 """
 import numpy as np
 
-from ..reference import gru as ref_gru
-from ..reference.activations import sigmoid
+from rnncore.reference import gru as ref_gru
+from rnncore.reference.activations import sigmoid
 from . import assert_close, exercise_check
 
 

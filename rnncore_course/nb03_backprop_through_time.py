@@ -5,8 +5,8 @@ with rnncore's NumPy reference (``backend="numpy"``) for the ReLU Elman RNN.
 """
 import numpy as np
 
-from .. import functional as F
-from ..reference import rnn as ref_rnn
+from rnncore import functional as F
+from rnncore.reference import rnn as ref_rnn
 from . import assert_close, exercise_check
 
 _PARAM_GRADS = ("dW_ih", "dW_hh", "db_ih", "db_hh")

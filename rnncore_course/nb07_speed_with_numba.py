@@ -8,7 +8,7 @@ for ``double`` (float64) arithmetic in the compiled float32 version.
 """
 import numpy as np
 
-from ..reference import lstm as ref_lstm
+from rnncore.reference import lstm as ref_lstm
 from . import assert_close, exercise_check
 
 

@@ -1,4 +1,4 @@
-"""Automatic checks for the exercise notebooks.
+"""Automatic checks for the exercise notebooks: course material, not part of rnncore's API.
 
 Each course notebook has an exercise notebook (``solutions/`` holds the
 complete one, ``exercises/`` the learner's version made from it by
@@ -6,7 +6,7 @@ complete one, ``exercises/`` the learner's version made from it by
 it with the reference on fresh inputs, and either prints one line saying it
 passed or raises :class:`ExerciseFailed` saying what is wrong.
 
-Checks live in one module per notebook: ``rnncore.exercises.<notebook stem>``.
+Checks live in one module per notebook: ``rnncore_course.nb<NN>_<topic>``, importing from ``rnncore`` like any user.
 """
 import functools
 

@@ -5,8 +5,8 @@ with rnncore's NumPy reference (PyTorch gate order i, f, g, o).
 """
 import numpy as np
 
-from ..reference import lstm as ref_lstm
-from ..reference.activations import sigmoid
+from rnncore.reference import lstm as ref_lstm
+from rnncore.reference.activations import sigmoid
 from . import assert_close, exercise_check
 
 

@@ -6,8 +6,8 @@ and rnncore's ``rnn_backward``.
 """
 import numpy as np
 
-from .. import functional as F
-from ..initializers import Orthogonal
+from rnncore import functional as F
+from rnncore.initializers import Orthogonal
 from . import assert_close, exercise_check
 
 

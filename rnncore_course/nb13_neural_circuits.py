@@ -6,7 +6,7 @@ with the reference: a loop over time for the flip-flop targets, and
 """
 import numpy as np
 
-from .. import dynamics as dyn
+from rnncore import dynamics as dyn
 from . import assert_close, exercise_check
 
 
