@@ -5,6 +5,8 @@ Real data (no download at run time; sources and licences in ``data/README.md``):
 * :func:`load_splice` - UCI primate splice junctions, ``X (3190, 60, 4)``
 * :func:`load_yeast_cell_cycle` - Spellman 1998 expression, ``X (800, 73)``
 * :func:`load_lynx` - Canadian lynx trappings 1821-1934, ``(114,)``
+* :func:`load_protein_ss` - Qian & Sejnowski protein secondary structure, 110 + 17 proteins
+  (:func:`protein_split` splits by protein, homologues together)
 
 Simulators (all deterministic for a fixed ``seed``):
 
@@ -18,6 +20,7 @@ Simulators (all deterministic for a fixed ``seed``):
 from ._base import Bunch
 from .ecology import logistic_growth, lotka_volterra
 from .motifs import CONSENSUS, planted_motifs, pwm_from_consensus, pwm_scan, sample_from_pwm
+from .protein import homology_groups, load_protein_ss, protein_split
 from .real import load_lynx, load_splice, load_yeast_cell_cycle
 from .repressilator import repressilator_gillespie, repressilator_ode
 from .tasks import (adding_problem, context_integration, copy_task, flip_flop, parity,
@@ -26,6 +29,7 @@ from .tasks import (adding_problem, context_integration, copy_task, flip_flop, p
 __all__ = [
     "Bunch",
     "load_splice", "load_yeast_cell_cycle", "load_lynx",
+    "load_protein_ss", "homology_groups", "protein_split",
     "adding_problem", "copy_task", "parity", "sine_continuation", "flip_flop",
     "context_integration",
     "lotka_volterra", "logistic_growth",
