@@ -12,6 +12,7 @@ import numpy as np
 
 from ..encoding import one_hot_dna
 from ._base import Bunch, data_path
+from .splice import dedupe_splice
 
 __all__ = ["load_splice", "load_yeast_cell_cycle", "load_lynx"]
 
@@ -20,7 +21,7 @@ YEAST_PHASES = ("G1", "S", "G2", "M", "M/G1")      # cell-cycle order
 YEAST_EXPERIMENTS = ("alpha", "cdc15", "cdc28", "elu")
 
 
-def load_splice(encoding="onehot", dtype=np.float32):
+def load_splice(encoding="onehot", dtype=np.float32, dedupe=False):
     """UCI primate splice-junction sequences (Towell, Noordewier & Shavlik).
 
     3,190 DNA windows of 60 nt centred on a candidate splice site. Classes:
@@ -28,6 +29,13 @@ def load_splice(encoding="onehot", dtype=np.float32):
     ``IE`` intron->exon boundary (acceptor; AG at positions 29-30),
     ``N`` neither. 15 sequences contain ambiguity codes (D, N, S, R); the
     one-hot encoding spreads them over the bases they stand for.
+
+    The raw file repeats sequences: 3,190 rows hold 3,005 distinct windows, and
+    one window is labelled both IE and N. ``dedupe=True`` keeps the first copy
+    of each window and drops the conflicting one entirely, leaving 3,004 rows
+    (EI 679, IE 672, N 1,653): use it before any train/test split (see
+    :mod:`rnncore.datasets.splice` for splits that keep identical sequences
+    together).
 
     Source: UCI Machine Learning Repository, "Molecular Biology (Splice-junction
     Gene Sequences)", CC BY 4.0.
@@ -39,15 +47,22 @@ def load_splice(encoding="onehot", dtype=np.float32):
         ``"string"``: ``X`` is a ``(3190,)`` array of 60-letter strings.
     dtype : numpy dtype, default float32
         dtype of the one-hot ``X``.
+    dedupe : bool, default False
+        Keep one row per distinct sequence and drop sequences whose rows carry
+        different labels (:func:`rnncore.datasets.dedupe_splice`). False keeps
+        the file as published, with its duplicates.
 
     Returns
     -------
     Bunch with
-        X : ndarray (3190, 60, 4) or (3190,) str
-        y : ndarray (3190,) int64, index into ``classes``
+        X : ndarray (N, 60, 4) or (N,) str; N = 3190, or 3004 with ``dedupe=True``
+        y : ndarray (N,) int64, index into ``classes``
         classes : ("EI", "IE", "N")
         names : list of str, the GenBank-derived instance names
         sequences : list of str, upper-case sequences
+        rows : ndarray (N,) int64, the row of each window in ``splice.data`` (0-based)
+        conflicting : list of str, the sequences dropped for carrying two labels
+            (empty when ``dedupe=False``)
     """
     if encoding not in ("onehot", "string"):
         raise ValueError(f"encoding must be 'onehot' or 'string', got {encoding!r}")
@@ -62,8 +77,13 @@ def load_splice(encoding="onehot", dtype=np.float32):
             names.append(name)
             seqs.append(seq.upper())
     y = np.array([SPLICE_CLASSES.index(c) for c in labels], dtype=np.int64)
+    rows, conflicting = np.arange(len(seqs), dtype=np.int64), []
+    if dedupe:
+        rows, conflicting = dedupe_splice(seqs, y)
+        y, names, seqs = y[rows], [names[i] for i in rows], [seqs[i] for i in rows]
     X = one_hot_dna(seqs, dtype=dtype) if encoding == "onehot" else np.array(seqs)
-    return Bunch(X=X, y=y, classes=SPLICE_CLASSES, names=names, sequences=seqs)
+    return Bunch(X=X, y=y, classes=SPLICE_CLASSES, names=names, sequences=seqs, rows=rows,
+                 conflicting=conflicting)
 
 
 def load_yeast_cell_cycle():
