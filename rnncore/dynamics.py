@@ -37,9 +37,13 @@ Example (a 2-unit network with 9 fixed points: 4 stable, 4 saddles, 1 unstable):
                             inits=np.random.default_rng(0).uniform(-1, 1, (200, 2)))
     fps.points, fps.kind          # (9, 2), ['stable', 'saddle', ..., 'unstable']
 """
+from __future__ import annotations
+
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from ._random import as_generator
 
 _CELLS = ("rnn", "gru")
 
@@ -273,17 +277,35 @@ def find_fixed_points(W_ih, W_hh, b_ih, b_hh, inits, x=None, cell="rnn", nonline
 
 
 # ----------------------------------------------------------------------------- states
-def sample_states(h_seq, n, noise=0.0, rng=None):
+def sample_states(h_seq: np.ndarray, n: int, noise: float = 0.0, seed=None, *, rng=None) -> np.ndarray:
     """``n`` initial states drawn from recorded hidden states, plus Gaussian noise.
 
-    h_seq : (..., H) any array of states (e.g. ``(B, T, H)`` from ``rnn_forward``)
-    noise : standard deviation of the noise added to each sampled state
+    Parameters
+    ----------
+    h_seq : ndarray, shape (..., H)
+        Any array of states, e.g. ``(B, T, H)`` from ``rnn_forward``.
+    n : int
+        How many states to draw (with replacement).
+    noise : float
+        Standard deviation of the noise added to each sampled state.
+    seed : None, int or numpy.random.Generator
+        The randomness (:func:`rnncore._random.as_generator`).
+    rng : None, int or numpy.random.Generator
+        The former name of ``seed``, still accepted; give one of the two.
+
+    Returns
+    -------
+    ndarray, shape (n, H), float64
     """
-    rng = np.random.default_rng(rng)
+    if rng is not None:
+        if seed is not None:
+            raise TypeError("give seed or its former name rng, not both")
+        seed = rng
+    gen = as_generator(seed)
     h = np.asarray(h_seq, dtype=np.float64)
     h = h.reshape(-1, h.shape[-1])
-    idx = rng.integers(0, len(h), n)
-    return h[idx] + noise * rng.standard_normal((n, h.shape[1]))
+    idx = gen.integers(0, len(h), n)
+    return h[idx] + noise * gen.standard_normal((n, h.shape[1]))
 
 
 def pca(X, n_components=2):

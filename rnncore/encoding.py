@@ -23,6 +23,7 @@ __all__ = [
     "decode_dna",
     "reverse_complement",
     "pad_sequences",
+    "pad_sequences_with_mask",
     "sequence_mask",
     "sliding_windows",
     "kmer_counts",
@@ -112,7 +113,7 @@ def _encode(seqs, table, maxlen, padding, truncating, dtype, kind):
             raise ValueError(
                 f"sequences have unequal lengths (min {min(lengths)}, max {max(lengths)}); "
                 "pass maxlen= to pad/truncate, or encode one at a time and use "
-                "rnncore.encoding.pad_sequences")
+                "rnncore.encoding.pad_sequences_with_mask")
         maxlen = lengths[0]
     _check_side("padding", padding)
     _check_side("truncating", truncating)
@@ -169,7 +170,7 @@ def one_hot_dna(seqs, alphabet=DNA_ALPHABET, dtype=np.float32, maxlen=None,
         Pad (with all-zero rows) or truncate every sequence to this length.
         Without it, all sequences must have the same length.
     padding, truncating : {"post", "pre"}
-        Where to pad / cut when ``maxlen`` is given (as in ``pad_sequences``).
+        Where to pad / cut when ``maxlen`` is given (as in ``pad_sequences_with_mask``).
 
     Returns
     -------
@@ -295,71 +296,108 @@ def _check_side(name, value):
         raise ValueError(f"{name} must be 'post' or 'pre', got {value!r}")
 
 
-def pad_sequences(seqs, maxlen=None, padding="post", truncating="post", value=0.0,
-                  dtype=None, return_mask=False):
-    """Pad a list of variable-length sequences into one array (Keras-like).
+def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncating="pre", value=0.0):
+    """Pad a list of variable-length sequences into one array, as ``keras.utils.pad_sequences``.
+
+    Keras' signature and defaults: pad and truncate at the front ("pre"), so the
+    real steps end at the last time step, where a recurrent layer's final state is
+    read. ``rnncore.utils.pad_sequences`` is this function. For padding at the end
+    together with the mask of real steps, use :func:`pad_sequences_with_mask`.
 
     Parameters
     ----------
-    seqs : list of array_like
-        ``N`` sequences, each ``(L_i,)`` (e.g. token ids) or ``(L_i, D)``
-        (e.g. one-hot); all must have the same trailing shape.
+    sequences : list of array_like
+        ``N`` sequences, each ``(L_i,)`` (token ids, say) or ``(L_i, D)`` (one-hot rows);
+        all with the same trailing shape.
     maxlen : int, optional
         Output length ``T``; default the longest sequence.
-    padding : {"post", "pre"}
-        Pad at the end ("post") or at the start ("pre").
-    truncating : {"post", "pre"}
-        Sequences longer than ``maxlen`` lose their end ("post") or start ("pre").
-    value : float
-        Fill value for padded positions.
-    dtype : numpy dtype, optional
-        Default: the common dtype of the inputs (ints stay ints).
-    return_mask : bool
-        Also return the bool mask ``(N, T)``, True at real (not padded) steps.
+    dtype : numpy dtype, default "int32"
+        As in Keras: pass ``dtype="float32"`` for real-valued sequences.
+    padding : {"pre", "post"}
+        Pad at the start ("pre") or at the end ("post").
+    truncating : {"pre", "post"}
+        Sequences longer than ``maxlen`` lose their start ("pre") or end ("post").
+    value : scalar
+        Fill value of the padded positions.
 
     Returns
     -------
     padded : ndarray, shape (N, T) or (N, T, D)
-    mask : ndarray of bool, shape (N, T)
-        Only if ``return_mask``; equals
-        ``sequence_mask(lengths, T, padding=padding)`` with truncated lengths.
     """
-    if isinstance(seqs, np.ndarray) and seqs.dtype != object:
-        seqs = list(seqs)
-    if not isinstance(seqs, (list, tuple)):
-        raise TypeError(f"seqs must be a list of arrays, got {type(seqs).__name__}")
-    if len(seqs) == 0:
-        raise ValueError("seqs is empty: need at least one sequence")
     _check_side("padding", padding)
     _check_side("truncating", truncating)
-    arrays = [np.asarray(s) for s in seqs]
-    for i, a in enumerate(arrays):
-        if a.ndim == 0:
-            raise ValueError(f"seqs[{i}] is a scalar; each sequence must be (L_i,) or (L_i, D)")
-    trailing = arrays[0].shape[1:]
-    for i, a in enumerate(arrays):
-        if a.shape[1:] != trailing:
-            raise ValueError(f"seqs[{i}] has feature shape {a.shape[1:]}, expected {trailing} "
-                             "like seqs[0]")
-    lengths = np.array([len(a) for a in arrays])
-    T = int(lengths.max()) if maxlen is None else int(maxlen)
-    if T < 0:
-        raise ValueError(f"maxlen must be >= 0, got {maxlen}")
-    if dtype is None:
-        dtype = np.result_type(*arrays)
+    arrays = _as_sequence_list(sequences)
+    if maxlen is None:
+        T = max((len(a) for a in arrays), default=0)
+    elif isinstance(maxlen, bool) or int(maxlen) != maxlen or maxlen < 0:
+        raise ValueError(f"maxlen must be a non-negative integer, got {maxlen!r}")
+    else:
+        T = int(maxlen)
+    trailing = arrays[0].shape[1:] if arrays else ()
     out = np.full((len(arrays), T) + trailing, value, dtype=dtype)
     for n, a in enumerate(arrays):
-        if len(a) > T:
-            a = a[:T] if truncating == "post" else a[len(a) - T:]
+        if a.shape[1:] != trailing:
+            raise ValueError(f"sequences[{n}] has feature shape {a.shape[1:]}, expected {trailing} "
+                             "like sequences[0]")
+        a = a[:T] if truncating == "post" else a[max(len(a) - T, 0):]
         if len(a) == 0:
             continue
         if padding == "post":
             out[n, :len(a)] = a
         else:
             out[n, T - len(a):] = a
-    if return_mask:
-        return out, sequence_mask(np.minimum(lengths, T), T, padding=padding)
     return out
+
+
+def pad_sequences_with_mask(sequences, maxlen=None, padding="post", truncating="post", value=0.0,
+                            dtype=None):
+    """Pad as :func:`pad_sequences`, at the end by default, and return the mask of real steps.
+
+    For models that read every step (a per-position loss, an explicit mask): padding
+    at the end keeps position t of every sequence at index t.
+
+    Parameters
+    ----------
+    sequences : list of array_like
+        ``N`` sequences, each ``(L_i,)`` or ``(L_i, D)``.
+    maxlen : int, optional
+        Output length ``T``; default the longest sequence.
+    padding, truncating : {"post", "pre"}
+        As in :func:`pad_sequences`, but "post" by default.
+    value : scalar
+        Fill value of the padded positions.
+    dtype : numpy dtype, optional
+        Default: the common dtype of the inputs (floats stay floats, ints stay ints).
+
+    Returns
+    -------
+    padded : ndarray, shape (N, T) or (N, T, D)
+    mask : ndarray of bool, shape (N, T)
+        True at real (not padded) steps: ``sequence_mask(lengths, T, padding)`` with the
+        lengths after truncation.
+    """
+    arrays = _as_sequence_list(sequences)
+    if not arrays:
+        raise ValueError("sequences is empty: need at least one sequence")
+    if dtype is None:
+        dtype = np.result_type(*arrays)
+    padded = pad_sequences(arrays, maxlen, dtype, padding, truncating, value)
+    T = padded.shape[1]
+    lengths = np.array([min(len(a), T) for a in arrays])
+    return padded, sequence_mask(lengths, T, padding=padding)
+
+
+def _as_sequence_list(sequences):
+    """A list of arrays, each (L_i,) or (L_i, D); a clear error for anything else."""
+    if isinstance(sequences, np.ndarray) and sequences.dtype != object:
+        sequences = list(sequences)
+    if not isinstance(sequences, (list, tuple, np.ndarray)):
+        raise TypeError(f"sequences must be a list of arrays, got {type(sequences).__name__}")
+    arrays = [np.asarray(s) for s in sequences]
+    for i, a in enumerate(arrays):
+        if a.ndim == 0:
+            raise ValueError(f"sequences[{i}] is a scalar; each sequence must be (L_i,) or (L_i, D)")
+    return arrays
 
 
 def sequence_mask(lengths, maxlen=None, padding="post"):

@@ -36,7 +36,7 @@ def check_pad_and_mask(pad_and_mask):
         out = pad_and_mask(seqs)
         assert isinstance(out, tuple) and len(out) == 2, "return a tuple (padded, mask)"
         padded, mask = out
-        exp_padded, exp_mask = encoding.pad_sequences(seqs, return_mask=True)
+        exp_padded, exp_mask = encoding.pad_sequences_with_mask(seqs)
         assert_close(padded, exp_padded, f"padded (lengths {lengths})")
         mask = np.asarray(mask)
         assert mask.shape == exp_mask.shape, f"mask has shape {mask.shape}, expected (N, T) = {exp_mask.shape}"
