@@ -7,12 +7,15 @@ share one reproducible sequence). Nothing touches NumPy's global random state.
 """
 from __future__ import annotations
 
+from typing import Optional, Union
+
 import numpy as np
 
-Seed = "None | int | np.random.Generator"     # for docstrings: the accepted seed types
+# What a ``seed`` argument accepts (for type hints).
+SeedLike = Optional[Union[int, np.integer, np.random.Generator]]
 
 
-def as_generator(seed: None | int | np.random.Generator = None, name: str = "seed") -> np.random.Generator:
+def as_generator(seed: SeedLike = None, name: str = "seed") -> np.random.Generator:
     """A ``numpy.random.Generator`` from ``seed``.
 
     Parameters

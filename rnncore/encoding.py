@@ -12,7 +12,10 @@ one-hot matrix still sums to 1 (``N`` -> 0.25 each, ``R`` -> A and G 0.5 each).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+import numpy.typing as npt
 
 __all__ = [
     "DNA_ALPHABET",
@@ -153,8 +156,8 @@ _DNA_TABLE = _lookup_table(DNA_ALPHABET, IUPAC_DNA)
 _PROTEIN_TABLE = _lookup_table(PROTEIN_ALPHABET, IUPAC_PROTEIN)
 
 
-def one_hot_dna(seqs, alphabet=DNA_ALPHABET, dtype=np.float32, maxlen=None,
-                padding="post", truncating="post"):
+def one_hot_dna(seqs: str | Sequence[str], alphabet: str = DNA_ALPHABET, dtype: npt.DTypeLike = np.float32,
+                maxlen: int | None = None, padding: str = "post", truncating: str = "post") -> np.ndarray:
     """One-hot encode DNA/RNA sequences, spreading IUPAC ambiguity codes.
 
     Parameters
@@ -196,8 +199,9 @@ def one_hot_dna(seqs, alphabet=DNA_ALPHABET, dtype=np.float32, maxlen=None,
     return _encode(seqs, table, maxlen, padding, truncating, dtype, "DNA")
 
 
-def one_hot_protein(seqs, alphabet=PROTEIN_ALPHABET, dtype=np.float32, maxlen=None,
-                    padding="post", truncating="post"):
+def one_hot_protein(seqs: str | Sequence[str], alphabet: str = PROTEIN_ALPHABET,
+                    dtype: npt.DTypeLike = np.float32, maxlen: int | None = None, padding: str = "post",
+                    truncating: str = "post") -> np.ndarray:
     """One-hot encode protein sequences over the 20 standard amino acids.
 
     Parameters
@@ -225,7 +229,7 @@ def one_hot_protein(seqs, alphabet=PROTEIN_ALPHABET, dtype=np.float32, maxlen=No
 _MASK_TO_IUPAC = np.array(list("-ACMGRSVTWYHKDBN"))
 
 
-def decode_dna(onehot, tol=1e-6):
+def decode_dna(onehot: npt.ArrayLike, tol: float = 1e-6) -> str | list[str]:
     """Turn one-hot (or probability) rows back into DNA letters.
 
     A row that is a valid encoding of an IUPAC code (equal mass on a subset of
@@ -258,7 +262,7 @@ def decode_dna(onehot, tol=1e-6):
     return out[0] if single else out
 
 
-def reverse_complement(seq):
+def reverse_complement(seq: str | Sequence[str] | npt.ArrayLike):
     """Reverse complement of DNA given as text or as one-hot.
 
     Parameters
@@ -296,7 +300,8 @@ def _check_side(name, value):
         raise ValueError(f"{name} must be 'post' or 'pre', got {value!r}")
 
 
-def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncating="pre", value=0.0):
+def pad_sequences(sequences: Sequence[npt.ArrayLike], maxlen: int | None = None, dtype: npt.DTypeLike = "int32",
+                  padding: str = "pre", truncating: str = "pre", value: float = 0.0) -> np.ndarray:
     """Pad a list of variable-length sequences into one array, as ``keras.utils.pad_sequences``.
 
     Keras' signature and defaults: pad and truncate at the front ("pre"), so the
@@ -349,8 +354,9 @@ def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncati
     return out
 
 
-def pad_sequences_with_mask(sequences, maxlen=None, padding="post", truncating="post", value=0.0,
-                            dtype=None):
+def pad_sequences_with_mask(sequences: Sequence[npt.ArrayLike], maxlen: int | None = None, padding: str = "post",
+                            truncating: str = "post", value: float = 0.0,
+                            dtype: npt.DTypeLike | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Pad as :func:`pad_sequences`, at the end by default, and return the mask of real steps.
 
     For models that read every step (a per-position loss, an explicit mask): padding
@@ -400,7 +406,7 @@ def _as_sequence_list(sequences):
     return arrays
 
 
-def sequence_mask(lengths, maxlen=None, padding="post"):
+def sequence_mask(lengths: npt.ArrayLike, maxlen: int | None = None, padding: str = "post") -> np.ndarray:
     """Boolean mask of real time steps.
 
     Parameters
@@ -433,7 +439,8 @@ def sequence_mask(lengths, maxlen=None, padding="post"):
 # ---------------------------------------------------------------------------
 # time-series windows
 # ---------------------------------------------------------------------------
-def sliding_windows(series, window, horizon=1, stride=1):
+def sliding_windows(series: npt.ArrayLike, window: int, horizon: int = 1,
+                    stride: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Cut a time series into (input window, future values) pairs.
 
     Window ``i`` starts at ``s = i * stride``:
@@ -483,8 +490,20 @@ def sliding_windows(series, window, horizon=1, stride=1):
 # ---------------------------------------------------------------------------
 # bag of k-mers
 # ---------------------------------------------------------------------------
-def kmer_names(k, alphabet=DNA_ALPHABET):
-    """All ``len(alphabet)**k`` k-mers in the column order of :func:`kmer_counts`."""
+def kmer_names(k: int, alphabet: str = DNA_ALPHABET) -> list[str]:
+    """All k-mers over ``alphabet``, in the column order of :func:`kmer_counts`.
+
+    Parameters
+    ----------
+    k : int
+        Word length.
+    alphabet : str, default "ACGT"
+
+    Returns
+    -------
+    list of str, length ``len(alphabet)**k``
+        Lexicographic in the order of ``alphabet`` ("AA", "AC", ... for k = 2).
+    """
     names = [""]
     for _ in range(k):
         names = [p + c for p in names for c in alphabet]
@@ -513,7 +532,7 @@ def _dna_codes(seqs):
     return codes
 
 
-def kmer_counts(seqs, k, normalize=False):
+def kmer_counts(seqs: str | Sequence[str] | np.ndarray, k: int, normalize: bool = False) -> np.ndarray:
     """Bag-of-k-mers features: how often each DNA k-mer occurs, order ignored.
 
     This is the classic baseline for motif tasks: it sees *which* words occur
