@@ -140,15 +140,8 @@ def jacobian(h: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray, b_ih: np.ndarray
     Parameters
     ----------
     h : ndarray, shape (H,) or (N, H)
-    W_ih : ndarray, shape (G*H, D)
-    W_hh : ndarray, shape (G*H, H)
-    b_ih, b_hh : ndarray, shape (G*H,)
-        The cell's weights in PyTorch layout (G = 1 for "rnn", 3 for "gru").
-    x : ndarray, shape (D,), optional
-        The constant input (None: zeros); the map, and its fixed points, depend on it.
-    cell : {"rnn", "gru"}
-    nonlinearity : {"tanh", "relu"}
-        The RNN's (the GRU uses tanh).
+    W_ih, W_hh, b_ih, b_hh, x, cell, nonlinearity
+        As in :func:`step`.
 
     Returns
     -------
@@ -178,15 +171,8 @@ def speed(h: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray, b_ih: np.ndarray, b
     Parameters
     ----------
     h : ndarray, shape (H,) or (N, H)
-    W_ih : ndarray, shape (G*H, D)
-    W_hh : ndarray, shape (G*H, H)
-    b_ih, b_hh : ndarray, shape (G*H,)
-        The cell's weights in PyTorch layout (G = 1 for "rnn", 3 for "gru").
-    x : ndarray, shape (D,), optional
-        The constant input (None: zeros); the map, and its fixed points, depend on it.
-    cell : {"rnn", "gru"}
-    nonlinearity : {"tanh", "relu"}
-        The RNN's (the GRU uses tanh).
+    W_ih, W_hh, b_ih, b_hh, x, cell, nonlinearity
+        As in :func:`step`.
     grad : bool
         Also return the analytic gradient (one backward step).
 
