@@ -131,6 +131,10 @@ def test_step_caches_are_named_tuples_that_unpack_to_their_arrays():
         assert cache.x_t is x_t and cache.W_ih.shape[1] == D
         assert cache.activation == ("tanh" if cell == "peephole" else "relu"), cell
     assert caches["lstm"]._fields == ("x_t", "h_prev", "c_prev", "i", "f", "g", "o", "act_c", "W_ih", "W_hh")
+    import copy
+    import pickle
+    for cache in (copy.deepcopy(caches["gru"]), pickle.loads(pickle.dumps(caches["gru"]))):
+        assert cache.activation == "relu" and np.array_equal(cache.hn, caches["gru"].hn)
     with pytest.raises(ValueError, match="made with nonlinearity='relu'"):
         ref_rnn.step_backward(np.ones((B, H)), caches["rnn"], nonlinearity="tanh")
     with pytest.raises(ValueError, match="nonlinearity"):
