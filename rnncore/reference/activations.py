@@ -5,6 +5,8 @@ because the output is what the forward pass already stores for the backward pass
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from .._validation import check_choice
@@ -28,17 +30,46 @@ def sigmoid(a: np.ndarray) -> np.ndarray:
 
 
 def relu(a: np.ndarray) -> np.ndarray:
-    """max(a, 0), elementwise; returns an array of the shape of ``a``."""
+    """max(a, 0), elementwise.
+
+    Parameters
+    ----------
+    a : ndarray, any shape
+
+    Returns
+    -------
+    ndarray, the shape of ``a``
+    """
     return np.maximum(a, 0)
 
 
 def dtanh(y: np.ndarray) -> np.ndarray:
-    """tanh'(a) from the output y = tanh(a): 1 - y^2 (same shape as ``y``)."""
+    """tanh'(a) from the output y = tanh(a): 1 - y^2.
+
+    Parameters
+    ----------
+    y : ndarray, any shape
+        tanh(a), as the forward pass stored it.
+
+    Returns
+    -------
+    ndarray, the shape of ``y``
+    """
     return 1 - y**2
 
 
 def drelu(y: np.ndarray) -> np.ndarray:
-    """relu'(a) from the output y = relu(a): 1 where the unit is active (y > 0), else 0."""
+    """relu'(a) from the output y = relu(a): 1 where the unit is active (y > 0), else 0.
+
+    Parameters
+    ----------
+    y : ndarray, any shape
+        relu(a), as the forward pass stored it.
+
+    Returns
+    -------
+    ndarray, the shape and dtype of ``y``
+    """
     return (y > 0).astype(y.dtype)
 
 
@@ -47,8 +78,25 @@ def drelu(y: np.ndarray) -> np.ndarray:
 ACTIVATIONS = {"tanh": (np.tanh, dtanh), "relu": (relu, drelu)}
 
 
-def lookup(activation: str, name: str = "activation"):
-    """(act, dact) for ``activation`` ("tanh" or "relu"); a ValueError naming ``name`` otherwise."""
+def lookup(activation: str, name: str = "activation") -> tuple[Callable, Callable]:
+    """The activation and its derivative (in terms of the output) for a name.
+
+    Parameters
+    ----------
+    activation : {"tanh", "relu"}
+    name : str
+        The argument's name, for the error message.
+
+    Returns
+    -------
+    act : callable, ndarray -> ndarray of the same shape
+    dact : callable, act's output -> act'(a), the same shape
+
+    Raises
+    ------
+    ValueError
+        For any other name.
+    """
     check_choice(name, activation, tuple(ACTIVATIONS))
     return ACTIVATIONS[activation]
 
@@ -75,8 +123,23 @@ class RecordsActivation:
 def cache_activation(cache, activation: str | None = None, name: str = "activation") -> str:
     """The activation for ``step_backward``: the one ``cache`` records.
 
-    An explicit ``activation`` must agree with the recorded one; a cache that records
-    none (a plain tuple made by hand) means tanh unless ``activation`` says otherwise.
+    Parameters
+    ----------
+    cache : step cache (or a plain tuple made by hand, which records none)
+    activation : {"tanh", "relu"}, optional
+        Given, it must agree with the recorded one; a cache that records none
+        means tanh unless ``activation`` says otherwise.
+    name : str
+        The argument's name in the caller ("nonlinearity" for the RNN), for messages.
+
+    Returns
+    -------
+    str, "tanh" or "relu"
+
+    Raises
+    ------
+    ValueError
+        When ``activation`` is unknown or differs from the recorded one.
     """
     recorded = getattr(cache, "activation", None)
     if activation is None:
@@ -87,8 +150,8 @@ def cache_activation(cache, activation: str | None = None, name: str = "activati
     return activation
 
 
-def bias_gradients(da: np.ndarray):
-    """dL/db_ih and dL/db_hh from dL/da (B, G*H), da the pre-activation gradient.
+def bias_gradients(da: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """dL/db_ih and dL/db_hh, each (G*H,), from dL/da (B, G*H), the pre-activation gradient.
 
     The two biases enter a_t only as the sum b_ih + b_hh, so both have the same
     gradient, the batch sum of da. PyTorch (and cuDNN) keep two bias vectors; we
