@@ -37,9 +37,13 @@ Example (a 2-unit network with 9 fixed points: 4 stable, 4 saddles, 1 unstable):
                             inits=np.random.default_rng(0).uniform(-1, 1, (200, 2)))
     fps.points, fps.kind          # (9, 2), ['stable', 'saddle', ..., 'unstable']
 """
+from __future__ import annotations
+
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from ._random import SeedLike, as_generator
 
 _CELLS = ("rnn", "gru")
 
@@ -98,10 +102,26 @@ def _vjp(v, cache, cell):
 
 
 # ----------------------------------------------------------------------------- the map
-def step(h, W_ih, W_hh, b_ih, b_hh, x=None, cell="rnn", nonlinearity="tanh"):
-    """One step of the autonomous map, F(h), with constant input ``x`` (zeros if None).
+def step(h: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray, b_ih: np.ndarray, b_hh: np.ndarray,
+         x: np.ndarray | None = None, cell: str = "rnn", nonlinearity: str = "tanh") -> np.ndarray:
+    """One step of the autonomous map, F(h), with constant input ``x``.
 
-    h : (H,) or (N, H). Returns an array of the same shape.
+    Parameters
+    ----------
+    h : ndarray, shape (H,) or (N, H)
+    W_ih : ndarray, shape (G*H, D)
+    W_hh : ndarray, shape (G*H, H)
+    b_ih, b_hh : ndarray, shape (G*H,)
+        The cell's weights in PyTorch layout (G = 1 for "rnn", 3 for "gru").
+    x : ndarray, shape (D,), optional
+        The constant input (None: zeros); the map, and its fixed points, depend on it.
+    cell : {"rnn", "gru"}
+    nonlinearity : {"tanh", "relu"}
+        The RNN's (the GRU uses tanh).
+
+    Returns
+    -------
+    ndarray, the shape of ``h``
     """
     W_ih, W_hh, b_ih, b_hh, x, H = _params(W_ih, W_hh, b_ih, b_hh, x, cell, nonlinearity)
     h2, single = _as_batch(h, H)
@@ -109,14 +129,24 @@ def step(h, W_ih, W_hh, b_ih, b_hh, x=None, cell="rnn", nonlinearity="tanh"):
     return F[0] if single else F
 
 
-def jacobian(h, W_ih, W_hh, b_ih, b_hh, x=None, cell="rnn", nonlinearity="tanh"):
+def jacobian(h: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray, b_ih: np.ndarray, b_hh: np.ndarray,
+             x: np.ndarray | None = None, cell: str = "rnn", nonlinearity: str = "tanh") -> np.ndarray:
     """The Jacobian J(h) = dF/dh, analytic.
 
     For the tanh RNN, ``J = diag(1 - F(h)^2) W_hh``; for the ReLU RNN
     ``J = diag[F(h) > 0] W_hh``; for the GRU the rows ``e_k^T J`` are the
     backward step applied to the unit vectors.
 
-    h : (H,) -> (H, H);  h : (N, H) -> (N, H, H).  ``J[i, j] = dF_i / dh_j``.
+    Parameters
+    ----------
+    h : ndarray, shape (H,) or (N, H)
+    W_ih, W_hh, b_ih, b_hh, x, cell, nonlinearity
+        As in :func:`step`.
+
+    Returns
+    -------
+    J : ndarray, shape (H, H) for h (H,), (N, H, H) for h (N, H)
+        ``J[i, j] = dF_i / dh_j``.
     """
     W_ih, W_hh, b_ih, b_hh, x, H = _params(W_ih, W_hh, b_ih, b_hh, x, cell, nonlinearity)
     h2, single = _as_batch(h, H)
@@ -133,10 +163,23 @@ def jacobian(h, W_ih, W_hh, b_ih, b_hh, x=None, cell="rnn", nonlinearity="tanh")
     return J[0] if single else J
 
 
-def speed(h, W_ih, W_hh, b_ih, b_hh, x=None, cell="rnn", nonlinearity="tanh", grad=False):
-    """The speed q(h) = 1/2 |F(h) - h|^2 (and its gradient (J - I)^T (F - h) if ``grad``).
+def speed(h: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray, b_ih: np.ndarray, b_hh: np.ndarray,
+          x: np.ndarray | None = None, cell: str = "rnn", nonlinearity: str = "tanh",
+          grad: bool = False):
+    """The speed q(h) = 1/2 |F(h) - h|^2, and with ``grad`` its gradient (J - I)^T (F - h).
 
-    h : (H,) -> float (and (H,));  h : (N, H) -> (N,) (and (N, H)).
+    Parameters
+    ----------
+    h : ndarray, shape (H,) or (N, H)
+    W_ih, W_hh, b_ih, b_hh, x, cell, nonlinearity
+        As in :func:`step`.
+    grad : bool
+        Also return the analytic gradient (one backward step).
+
+    Returns
+    -------
+    q : float for h (H,), ndarray (N,) for h (N, H)
+    grad : ndarray, the shape of ``h``; only with ``grad=True``
     """
     W_ih, W_hh, b_ih, b_hh, x, H = _params(W_ih, W_hh, b_ih, b_hh, x, cell, nonlinearity)
     h2, single = _as_batch(h, H)
@@ -150,13 +193,21 @@ def speed(h, W_ih, W_hh, b_ih, b_hh, x=None, cell="rnn", nonlinearity="tanh", gr
 
 
 # ----------------------------------------------------------------------------- stability
-def classify(eigvals, tol=1e-6):
+def classify(eigvals: np.ndarray, tol: float = 1e-6) -> str | list[str]:
     """Stability of a fixed point of a discrete-time map from the Jacobian's eigenvalues.
 
-    eigvals : (H,) or (K, H) complex. Returns ``"stable"`` (all ``|lambda| < 1``),
-    ``"unstable"`` (all ``|lambda| > 1``), ``"saddle"`` (some in, some out) or
-    ``"marginal"`` (none outside, at least one on the unit circle within ``tol``);
-    a list for (K, H).
+    Parameters
+    ----------
+    eigvals : ndarray, shape (H,) or (K, H), complex or real
+    tol : float
+        How close to the unit circle counts as on it.
+
+    Returns
+    -------
+    str, or list of K str for (K, H)
+        ``"stable"`` (all ``|lambda| < 1``), ``"unstable"`` (all ``|lambda| > 1``),
+        ``"saddle"`` (some in, some out) or ``"marginal"`` (none outside, at least
+        one on the unit circle within ``tol``).
     """
     ev = np.abs(np.asarray(eigvals))
     if ev.ndim == 2:
@@ -211,20 +262,33 @@ class FixedPoints:
         return len(self.points)
 
 
-def find_fixed_points(W_ih, W_hh, b_ih, b_hh, inits, x=None, cell="rnn", nonlinearity="tanh",
-                      q_tol=1e-10, unique_tol=1e-3, method="BFGS", max_iter=500):
+def find_fixed_points(W_ih: np.ndarray, W_hh: np.ndarray, b_ih: np.ndarray, b_hh: np.ndarray,
+                      inits: np.ndarray, x: np.ndarray | None = None, cell: str = "rnn",
+                      nonlinearity: str = "tanh", q_tol: float = 1e-10, unique_tol: float = 1e-3,
+                      method: str = "BFGS", max_iter: int = 500) -> FixedPoints:
     """Find fixed points of a recurrent cell by minimising q(h) from many initial states.
 
     Parameters
     ----------
-    W_ih, W_hh, b_ih, b_hh : the cell's weights (PyTorch layout, any float dtype)
-    inits : (N, H) initial states, e.g. from :func:`sample_states`
-    x : (D,) constant input (None = zeros): the fixed points depend on it
-    cell : ``"rnn"`` or ``"gru"``;  nonlinearity : ``"tanh"`` or ``"relu"`` (RNN only)
-    q_tol : keep a minimum only if q(h) < q_tol (loosen it to keep *slow points*)
-    unique_tol : minima closer than this (max-abs distance) count as one point
-    method : a gradient-based ``scipy.optimize.minimize`` method (BFGS, L-BFGS-B, CG, ...)
-    max_iter : iterations per start
+    W_ih : ndarray, shape (G*H, D)
+    W_hh : ndarray, shape (G*H, H)
+    b_ih, b_hh : ndarray, shape (G*H,)
+        The cell's weights in PyTorch layout (G = 1 for "rnn", 3 for "gru"), any float dtype.
+    inits : ndarray, shape (N, H)
+        Initial states, e.g. from :func:`sample_states`.
+    x : ndarray, shape (D,), optional
+        The constant input (None: zeros); the fixed points depend on it.
+    cell : {"rnn", "gru"}
+    nonlinearity : {"tanh", "relu"}
+        The RNN's (the GRU uses tanh).
+    q_tol : float
+        Keep a minimum only if q(h) < q_tol (loosen it to keep *slow points*).
+    unique_tol : float
+        Minima closer than this (max-abs distance) count as one point.
+    method : str
+        A gradient-based ``scipy.optimize.minimize`` method (BFGS, L-BFGS-B, CG, ...).
+    max_iter : int
+        Iterations per start.
 
     Returns
     -------
@@ -273,26 +337,55 @@ def find_fixed_points(W_ih, W_hh, b_ih, b_hh, inits, x=None, cell="rnn", nonline
 
 
 # ----------------------------------------------------------------------------- states
-def sample_states(h_seq, n, noise=0.0, rng=None):
+def sample_states(h_seq: np.ndarray, n: int, noise: float = 0.0, seed: SeedLike = None, *,
+                  rng: SeedLike = None) -> np.ndarray:
     """``n`` initial states drawn from recorded hidden states, plus Gaussian noise.
 
-    h_seq : (..., H) any array of states (e.g. ``(B, T, H)`` from ``rnn_forward``)
-    noise : standard deviation of the noise added to each sampled state
+    Parameters
+    ----------
+    h_seq : ndarray, shape (..., H)
+        Any array of states, e.g. ``(B, T, H)`` from ``rnn_forward``.
+    n : int
+        How many states to draw (with replacement).
+    noise : float
+        Standard deviation of the noise added to each sampled state.
+    seed : None, int or numpy.random.Generator
+        The randomness (:func:`rnncore._random.as_generator`).
+    rng : None, int or numpy.random.Generator
+        The former name of ``seed``, still accepted; give one of the two.
+
+    Returns
+    -------
+    ndarray, shape (n, H), float64
     """
-    rng = np.random.default_rng(rng)
+    if rng is not None:
+        if seed is not None:
+            raise TypeError("give seed or its former name rng, not both")
+        seed = rng
+    gen = as_generator(seed)
     h = np.asarray(h_seq, dtype=np.float64)
     h = h.reshape(-1, h.shape[-1])
-    idx = rng.integers(0, len(h), n)
-    return h[idx] + noise * rng.standard_normal((n, h.shape[1]))
+    idx = gen.integers(0, len(h), n)
+    return h[idx] + noise * gen.standard_normal((n, h.shape[1]))
 
 
-def pca(X, n_components=2):
+def pca(X: np.ndarray, n_components: int = 2) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Principal components of the rows of ``X`` (no scikit-learn needed).
 
-    X : (..., H) states; flattened to rows.
-    Returns ``(mean (H,), components (n_components, H), explained variance ratio (n_components,))``;
-    project with ``(Y - mean) @ components.T``. Component signs are fixed so that the
-    largest entry of each is positive (reproducible plots).
+    Component signs are fixed so that the largest entry of each is positive
+    (reproducible plots). Project with ``(Y - mean) @ components.T``.
+
+    Parameters
+    ----------
+    X : ndarray, shape (..., H)
+        States; flattened to rows.
+    n_components : int
+
+    Returns
+    -------
+    mean : ndarray, shape (H,)
+    components : ndarray, shape (n_components, H)
+    explained_variance_ratio : ndarray, shape (n_components,)
     """
     X = np.asarray(X, dtype=np.float64)
     X = X.reshape(-1, X.shape[-1])

@@ -12,7 +12,10 @@ one-hot matrix still sums to 1 (``N`` -> 0.25 each, ``R`` -> A and G 0.5 each).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+import numpy.typing as npt
 
 __all__ = [
     "DNA_ALPHABET",
@@ -23,6 +26,7 @@ __all__ = [
     "decode_dna",
     "reverse_complement",
     "pad_sequences",
+    "pad_sequences_with_mask",
     "sequence_mask",
     "sliding_windows",
     "kmer_counts",
@@ -112,7 +116,7 @@ def _encode(seqs, table, maxlen, padding, truncating, dtype, kind):
             raise ValueError(
                 f"sequences have unequal lengths (min {min(lengths)}, max {max(lengths)}); "
                 "pass maxlen= to pad/truncate, or encode one at a time and use "
-                "rnncore.encoding.pad_sequences")
+                "rnncore.encoding.pad_sequences_with_mask")
         maxlen = lengths[0]
     _check_side("padding", padding)
     _check_side("truncating", truncating)
@@ -152,8 +156,8 @@ _DNA_TABLE = _lookup_table(DNA_ALPHABET, IUPAC_DNA)
 _PROTEIN_TABLE = _lookup_table(PROTEIN_ALPHABET, IUPAC_PROTEIN)
 
 
-def one_hot_dna(seqs, alphabet=DNA_ALPHABET, dtype=np.float32, maxlen=None,
-                padding="post", truncating="post"):
+def one_hot_dna(seqs: str | Sequence[str], alphabet: str = DNA_ALPHABET, dtype: npt.DTypeLike = np.float32,
+                maxlen: int | None = None, padding: str = "post", truncating: str = "post") -> np.ndarray:
     """One-hot encode DNA/RNA sequences, spreading IUPAC ambiguity codes.
 
     Parameters
@@ -169,7 +173,7 @@ def one_hot_dna(seqs, alphabet=DNA_ALPHABET, dtype=np.float32, maxlen=None,
         Pad (with all-zero rows) or truncate every sequence to this length.
         Without it, all sequences must have the same length.
     padding, truncating : {"post", "pre"}
-        Where to pad / cut when ``maxlen`` is given (as in ``pad_sequences``).
+        Where to pad / cut when ``maxlen`` is given (as in ``pad_sequences_with_mask``).
 
     Returns
     -------
@@ -195,8 +199,9 @@ def one_hot_dna(seqs, alphabet=DNA_ALPHABET, dtype=np.float32, maxlen=None,
     return _encode(seqs, table, maxlen, padding, truncating, dtype, "DNA")
 
 
-def one_hot_protein(seqs, alphabet=PROTEIN_ALPHABET, dtype=np.float32, maxlen=None,
-                    padding="post", truncating="post"):
+def one_hot_protein(seqs: str | Sequence[str], alphabet: str = PROTEIN_ALPHABET,
+                    dtype: npt.DTypeLike = np.float32, maxlen: int | None = None, padding: str = "post",
+                    truncating: str = "post") -> np.ndarray:
     """One-hot encode protein sequences over the 20 standard amino acids.
 
     Parameters
@@ -224,7 +229,7 @@ def one_hot_protein(seqs, alphabet=PROTEIN_ALPHABET, dtype=np.float32, maxlen=No
 _MASK_TO_IUPAC = np.array(list("-ACMGRSVTWYHKDBN"))
 
 
-def decode_dna(onehot, tol=1e-6):
+def decode_dna(onehot: npt.ArrayLike, tol: float = 1e-6) -> str | list[str]:
     """Turn one-hot (or probability) rows back into DNA letters.
 
     A row that is a valid encoding of an IUPAC code (equal mass on a subset of
@@ -257,7 +262,7 @@ def decode_dna(onehot, tol=1e-6):
     return out[0] if single else out
 
 
-def reverse_complement(seq):
+def reverse_complement(seq: str | Sequence[str] | npt.ArrayLike):
     """Reverse complement of DNA given as text or as one-hot.
 
     Parameters
@@ -295,74 +300,113 @@ def _check_side(name, value):
         raise ValueError(f"{name} must be 'post' or 'pre', got {value!r}")
 
 
-def pad_sequences(seqs, maxlen=None, padding="post", truncating="post", value=0.0,
-                  dtype=None, return_mask=False):
-    """Pad a list of variable-length sequences into one array (Keras-like).
+def pad_sequences(sequences: Sequence[npt.ArrayLike], maxlen: int | None = None, dtype: npt.DTypeLike = "int32",
+                  padding: str = "pre", truncating: str = "pre", value: float = 0.0) -> np.ndarray:
+    """Pad a list of variable-length sequences into one array, as ``keras.utils.pad_sequences``.
+
+    Keras' signature and defaults: pad and truncate at the front ("pre"), so the
+    real steps end at the last time step, where a recurrent layer's final state is
+    read. ``rnncore.utils.pad_sequences`` is this function. For padding at the end
+    together with the mask of real steps, use :func:`pad_sequences_with_mask`.
 
     Parameters
     ----------
-    seqs : list of array_like
-        ``N`` sequences, each ``(L_i,)`` (e.g. token ids) or ``(L_i, D)``
-        (e.g. one-hot); all must have the same trailing shape.
+    sequences : list of array_like
+        ``N`` sequences, each ``(L_i,)`` (token ids, say) or ``(L_i, D)`` (one-hot rows);
+        all with the same trailing shape.
     maxlen : int, optional
         Output length ``T``; default the longest sequence.
-    padding : {"post", "pre"}
-        Pad at the end ("post") or at the start ("pre").
-    truncating : {"post", "pre"}
-        Sequences longer than ``maxlen`` lose their end ("post") or start ("pre").
-    value : float
-        Fill value for padded positions.
-    dtype : numpy dtype, optional
-        Default: the common dtype of the inputs (ints stay ints).
-    return_mask : bool
-        Also return the bool mask ``(N, T)``, True at real (not padded) steps.
+    dtype : numpy dtype, default "int32"
+        As in Keras: pass ``dtype="float32"`` for real-valued sequences.
+    padding : {"pre", "post"}
+        Pad at the start ("pre") or at the end ("post").
+    truncating : {"pre", "post"}
+        Sequences longer than ``maxlen`` lose their start ("pre") or end ("post").
+    value : scalar
+        Fill value of the padded positions.
 
     Returns
     -------
     padded : ndarray, shape (N, T) or (N, T, D)
-    mask : ndarray of bool, shape (N, T)
-        Only if ``return_mask``; equals
-        ``sequence_mask(lengths, T, padding=padding)`` with truncated lengths.
     """
-    if isinstance(seqs, np.ndarray) and seqs.dtype != object:
-        seqs = list(seqs)
-    if not isinstance(seqs, (list, tuple)):
-        raise TypeError(f"seqs must be a list of arrays, got {type(seqs).__name__}")
-    if len(seqs) == 0:
-        raise ValueError("seqs is empty: need at least one sequence")
     _check_side("padding", padding)
     _check_side("truncating", truncating)
-    arrays = [np.asarray(s) for s in seqs]
-    for i, a in enumerate(arrays):
-        if a.ndim == 0:
-            raise ValueError(f"seqs[{i}] is a scalar; each sequence must be (L_i,) or (L_i, D)")
-    trailing = arrays[0].shape[1:]
-    for i, a in enumerate(arrays):
-        if a.shape[1:] != trailing:
-            raise ValueError(f"seqs[{i}] has feature shape {a.shape[1:]}, expected {trailing} "
-                             "like seqs[0]")
-    lengths = np.array([len(a) for a in arrays])
-    T = int(lengths.max()) if maxlen is None else int(maxlen)
-    if T < 0:
-        raise ValueError(f"maxlen must be >= 0, got {maxlen}")
-    if dtype is None:
-        dtype = np.result_type(*arrays)
+    arrays = _as_sequence_list(sequences)
+    if maxlen is None:
+        T = max((len(a) for a in arrays), default=0)
+    elif isinstance(maxlen, bool) or int(maxlen) != maxlen or maxlen < 0:
+        raise ValueError(f"maxlen must be a non-negative integer, got {maxlen!r}")
+    else:
+        T = int(maxlen)
+    trailing = arrays[0].shape[1:] if arrays else ()
     out = np.full((len(arrays), T) + trailing, value, dtype=dtype)
     for n, a in enumerate(arrays):
-        if len(a) > T:
-            a = a[:T] if truncating == "post" else a[len(a) - T:]
+        if a.shape[1:] != trailing:
+            raise ValueError(f"sequences[{n}] has feature shape {a.shape[1:]}, expected {trailing} "
+                             "like sequences[0]")
+        a = a[:T] if truncating == "post" else a[max(len(a) - T, 0):]
         if len(a) == 0:
             continue
         if padding == "post":
             out[n, :len(a)] = a
         else:
             out[n, T - len(a):] = a
-    if return_mask:
-        return out, sequence_mask(np.minimum(lengths, T), T, padding=padding)
     return out
 
 
-def sequence_mask(lengths, maxlen=None, padding="post"):
+def pad_sequences_with_mask(sequences: Sequence[npt.ArrayLike], maxlen: int | None = None, padding: str = "post",
+                            truncating: str = "post", value: float = 0.0,
+                            dtype: npt.DTypeLike | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Pad as :func:`pad_sequences`, at the end by default, and return the mask of real steps.
+
+    For models that read every step (a per-position loss, an explicit mask): padding
+    at the end keeps position t of every sequence at index t.
+
+    Parameters
+    ----------
+    sequences : list of array_like
+        ``N`` sequences, each ``(L_i,)`` or ``(L_i, D)``.
+    maxlen : int, optional
+        Output length ``T``; default the longest sequence.
+    padding, truncating : {"post", "pre"}
+        As in :func:`pad_sequences`, but "post" by default.
+    value : scalar
+        Fill value of the padded positions.
+    dtype : numpy dtype, optional
+        Default: the common dtype of the inputs (floats stay floats, ints stay ints).
+
+    Returns
+    -------
+    padded : ndarray, shape (N, T) or (N, T, D)
+    mask : ndarray of bool, shape (N, T)
+        True at real (not padded) steps: ``sequence_mask(lengths, T, padding)`` with the
+        lengths after truncation.
+    """
+    arrays = _as_sequence_list(sequences)
+    if not arrays:
+        raise ValueError("sequences is empty: need at least one sequence")
+    if dtype is None:
+        dtype = np.result_type(*arrays)
+    padded = pad_sequences(arrays, maxlen, dtype, padding, truncating, value)
+    T = padded.shape[1]
+    lengths = np.array([min(len(a), T) for a in arrays])
+    return padded, sequence_mask(lengths, T, padding=padding)
+
+
+def _as_sequence_list(sequences):
+    """A list of arrays, each (L_i,) or (L_i, D); a clear error for anything else."""
+    if isinstance(sequences, np.ndarray) and sequences.dtype != object:
+        sequences = list(sequences)
+    if not isinstance(sequences, (list, tuple, np.ndarray)):
+        raise TypeError(f"sequences must be a list of arrays, got {type(sequences).__name__}")
+    arrays = [np.asarray(s) for s in sequences]
+    for i, a in enumerate(arrays):
+        if a.ndim == 0:
+            raise ValueError(f"sequences[{i}] is a scalar; each sequence must be (L_i,) or (L_i, D)")
+    return arrays
+
+
+def sequence_mask(lengths: npt.ArrayLike, maxlen: int | None = None, padding: str = "post") -> np.ndarray:
     """Boolean mask of real time steps.
 
     Parameters
@@ -395,7 +439,8 @@ def sequence_mask(lengths, maxlen=None, padding="post"):
 # ---------------------------------------------------------------------------
 # time-series windows
 # ---------------------------------------------------------------------------
-def sliding_windows(series, window, horizon=1, stride=1):
+def sliding_windows(series: npt.ArrayLike, window: int, horizon: int = 1,
+                    stride: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Cut a time series into (input window, future values) pairs.
 
     Window ``i`` starts at ``s = i * stride``:
@@ -445,8 +490,20 @@ def sliding_windows(series, window, horizon=1, stride=1):
 # ---------------------------------------------------------------------------
 # bag of k-mers
 # ---------------------------------------------------------------------------
-def kmer_names(k, alphabet=DNA_ALPHABET):
-    """All ``len(alphabet)**k`` k-mers in the column order of :func:`kmer_counts`."""
+def kmer_names(k: int, alphabet: str = DNA_ALPHABET) -> list[str]:
+    """All k-mers over ``alphabet``, in the column order of :func:`kmer_counts`.
+
+    Parameters
+    ----------
+    k : int
+        Word length.
+    alphabet : str, default "ACGT"
+
+    Returns
+    -------
+    list of str, length ``len(alphabet)**k``
+        Lexicographic in the order of ``alphabet`` ("AA", "AC", ... for k = 2).
+    """
     names = [""]
     for _ in range(k):
         names = [p + c for p in names for c in alphabet]
@@ -475,7 +532,7 @@ def _dna_codes(seqs):
     return codes
 
 
-def kmer_counts(seqs, k, normalize=False):
+def kmer_counts(seqs: str | Sequence[str] | np.ndarray, k: int, normalize: bool = False) -> np.ndarray:
     """Bag-of-k-mers features: how often each DNA k-mer occurs, order ignored.
 
     This is the classic baseline for motif tasks: it sees *which* words occur

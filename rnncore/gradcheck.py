@@ -5,23 +5,61 @@ The recipe (CS231n): pick a scalar loss L = sum(out * dout) with a random
 what central differences of L give. Use float64: in float32 the rounding error
 of a difference quotient swamps the truncation error.
 """
+from __future__ import annotations
+
+from collections.abc import Callable
+
 import numpy as np
+import numpy.typing as npt
 
 
-def rel_error(a, b, eps=1e-12):
-    """max |a - b| / max(|a| + |b|, eps), elementwise. Below 1e-7 is a pass in float64."""
+def rel_error(a: npt.ArrayLike, b: npt.ArrayLike, eps: float = 1e-12) -> float:
+    """The largest elementwise relative error, max |a - b| / max(|a| + |b|, eps).
+
+    Parameters
+    ----------
+    a, b : array_like, the same shape (any)
+    eps : float
+        Floor of the denominator, so that two zeros give 0, not NaN.
+
+    Returns
+    -------
+    float
+        Below about 1e-7 is a pass for a gradient check in float64.
+
+    Raises
+    ------
+    ValueError
+        When the shapes differ (broadcasting would hide a wrong shape).
+    """
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
         raise ValueError(f"rel_error needs arrays of one shape, got {a.shape} and {b.shape}")
     return float(np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), eps)))
 
 
-def numeric_gradient(f, x, df=None, h=1e-5):
-    """Central-difference gradient of ``sum(f() * df)`` with respect to array ``x``.
+def numeric_gradient(f: Callable[[], np.ndarray | float], x: np.ndarray, df: np.ndarray | None = None,
+                     h: float = 1e-5) -> np.ndarray:
+    """Central-difference gradient of ``sum(f() * df)`` with respect to the array ``x``.
 
-    ``f`` takes no argument and reads ``x``, which is perturbed in place (and
-    restored). ``df`` has the shape of ``f()``'s output (None: f returns a scalar).
-    Returns an array shaped like ``x``.
+    Parameters
+    ----------
+    f : callable () -> ndarray or float
+        Takes no argument and reads ``x``, which is perturbed in place (and restored).
+    x : ndarray, float64, any shape
+    df : ndarray, the shape of ``f()``'s output, optional
+        The upstream gradient dL/d(out); None when ``f`` returns the scalar loss itself.
+    h : float
+        The step: (L(x + h) - L(x - h)) / 2h per element.
+
+    Returns
+    -------
+    ndarray, the shape of ``x``
+
+    Raises
+    ------
+    TypeError
+        When ``x`` is not a float64 ndarray (float32 rounding swamps the difference).
     """
     if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
         raise TypeError("numeric_gradient perturbs x in place: x must be a float ndarray")
@@ -41,13 +79,29 @@ def numeric_gradient(f, x, df=None, h=1e-5):
     return grad
 
 
-def check_gradients(f, inputs, analytic, df=None, h=1e-5, verbose=True):
-    """Compare analytic gradients with central differences.
+def check_gradients(f: Callable[[], np.ndarray | float], inputs: dict[str, np.ndarray],
+                    analytic: dict[str, np.ndarray], df: np.ndarray | None = None, h: float = 1e-5,
+                    verbose: bool = True) -> dict[str, float]:
+    """Compare analytic gradients with central differences, input by input.
 
-    f : callable() -> array, reading the arrays in ``inputs``
-    inputs : dict name -> float64 array (perturbed in place, restored)
-    analytic : dict name -> gradient array (same keys)
-    Returns a dict name -> relative error; prints a line per input when verbose.
+    Parameters
+    ----------
+    f : callable () -> ndarray or float
+        Reads the arrays in ``inputs``.
+    inputs : dict of str to ndarray
+        float64 arrays of any shape, perturbed in place and restored.
+    analytic : dict of str to ndarray
+        The gradient to check for each key of ``inputs``, of that input's shape.
+    df : ndarray, the shape of ``f()``'s output, optional
+        As in :func:`numeric_gradient`.
+    h : float
+    verbose : bool
+        Print one line per input.
+
+    Returns
+    -------
+    dict of str to float
+        The relative error (:func:`rel_error`) for each input.
     """
     errors = {}
     for name, x in inputs.items():

@@ -5,6 +5,8 @@ import random
 
 import numpy as np
 
+from .encoding import pad_sequences  # noqa: F401  (Keras' keras.utils.pad_sequences; one implementation)
+
 
 def to_categorical(y, num_classes=None, dtype="float32"):
     """One-hot encode integer class labels: ``y (N, ...)`` -> ``(N, ..., num_classes)``.
@@ -28,33 +30,6 @@ def to_categorical(y, num_classes=None, dtype="float32"):
         raise ValueError(f"label {y.max()} is out of range for num_classes={num_classes}")
     out = np.zeros(y.shape + (num_classes,), dtype=dtype)
     np.put_along_axis(out, y[..., None], 1, axis=-1)
-    return out
-
-
-def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncating="pre", value=0.0):
-    """Pad a list of sequences (each ``(T_i,)`` or ``(T_i, D)``) to one array ``(N, maxlen[, D])``.
-
-    Keras' defaults: pad and truncate at the front ('pre'). Use ``Masking(mask_value=value)``
-    (or ``Embedding(mask_zero=True)``) so the recurrent layers skip the padding.
-    """
-    for arg, val in (("padding", padding), ("truncating", truncating)):
-        if val not in ("pre", "post"):
-            raise ValueError(f"{arg} must be 'pre' or 'post', got {val!r}")
-    seqs = [np.asarray(s) for s in sequences]
-    if maxlen is None:
-        maxlen = max((len(s) for s in seqs), default=0)
-    tail = seqs[0].shape[1:] if seqs else ()
-    out = np.full((len(seqs), maxlen) + tail, value, dtype=dtype)
-    for i, s in enumerate(seqs):
-        if s.shape[1:] != tail:
-            raise ValueError(f"sequence {i} has feature shape {s.shape[1:]}, expected {tail}")
-        s = s[-maxlen:] if truncating == "pre" else s[:maxlen]
-        if len(s) == 0:
-            continue
-        if padding == "pre":
-            out[i, maxlen - len(s):] = s
-        else:
-            out[i, :len(s)] = s
     return out
 
 

@@ -61,7 +61,7 @@ def check_pad_and_mask(pad_and_mask):
         out = _call(pad_and_mask, f"pad_and_mask(sequences of lengths {lengths})", seqs)
         assert isinstance(out, tuple) and len(out) == 2, "return a tuple (padded, mask)"
         padded, mask = (np.asarray(a) for a in out)
-        exp_padded, exp_mask = encoding.pad_sequences(seqs, return_mask=True)
+        exp_padded, exp_mask = encoding.pad_sequences_with_mask(seqs)
         assert padded.shape == exp_padded.shape, \
             f"padded has shape {padded.shape} for lengths {lengths}, expected (N, T, D) = {exp_padded.shape}"
         if not np.allclose(padded, exp_padded):

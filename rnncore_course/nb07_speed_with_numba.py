@@ -1,15 +1,15 @@
 """Checks for ``solutions/07_speed_with_numba_exercises.ipynb``.
 
 Each check calls the learner's function on fresh random inputs and compares it
-with rnncore's NumPy reference LSTM (PyTorch gate order i, f, g, o), with T
-separate matrix products for the input projection, or with ``np.tanh``.
+with rnncore's NumPy reference LSTM (PyTorch gate order i, f, g, o; a failure
+names the gate or term), with T separate matrix products for the input
+projection, or with ``np.tanh``.
 The two ``@njit`` exercises must also keep float32 in float32: the check looks
 for ``double`` (float64) arithmetic in the compiled float32 version.
 """
 import numpy as np
 
-from rnncore.reference import lstm as ref_lstm
-from . import assert_close, exercise_check
+from . import assert_close, exercise_check, lstm_from_preactivation, lstm_gate_diagnosis
 
 
 def _is_jitted(fn):
@@ -19,17 +19,20 @@ def _is_jitted(fn):
 def _computes_in_float64(fn):
     """True if the compiled float32 version of fn uses float64 arithmetic (LLVM ``double``).
 
-    None when the compiled code cannot be inspected (loaded from a cache, say):
-    the check is then skipped.
+    The check has just called fn on float32 arrays, so that version exists. When its
+    code cannot be read (loaded from Numba's on-disk cache, say) this is a failure,
+    not a silent pass.
     """
     for sig in fn.signatures:
         if all(str(getattr(t, "dtype", "")) == "float32" for t in sig):
             try:
                 ir = fn.inspect_llvm(sig)
             except Exception:
-                return None
-            return ("double" in ir) if ir else None
-    return None
+                ir = None
+            assert ir, ("the compiled float32 code cannot be inspected: use plain @njit "
+                        "(no cache=True) so the check can read it")
+            return "double" in ir
+    raise AssertionError("no float32 version was compiled: the function did not run on float32 input")
 
 
 PROMOTION_HINT = ("the float32 version computes in float64 (its compiled code uses `double`): a float64 "
@@ -37,17 +40,11 @@ PROMOTION_HINT = ("the float32 version computes in float64 (its compiled code us
                   "constants of the input's dtype, e.g. one = a.dtype.type(1.0), or np.float32(...)")
 
 
-def _lstm_problem(rng, B, D, H, dtype=np.float64):
-    """Pre-activations a (B, 4H), c_prev (B, H) and the reference h_t, c_t from rnncore.reference.lstm."""
-    x_t = rng.standard_normal((B, D))
-    h_prev = rng.standard_normal((B, H)) * 0.5
+def _lstm_problem(rng, B, H, dtype=np.float64):
+    """Pre-activations a (B, 4H), c_prev (B, H) and the reference h_t, c_t (rnncore.reference.lstm)."""
+    a = rng.standard_normal((B, 4 * H)) * 1.5
     c_prev = rng.standard_normal((B, H))
-    W_ih = rng.standard_normal((4 * H, D)) * 0.7
-    W_hh = rng.standard_normal((4 * H, H)) * 0.7
-    b_ih = rng.standard_normal(4 * H) * 0.3
-    b_hh = rng.standard_normal(4 * H) * 0.3
-    a = x_t @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh
-    h_ref, c_ref, _ = ref_lstm.step_forward(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh)
+    h_ref, c_ref = lstm_from_preactivation(a, c_prev)
     return a.astype(dtype), c_prev.astype(dtype), h_ref, c_ref
 
 
@@ -61,12 +58,14 @@ def check_lstm_gates_njit(lstm_gates_njit):
     """lstm_gates_njit(a, c_prev) -> (h_t, c_t), compiled with @njit, float32 kept in float32."""
     assert _is_jitted(lstm_gates_njit), "compile lstm_gates_njit with Numba: put @njit on the line above def"
     rng = np.random.default_rng(701)
-    for B, D, H in [(3, 4, 5), (1, 2, 1), (4, 3, 7)]:
-        a, c_prev, h_ref, c_ref = _lstm_problem(rng, B, D, H)
-        h, c = _pair(lstm_gates_njit(a, c_prev), "lstm_gates_njit")
-        assert_close(h, h_ref, f"h_t (float64, B={B}, H={H})", rtol=1e-10, atol=1e-12)
-        assert_close(c, c_ref, f"c_t (float64, B={B}, H={H})", rtol=1e-10, atol=1e-12)
-    a, c_prev, h_ref, c_ref = _lstm_problem(rng, 5, 3, 6, dtype=np.float32)
+    for B, H in [(3, 5), (1, 1), (4, 7)]:
+        a, c_prev, h_ref, c_ref = _lstm_problem(rng, B, H)
+        h, c = (np.asarray(v) for v in _pair(lstm_gates_njit(a, c_prev), "lstm_gates_njit"))
+        assert h.shape == c.shape == c_ref.shape, (f"h_t, c_t have shapes {h.shape}, {c.shape}; expected "
+                                                   f"(B, H) = {c_ref.shape}")
+        ok = np.allclose(h, h_ref, rtol=1e-10, atol=1e-12) and np.allclose(c, c_ref, rtol=1e-10, atol=1e-12)
+        assert ok, f"(B={B}, H={H}) {lstm_gate_diagnosis(a, c_prev, h, c)}"
+    a, c_prev, h_ref, c_ref = _lstm_problem(rng, 5, 6, dtype=np.float32)
     h, c = _pair(lstm_gates_njit(a, c_prev), "lstm_gates_njit")
     for name, got in (("h_t", h), ("c_t", c)):
         got = np.asarray(got)
@@ -89,6 +88,12 @@ def check_input_projection(input_projection):
         x_copy = x.copy()
         got = input_projection(x, W_ih, b_ih)
         assert np.array_equal(x, x_copy), "input_projection must not change x"
+        if np.shape(got) == expected.shape and not np.allclose(got, expected, rtol=1e-10, atol=1e-12):
+            assert not np.allclose(got, expected - b_ih), "the bias b_ih is missing"
+            mixed = (x.transpose(1, 0, 2).reshape(B * T, D) @ W_ih.T + b_ih).reshape(B, T, GH)
+            assert B == 1 or T == 1 or not np.allclose(got, mixed), (
+                "batch and time are mixed up: reshape x (B, T, D) to (B*T, D) and the product back to "
+                "(B, T, G*H) in the same order (no transpose in between)")
         assert_close(got, expected, f"the projection (B={B}, T={T}, D={D}, G*H={GH})", rtol=1e-10, atol=1e-12)
     x32 = x.astype(np.float32)
     got = np.asarray(input_projection(x32, W_ih.astype(np.float32), b_ih.astype(np.float32)))

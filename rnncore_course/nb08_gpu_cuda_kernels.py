@@ -2,9 +2,10 @@
 
 Each check calls the learner's host launcher (which copies the inputs to the
 device, launches their ``@cuda.jit`` kernel and copies the result back) on fresh
-random inputs, and compares the result with NumPy. The shapes are chosen so that
-the grid never divides them evenly: a missing bounds test or a floor division in
-the grid size shows up.
+random inputs, and compares the result with rnncore's NumPy reference LSTM (a
+failure names the gate or term) or with NumPy's matrix product. The shapes are
+chosen so that the grid never divides them evenly: a missing bounds test or a
+floor division in the grid size shows up, and is named.
 
 Under Numba's CUDA simulator, an exception raised inside a kernel (an index out
 of range, or the exercise stub's ``NotImplementedError``) is raised again on the
@@ -13,21 +14,26 @@ module does not import numba: the notebook sets up the simulator before that.
 """
 import numpy as np
 
-from . import assert_close, exercise_check
+from . import assert_close, exercise_check, lstm_from_preactivation, lstm_gate_diagnosis
 
 
-def _sigmoid(a):
-    return 0.5 * (1.0 + np.tanh(0.5 * a))
+def _uncovered(got, expected, what, rows, cols):
+    """A hint when the wrong entries of ``got`` are exactly the rows/columns beyond some index.
 
-
-def _lstm_pointwise_reference(a, c_prev):
-    H = c_prev.shape[1]
-    i = _sigmoid(a[:, :H])
-    f = _sigmoid(a[:, H:2 * H])
-    g = np.tanh(a[:, 2 * H:3 * H])
-    o = _sigmoid(a[:, 3 * H:])
-    c = f * c_prev + i * g
-    return o * np.tanh(c), c
+    That is the mark of a grid that does not cover the array (a floor division in the grid
+    size); ``rows``/``cols`` name the array's two axes for the message.
+    """
+    bad = ~np.isclose(got, expected, rtol=1e-6, atol=1e-8)
+    if not bad.any():
+        return None
+    r0, c0 = np.nonzero(bad.any(axis=1))[0][0], np.nonzero(bad.any(axis=0))[0][0]
+    if bad[r0:].all() and r0 > 0:
+        return (f"{what}: the {rows} from {r0} on were never computed: the grid does not cover them "
+                "(use a ceiling division for the number of blocks)")
+    if bad[:, c0:].all() and c0 > 0:
+        return (f"{what}: the {cols} from {c0} on were never computed: the grid does not cover them "
+                "(use a ceiling division for the number of blocks)")
+    return None
 
 
 def _launch(launch, args, hint):
@@ -61,10 +67,15 @@ def check_lstm_pointwise_kernel(launch_lstm_pointwise):
         out = _launch(launch_lstm_pointwise, (a, c_prev), hint)
         assert isinstance(out, tuple) and len(out) == 2, "launch_lstm_pointwise must return a tuple (h, c)"
         h, c = _host(out[0], "h"), _host(out[1], "c")
-        h_ref, c_ref = _lstm_pointwise_reference(a_in, c_in)
+        h_ref, c_ref = lstm_from_preactivation(a_in, c_in)
         assert np.array_equal(a, a_in) and np.array_equal(c_prev, c_in), "the inputs a and c_prev must not be changed"
-        assert_close(c, c_ref, f"c (B={B}, H={H})")
-        assert_close(h, h_ref, f"h (B={B}, H={H})")
+        assert h.shape == c.shape == c_ref.shape, f"h, c have shapes {h.shape}, {c.shape}; expected (B, H) = {(B, H)}"
+        if np.allclose(c, c_ref) and np.allclose(h, h_ref):
+            continue
+        for got, ref, name in ((c, c_ref, "c"), (h, h_ref, "h")):
+            uncovered = _uncovered(got, ref, f"{name} (B={B}, H={H})", "batch rows b", "hidden units j")
+            assert uncovered is None, uncovered
+        raise AssertionError(f"(B={B}, H={H}) {lstm_gate_diagnosis(a_in, c_in, h, c)}")
 
 
 @exercise_check
@@ -78,4 +89,13 @@ def check_matmul_kernel(launch_matmul):
         A_in, B_in = A.copy(), B.copy()
         C = _host(_launch(launch_matmul, (A, B), hint), "C")
         assert np.array_equal(A, A_in) and np.array_equal(B, B_in), "the inputs A and B must not be changed"
-        assert_close(C, A_in @ B_in, f"C (M={M}, K={K}, N={N})")
+        assert C.shape == (M, N), f"C has shape {C.shape}, expected (M, N) = {(M, N)}"
+        expected = A_in @ B_in
+        uncovered = _uncovered(C, expected, f"C (M={M}, K={K}, N={N})", "rows r", "columns c")
+        assert uncovered is None, uncovered
+        if not np.allclose(C, expected):
+            for k in range(K):                 # the sum over k stopped short, or started late?
+                assert not np.allclose(C, A_in[:, :k] @ B_in[:k]), (f"C sums only the first {k} of the K={K} "
+                                                                    "products: loop k over range(A.shape[1])")
+            assert not np.allclose(C, A_in[:, 1:] @ B_in[1:]), "C misses the k = 0 product"
+        assert_close(C, expected, f"C (M={M}, K={K}, N={N})")

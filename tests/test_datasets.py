@@ -268,3 +268,22 @@ def test_repressilator_gillespie_counts_oscillate():
     np.testing.assert_array_equal(b.protein[:len(again.t)], again.protein)
     other = ds.repressilator_gillespie(t_end=50, dt=0.1, seed=1)
     assert not np.array_equal(other.protein, again.protein)
+
+
+def test_one_seed_rule_int_none_or_generator():
+    """Every random task takes seed = None | int | Generator (rnncore._random.as_generator)."""
+    from rnncore._random import as_generator
+    gen = np.random.default_rng(5)
+    assert as_generator(gen) is gen                                   # the caller's stream continues
+    np.testing.assert_array_equal(as_generator(7).random(3), np.random.default_rng(7).random(3))
+    assert not np.array_equal(as_generator(None).random(3), as_generator(None).random(3))
+    for bad, err in ((1.5, TypeError), ("1", TypeError), (True, TypeError), (-1, ValueError)):
+        with pytest.raises(err, match="seed"):
+            as_generator(bad)
+    # a shared Generator gives two different, reproducible draws
+    a1, _ = ds.adding_problem(4, 10, seed=np.random.default_rng(1))
+    g = np.random.default_rng(1)
+    b1, _ = ds.adding_problem(4, 10, seed=g)
+    b2, _ = ds.adding_problem(4, 10, seed=g)
+    np.testing.assert_array_equal(a1, b1)
+    assert not np.array_equal(b1, b2)

@@ -136,3 +136,13 @@ def test_bad_input_is_reported():
         dyn.step(np.zeros(3), np.zeros((3, 2)), W_hh, b, b, x=np.zeros(3))
     with pytest.raises(ValueError, match="W_hh"):
         dyn.step(np.zeros(3), np.zeros((3, 1)), np.eye(3), b, b, cell="gru")
+
+
+def test_sample_states_seed_rule():
+    """seed= (None | int | Generator) as everywhere; rng= still accepted as its former name."""
+    h = np.arange(30.0).reshape(10, 3)
+    a = dyn.sample_states(h, 5, noise=0.1, seed=3)
+    np.testing.assert_array_equal(a, dyn.sample_states(h, 5, noise=0.1, rng=3))
+    np.testing.assert_array_equal(a, dyn.sample_states(h, 5, noise=0.1, seed=np.random.default_rng(3)))
+    with pytest.raises(TypeError, match="not both"):
+        dyn.sample_states(h, 5, seed=1, rng=1)

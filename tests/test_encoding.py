@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from rnncore.encoding import (IUPAC_DNA, decode_dna, kmer_counts, kmer_names, one_hot_dna,
-                              one_hot_protein, pad_sequences, reverse_complement,
+                              one_hot_protein, pad_sequences, pad_sequences_with_mask,
+                              reverse_complement,
                               sequence_mask, sliding_windows)
 
 
@@ -94,16 +95,31 @@ def test_reverse_complement_string_and_onehot_agree():
 
 
 # -------------------------------------------------------- padding and masks
-def test_pad_sequences_post_and_pre():
+def test_pad_sequences_is_keras_pre_padding():
     seqs = [[1, 2, 3], [4], [5, 6]]
-    np.testing.assert_array_equal(pad_sequences(seqs), [[1, 2, 3], [4, 0, 0], [5, 6, 0]])
-    np.testing.assert_array_equal(pad_sequences(seqs, padding="pre"),
-                                  [[1, 2, 3], [0, 0, 4], [0, 5, 6]])
-    np.testing.assert_array_equal(pad_sequences(seqs, maxlen=2), [[1, 2], [4, 0], [5, 6]])
-    np.testing.assert_array_equal(pad_sequences(seqs, maxlen=2, truncating="pre"),
-                                  [[2, 3], [4, 0], [5, 6]])
-    assert pad_sequences(seqs).dtype.kind == "i"
-    np.testing.assert_array_equal(pad_sequences([[1.0]], maxlen=2, value=-1.0), [[1.0, -1.0]])
+    np.testing.assert_array_equal(pad_sequences(seqs), [[1, 2, 3], [0, 0, 4], [0, 5, 6]])
+    np.testing.assert_array_equal(pad_sequences(seqs, padding="post"),
+                                  [[1, 2, 3], [4, 0, 0], [5, 6, 0]])
+    np.testing.assert_array_equal(pad_sequences(seqs, maxlen=2), [[2, 3], [0, 4], [5, 6]])
+    np.testing.assert_array_equal(pad_sequences(seqs, maxlen=2, truncating="post"),
+                                  [[1, 2], [0, 4], [5, 6]])
+    np.testing.assert_array_equal(pad_sequences(seqs, maxlen=0), np.zeros((3, 0)))   # not s[-0:], the whole
+    assert pad_sequences(seqs).dtype == np.int32                                        # Keras' default dtype
+    np.testing.assert_array_equal(pad_sequences([[1.5]], maxlen=2, value=-1.0, dtype="float32"), [[-1.0, 1.5]])
+
+
+def test_utils_pad_sequences_is_the_same_function():
+    from rnncore import utils
+    assert utils.pad_sequences is pad_sequences
+
+
+def test_pad_sequences_matches_keras():
+    from keras.utils import pad_sequences as keras_pad     # a test dependency: not installed is a failure
+    rng = np.random.default_rng(7)
+    seqs = [rng.integers(1, 9, L).tolist() for L in (3, 0, 5, 1, 7)]
+    for kw in ({}, {"maxlen": 4}, {"maxlen": 4, "padding": "post"}, {"maxlen": 4, "truncating": "post"},
+               {"maxlen": 6, "value": -1, "padding": "post", "truncating": "post"}):
+        np.testing.assert_array_equal(pad_sequences(seqs, **kw), keras_pad(seqs, **kw), err_msg=str(kw))
 
 
 @pytest.mark.parametrize("padding", ["post", "pre"])
@@ -111,13 +127,15 @@ def test_pad_mask_round_trip(padding):
     rng = np.random.default_rng(0)
     lengths = [5, 1, 3, 7]
     seqs = [rng.standard_normal((L, 4)) for L in lengths]
-    padded, mask = pad_sequences(seqs, padding=padding, return_mask=True)
-    assert padded.shape == (4, 7, 4) and mask.shape == (4, 7) and mask.dtype == bool
+    padded, mask = pad_sequences_with_mask(seqs, padding=padding)
+    assert padded.shape == (4, 7, 4) and padded.dtype == np.float64
+    assert mask.shape == (4, 7) and mask.dtype == bool
     np.testing.assert_array_equal(mask, sequence_mask(lengths, 7, padding=padding))
     np.testing.assert_array_equal(mask.sum(1), lengths)
     for n, s in enumerate(seqs):
         np.testing.assert_array_equal(padded[n][mask[n]], s)      # real steps recovered
         np.testing.assert_array_equal(padded[n][~mask[n]], 0.0)   # the rest is padding
+    np.testing.assert_array_equal(pad_sequences_with_mask(seqs, maxlen=3)[1].sum(1), [3, 1, 3, 3])
 
 
 def test_sequence_mask_by_hand_and_errors():
@@ -129,6 +147,10 @@ def test_sequence_mask_by_hand_and_errors():
         pad_sequences([np.zeros((2, 3)), np.zeros((2, 4))])
     with pytest.raises(ValueError, match="padding"):
         pad_sequences([[1]], padding="middle")
+    with pytest.raises(ValueError, match="maxlen"):
+        pad_sequences([[1]], maxlen=-1)
+    with pytest.raises(ValueError, match="empty"):
+        pad_sequences_with_mask([])
 
 
 # ---------------------------------------------------------------- windows

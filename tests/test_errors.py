@@ -105,3 +105,37 @@ def test_step_cache_remembers_its_activation():
             with pytest.raises(ValueError, match=f"made with activation='{act}'"):
                 mod.step_backward(*douts, cache, activation=other)
         assert not np.allclose(out["tanh"][0], out["relu"][0])   # the default really followed the cache
+
+
+def test_step_caches_are_named_tuples_that_unpack_to_their_arrays():
+    """Every cell's step cache names its fields, unpacks to exactly them, and records its activation."""
+    from rnncore.reference import gru as ref_gru, lstm as ref_lstm, peephole as ref_peep, rnn as ref_rnn
+    rng = np.random.default_rng(6)
+    B, D, H = 2, 3, 4
+    x_t, h, c = rng.standard_normal((B, D)), rng.standard_normal((B, H)), rng.standard_normal((B, H))
+
+    def weights(G):
+        return (rng.standard_normal((G * H, D)), rng.standard_normal((G * H, H)),
+                rng.standard_normal(G * H), rng.standard_normal(G * H))
+
+    caches = {
+        "rnn": ref_rnn.step_forward(x_t, h, *weights(1), "relu")[-1],
+        "gru": ref_gru.step_forward(x_t, h, *weights(3), activation="relu")[-1],
+        "lstm": ref_lstm.step_forward(x_t, h, c, *weights(4), activation="relu")[-1],
+        "peephole": ref_peep.step_forward(x_t, h, c, *weights(4), rng.standard_normal((3, H)))[-1],
+    }
+    for cell, cache in caches.items():
+        assert cache._fields[:2] == ("x_t", "h_prev") and cache._fields[-2:] in (("W_ih", "W_hh"),
+                                                                                  ("W_hh", "w_peep"))
+        assert len(tuple(cache)) == len(cache._fields)          # the activation is not among the arrays
+        assert cache.x_t is x_t and cache.W_ih.shape[1] == D
+        assert cache.activation == ("tanh" if cell == "peephole" else "relu"), cell
+    assert caches["lstm"]._fields == ("x_t", "h_prev", "c_prev", "i", "f", "g", "o", "act_c", "W_ih", "W_hh")
+    import copy
+    import pickle
+    for cache in (copy.deepcopy(caches["gru"]), pickle.loads(pickle.dumps(caches["gru"]))):
+        assert cache.activation == "relu" and np.array_equal(cache.hn, caches["gru"].hn)
+    with pytest.raises(ValueError, match="made with nonlinearity='relu'"):
+        ref_rnn.step_backward(np.ones((B, H)), caches["rnn"], nonlinearity="tanh")
+    with pytest.raises(ValueError, match="nonlinearity"):
+        ref_rnn.step_forward(x_t, h, *weights(1), "sigmoid")

@@ -1,8 +1,10 @@
-"""Small helpers shared by the loaders: a dict with attribute access, and data paths."""
+"""Small helpers shared by the loaders: a dict with attribute access, data paths, the seed rule."""
 
 from __future__ import annotations
 
 from importlib import resources
+
+from .._random import as_generator
 
 
 class Bunch(dict):
@@ -38,12 +40,5 @@ def data_path(name):
 
 
 def rng_from(seed):
-    """A NumPy Generator from an int seed, ``None`` or an existing Generator."""
-    import numpy as np
-
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is not None and not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int, None or numpy.random.Generator, got "
-                        f"{type(seed).__name__}")
-    return np.random.default_rng(seed)
+    """A NumPy Generator from ``seed`` (None, int or Generator): :func:`rnncore._random.as_generator`."""
+    return as_generator(seed)

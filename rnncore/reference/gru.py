@@ -8,37 +8,90 @@
 ``act`` is tanh (the standard cell) or relu (Keras' ``GRU(activation='relu')``);
 the gates r, z stay sigmoid. The reset gate multiplies W_hn h + b_hn, so the
 input and recurrent projections are kept apart.
-Shapes: W_ih (3H, D), W_hh (3H, H), biases (3H,).
+Shapes: x_t (B, D), h (B, H), W_ih (3H, D), W_hh (3H, H), b_ih, b_hh (3H,).
 """
+from __future__ import annotations
+
+from typing import NamedTuple
+
 import numpy as np
 
-from .activations import ACTIVATIONS, StepCache, cache_activation, sigmoid
+from . import _sequence
+from .activations import RecordsActivation, cache_activation, lookup, sigmoid
 
 
-def step_forward(x_t, h_prev, W_ih, W_hh, b_ih, b_hh, activation="tanh"):
-    """One time step. Returns h_t (B, H) and the cache for ``step_backward``.
+_PARAM_GRADS = ("dW_ih", "dW_hh", "db_ih", "db_hh")
 
-    activation : "tanh" or "relu"; the cache records it for ``step_backward``.
+
+class _Arrays(NamedTuple):
+    x_t: np.ndarray        # (B, D)
+    h_prev: np.ndarray     # (B, H)
+    r: np.ndarray          # (B, H) reset gate
+    z: np.ndarray          # (B, H) update gate
+    n: np.ndarray          # (B, H) candidate act(...)
+    hn: np.ndarray         # (B, H) W_hn h_{t-1} + b_hn, what r multiplies
+    W_ih: np.ndarray       # (3H, D)
+    W_hh: np.ndarray       # (3H, H)
+
+
+class StepCache(RecordsActivation, _Arrays):
+    """What ``step_backward`` needs from one forward step; ``.activation`` is act."""
+
+
+def step_forward(x_t: np.ndarray, h_prev: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray,
+                 b_ih: np.ndarray, b_hh: np.ndarray, activation: str = "tanh"):
+    """One time step of the GRU.
+
+    Parameters
+    ----------
+    x_t : ndarray, shape (B, D)
+    h_prev : ndarray, shape (B, H)
+    W_ih : ndarray, shape (3H, D)
+    W_hh : ndarray, shape (3H, H)
+    b_ih, b_hh : ndarray, shape (3H,)
+    activation : {"tanh", "relu"}
+        Recorded in the cache, so ``step_backward`` uses the same one.
+
+    Returns
+    -------
+    h_t : ndarray, shape (B, H)
+    cache : StepCache
+        Fields x_t, h_prev, r, z, n, hn, W_ih, W_hh; attribute ``activation``.
     """
-    act, _ = ACTIVATIONS[activation]
+    act, _ = lookup(activation)
     H = h_prev.shape[1]
     gi = x_t @ W_ih.T + b_ih        # (B, 3H) input projections
     gh = h_prev @ W_hh.T + b_hh     # (B, 3H) recurrent projections
     r = sigmoid(gi[:, :H] + gh[:, :H])
     z = sigmoid(gi[:, H:2 * H] + gh[:, H:2 * H])
-    hn = gh[:, 2 * H:]              # W_hn h + b_hn, needed again in backward
+    hn = gh[:, 2 * H:]
     n = act(gi[:, 2 * H:] + r * hn)
     h_t = (1 - z) * n + z * h_prev
-    cache = StepCache((x_t, h_prev, r, z, n, hn, W_ih, W_hh), activation)
-    return h_t, cache
+    return h_t, StepCache(x_t, h_prev, r, z, n, hn, W_ih, W_hh, activation=activation)
 
 
-def step_backward(dh_t, cache, activation=None):
-    """Backward through one step (``activation``: by default the one the cache records).
+def step_backward(dh_t: np.ndarray, cache: StepCache, activation: str | None = None):
+    """Backward through one step.
 
-    Returns dx_t, dh_prev, dW_ih, dW_hh, db_ih, db_hh.
+    Parameters
+    ----------
+    dh_t : ndarray, shape (B, H)
+        dL/dh_t.
+    cache : StepCache
+        From ``step_forward``.
+    activation : {"tanh", "relu"}, optional
+        Default: the one the cache records (given, it must agree).
+
+    Returns
+    -------
+    dx_t : ndarray, shape (B, D)
+    dh_prev : ndarray, shape (B, H)
+    dW_ih : ndarray, shape (3H, D)
+    dW_hh : ndarray, shape (3H, H)
+    db_ih, db_hh : ndarray, shape (3H,)
+        Unlike the LSTM's, they differ: r scales only the recurrent part of the candidate.
     """
-    _, dact = ACTIVATIONS[cache_activation(cache, activation)]        # act'(a) from the output n = act(a)
+    _, dact = lookup(cache_activation(cache, activation))
     x_t, h_prev, r, z, n, hn, W_ih, W_hh = cache
     dn = dh_t * (1 - z)
     dz = dh_t * (h_prev - n)
@@ -53,29 +106,43 @@ def step_backward(dh_t, cache, activation=None):
     return dx_t, dh_prev, dgi.T @ x_t, dgh.T @ h_prev, dgi.sum(axis=0), dgh.sum(axis=0)
 
 
-def forward(x, W_ih, W_hh, b_ih, b_hh, h0, activation="tanh"):
-    """Whole sequence. x (B, T, D) -> h_seq (B, T, H), h_T (B, H), (caches, activation)."""
-    B, T, _ = x.shape
-    h_seq = np.empty((B, T, h0.shape[1]), dtype=x.dtype)
-    h, caches = h0, []
-    for t in range(T):
-        h, cache = step_forward(x[:, t], h, W_ih, W_hh, b_ih, b_hh, activation)
-        h_seq[:, t] = h
-        caches.append(cache)
-    return h_seq, h, (caches, activation)
+def forward(x: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray, b_ih: np.ndarray, b_hh: np.ndarray,
+            h0: np.ndarray, activation: str = "tanh"):
+    """The whole sequence, one ``step_forward`` per time step.
+
+    Parameters
+    ----------
+    x : ndarray, shape (B, T, D)
+    W_ih : ndarray, shape (3H, D)
+    W_hh : ndarray, shape (3H, H)
+    b_ih, b_hh : ndarray, shape (3H,)
+    h0 : ndarray, shape (B, H)
+    activation : {"tanh", "relu"}
+
+    Returns
+    -------
+    h_seq : ndarray, shape (B, T, H)
+    h_T : ndarray, shape (B, H)
+    caches : list of T StepCache, for ``backward``
+    """
+    h_seq, final, caches = _sequence.forward(step_forward, x, (h0,), (W_ih, W_hh, b_ih, b_hh, activation))
+    (h_T,) = final
+    return h_seq, h_T, caches
 
 
-def backward(dh_seq, data, dh_T):
-    """Backpropagation through time; see ``rnn.backward`` for the two gradient paths."""
-    caches, activation = data
-    B, T, H = dh_seq.shape
-    W_ih = caches[0][6]
-    dx = np.empty((B, T, W_ih.shape[1]), dtype=dh_seq.dtype)
-    names = ("dW_ih", "dW_hh", "db_ih", "db_hh")
-    grads = {k: 0 for k in names}
-    dh_next = dh_T
-    for t in reversed(range(T)):
-        dx[:, t], dh_next, *dparams = step_backward(dh_seq[:, t] + dh_next, caches[t], activation)
-        for k, d in zip(names, dparams):
-            grads[k] = grads[k] + d
-    return {"dx": dx, "dh0": dh_next, **grads}
+def backward(dh_seq: np.ndarray, caches: list, dh_T: np.ndarray) -> dict:
+    """Backpropagation through time (the loop and its two paths into h_t: ``_sequence.backward``).
+
+    Parameters
+    ----------
+    dh_seq : ndarray, shape (B, T, H)
+    caches : list of T StepCache
+        From ``forward``.
+    dh_T : ndarray, shape (B, H)
+
+    Returns
+    -------
+    dict
+        "dx" (B, T, D), "dh0" (B, H), "dW_ih" (3H, D), "dW_hh" (3H, H), "db_ih", "db_hh" (3H,).
+    """
+    return _sequence.backward(step_backward, dh_seq, caches, (dh_T,), _PARAM_GRADS)

@@ -9,17 +9,57 @@
 ``LSTM(activation='relu')``: it replaces tanh in both places; the gates stay sigmoid).
 Shapes: x_t (B, D), h, c (B, H), W_ih (4H, D), W_hh (4H, H), b_ih, b_hh (4H,).
 """
+from __future__ import annotations
+
+from typing import NamedTuple
+
 import numpy as np
 
-from .activations import ACTIVATIONS, StepCache, cache_activation, sigmoid
+from . import _sequence
+from .activations import RecordsActivation, bias_gradients, cache_activation, lookup, sigmoid
 
 
-def step_forward(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh, activation="tanh"):
-    """One time step. Returns h_t, c_t (B, H) and the cache for ``step_backward``.
+_PARAM_GRADS = ("dW_ih", "dW_hh", "db_ih", "db_hh")
 
-    activation : "tanh" or "relu"; the cache records it for ``step_backward``.
+
+class _Arrays(NamedTuple):
+    x_t: np.ndarray        # (B, D)
+    h_prev: np.ndarray     # (B, H)
+    c_prev: np.ndarray     # (B, H)
+    i: np.ndarray          # (B, H) input gate
+    f: np.ndarray          # (B, H) forget gate
+    g: np.ndarray          # (B, H) candidate act(a_g)
+    o: np.ndarray          # (B, H) output gate
+    act_c: np.ndarray      # (B, H) act(c_t), tanh(c_t) in the standard cell
+    W_ih: np.ndarray       # (4H, D)
+    W_hh: np.ndarray       # (4H, H)
+
+
+class StepCache(RecordsActivation, _Arrays):
+    """What ``step_backward`` needs from one forward step; ``.activation`` is act."""
+
+
+def step_forward(x_t: np.ndarray, h_prev: np.ndarray, c_prev: np.ndarray, W_ih: np.ndarray,
+                 W_hh: np.ndarray, b_ih: np.ndarray, b_hh: np.ndarray, activation: str = "tanh"):
+    """One time step of the LSTM.
+
+    Parameters
+    ----------
+    x_t : ndarray, shape (B, D)
+    h_prev, c_prev : ndarray, shape (B, H)
+    W_ih : ndarray, shape (4H, D)
+    W_hh : ndarray, shape (4H, H)
+    b_ih, b_hh : ndarray, shape (4H,)
+    activation : {"tanh", "relu"}
+        Recorded in the cache, so ``step_backward`` uses the same one.
+
+    Returns
+    -------
+    h_t, c_t : ndarray, shape (B, H)
+    cache : StepCache
+        Fields x_t, h_prev, c_prev, i, f, g, o, act_c, W_ih, W_hh; attribute ``activation``.
     """
-    act, _ = ACTIVATIONS[activation]
+    act, _ = lookup(activation)
     H = h_prev.shape[1]
     a = x_t @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh
     i = sigmoid(a[:, 0 * H:1 * H])
@@ -27,20 +67,34 @@ def step_forward(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh, activation="tanh")
     g = act(a[:, 2 * H:3 * H])
     o = sigmoid(a[:, 3 * H:4 * H])
     c_t = f * c_prev + i * g
-    act_c = act(c_t)                         # tanh(c_t) in the standard cell
+    act_c = act(c_t)
     h_t = o * act_c
-    cache = StepCache((x_t, h_prev, c_prev, i, f, g, o, act_c, W_ih, W_hh), activation)
-    return h_t, c_t, cache
+    return h_t, c_t, StepCache(x_t, h_prev, c_prev, i, f, g, o, act_c, W_ih, W_hh, activation=activation)
 
 
-def step_backward(dh_t, dc_t, cache, activation=None):
+def step_backward(dh_t: np.ndarray, dc_t: np.ndarray, cache: StepCache, activation: str | None = None):
     """Backward through one step.
 
-    dh_t, dc_t (B, H) are dL/dh_t and dL/dc_t (the latter from step t+1 only);
-    ``activation`` defaults to the one the cache records (given, it must agree).
-    Returns dx_t, dh_prev, dc_prev, dW_ih, dW_hh, db_ih, db_hh.
+    Parameters
+    ----------
+    dh_t : ndarray, shape (B, H)
+        dL/dh_t.
+    dc_t : ndarray, shape (B, H)
+        dL/dc_t through step t+1 only (the path through h_t is added here).
+    cache : StepCache
+        From ``step_forward``.
+    activation : {"tanh", "relu"}, optional
+        Default: the one the cache records (given, it must agree).
+
+    Returns
+    -------
+    dx_t : ndarray, shape (B, D)
+    dh_prev, dc_prev : ndarray, shape (B, H)
+    dW_ih : ndarray, shape (4H, D)
+    dW_hh : ndarray, shape (4H, H)
+    db_ih, db_hh : ndarray, shape (4H,)
     """
-    _, dact = ACTIVATIONS[cache_activation(cache, activation)]        # act'(a) from the output act(a)
+    _, dact = lookup(cache_activation(cache, activation))
     x_t, h_prev, c_prev, i, f, g, o, act_c, W_ih, W_hh = cache
     do = dh_t * act_c
     dc = dc_t + dh_t * o * dact(act_c)       # c_t reaches the loss via h_t and via c_{t+1}
@@ -54,34 +108,46 @@ def step_backward(dh_t, dc_t, cache, activation=None):
     dh_prev = da @ W_hh
     dW_ih = da.T @ x_t
     dW_hh = da.T @ h_prev
-    db = da.sum(axis=0)
-    return dx_t, dh_prev, dc_prev, dW_ih, dW_hh, db, db.copy()
+    return (dx_t, dh_prev, dc_prev, dW_ih, dW_hh, *bias_gradients(da))
 
 
-def forward(x, W_ih, W_hh, b_ih, b_hh, h0, c0, activation="tanh"):
-    """Whole sequence. x (B, T, D) -> h_seq (B, T, H), h_T, c_T (B, H), (caches, activation)."""
-    B, T, _ = x.shape
-    h_seq = np.empty((B, T, h0.shape[1]), dtype=x.dtype)
-    h, c, caches = h0, c0, []
-    for t in range(T):
-        h, c, cache = step_forward(x[:, t], h, c, W_ih, W_hh, b_ih, b_hh, activation)
-        h_seq[:, t] = h
-        caches.append(cache)
-    return h_seq, h, c, (caches, activation)
+def forward(x: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray, b_ih: np.ndarray, b_hh: np.ndarray,
+            h0: np.ndarray, c0: np.ndarray, activation: str = "tanh"):
+    """The whole sequence, one ``step_forward`` per time step.
+
+    Parameters
+    ----------
+    x : ndarray, shape (B, T, D)
+    W_ih : ndarray, shape (4H, D)
+    W_hh : ndarray, shape (4H, H)
+    b_ih, b_hh : ndarray, shape (4H,)
+    h0, c0 : ndarray, shape (B, H)
+    activation : {"tanh", "relu"}
+
+    Returns
+    -------
+    h_seq : ndarray, shape (B, T, H)
+    h_T, c_T : ndarray, shape (B, H)
+    caches : list of T StepCache, for ``backward``
+    """
+    h_seq, final, caches = _sequence.forward(step_forward, x, (h0, c0), (W_ih, W_hh, b_ih, b_hh, activation))
+    h_T, c_T = final
+    return h_seq, h_T, c_T, caches
 
 
-def backward(dh_seq, data, dh_T, dc_T):
-    """Backpropagation through time; see ``rnn.backward`` for the two gradient paths."""
-    caches, activation = data
-    B, T, H = dh_seq.shape
-    W_ih = caches[0][8]
-    dx = np.empty((B, T, W_ih.shape[1]), dtype=dh_seq.dtype)
-    names = ("dW_ih", "dW_hh", "db_ih", "db_hh")
-    grads = {k: 0 for k in names}
-    dh_next, dc_next = dh_T, dc_T
-    for t in reversed(range(T)):
-        dh = dh_seq[:, t] + dh_next
-        dx[:, t], dh_next, dc_next, *dparams = step_backward(dh, dc_next, caches[t], activation)
-        for k, d in zip(names, dparams):
-            grads[k] = grads[k] + d
-    return {"dx": dx, "dh0": dh_next, "dc0": dc_next, **grads}
+def backward(dh_seq: np.ndarray, caches: list, dh_T: np.ndarray, dc_T: np.ndarray) -> dict:
+    """Backpropagation through time (the loop and its two paths into h_t: ``_sequence.backward``).
+
+    Parameters
+    ----------
+    dh_seq : ndarray, shape (B, T, H)
+    caches : list of T StepCache
+        From ``forward``.
+    dh_T, dc_T : ndarray, shape (B, H)
+
+    Returns
+    -------
+    dict
+        "dx" (B, T, D), "dh0", "dc0" (B, H), "dW_ih" (4H, D), "dW_hh" (4H, H), "db_ih", "db_hh" (4H,).
+    """
+    return _sequence.backward(step_backward, dh_seq, caches, (dh_T, dc_T), _PARAM_GRADS)

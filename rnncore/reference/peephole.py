@@ -10,17 +10,63 @@ The gates also look at the cell state through diagonal weights w_ci, w_cf, w_co:
     h_t = o_t * tanh(c_t)
 
 with a_t = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh split as in ``lstm``.
-``w_peep`` is (3, H): rows w_ci, w_cf, w_co. Seed 003 writes full matrices
+``w_peep`` is (3, H): rows w_ci, w_cf, w_co. Some write-ups use full matrices
 W_ci c_{t-1}; the published peepholes are diagonal (elementwise), and the
-output gate uses c_t.
+output gate looks at c_t, not c_{t-1}.
+Shapes: x_t (B, D), h, c (B, H), W_ih (4H, D), W_hh (4H, H), b_ih, b_hh (4H,), w_peep (3, H).
 """
+from __future__ import annotations
+
+from typing import NamedTuple
+
 import numpy as np
 
-from .activations import sigmoid
+from . import _sequence
+from .activations import RecordsActivation, bias_gradients, sigmoid
 
 
-def step_forward(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh, w_peep):
-    """One time step. Returns h_t, c_t (B, H) and the cache for ``step_backward``."""
+_PARAM_GRADS = ("dW_ih", "dW_hh", "db_ih", "db_hh")
+
+
+class _Arrays(NamedTuple):
+    x_t: np.ndarray        # (B, D)
+    h_prev: np.ndarray     # (B, H)
+    c_prev: np.ndarray     # (B, H)
+    c_t: np.ndarray        # (B, H) the output-gate peephole's input
+    i: np.ndarray          # (B, H) input gate
+    f: np.ndarray          # (B, H) forget gate
+    g: np.ndarray          # (B, H) candidate tanh(a_g)
+    o: np.ndarray          # (B, H) output gate
+    tanh_c: np.ndarray     # (B, H) tanh(c_t)
+    W_ih: np.ndarray       # (4H, D)
+    W_hh: np.ndarray       # (4H, H)
+    w_peep: np.ndarray     # (3, H)
+
+
+class StepCache(RecordsActivation, _Arrays):
+    """What ``step_backward`` needs from one forward step; ``.activation`` is always "tanh"."""
+
+
+def step_forward(x_t: np.ndarray, h_prev: np.ndarray, c_prev: np.ndarray, W_ih: np.ndarray,
+                 W_hh: np.ndarray, b_ih: np.ndarray, b_hh: np.ndarray, w_peep: np.ndarray):
+    """One time step of the peephole LSTM.
+
+    Parameters
+    ----------
+    x_t : ndarray, shape (B, D)
+    h_prev, c_prev : ndarray, shape (B, H)
+    W_ih : ndarray, shape (4H, D)
+    W_hh : ndarray, shape (4H, H)
+    b_ih, b_hh : ndarray, shape (4H,)
+    w_peep : ndarray, shape (3, H)
+        Rows w_ci, w_cf, w_co.
+
+    Returns
+    -------
+    h_t, c_t : ndarray, shape (B, H)
+    cache : StepCache
+        Fields x_t, h_prev, c_prev, c_t, i, f, g, o, tanh_c, W_ih, W_hh, w_peep.
+    """
     H = h_prev.shape[1]
     w_ci, w_cf, w_co = w_peep
     a = x_t @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh
@@ -31,14 +77,30 @@ def step_forward(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh, w_peep):
     o = sigmoid(a[:, 3 * H:] + w_co * c_t)
     tanh_c = np.tanh(c_t)
     h_t = o * tanh_c
-    cache = (x_t, h_prev, c_prev, c_t, i, f, g, o, tanh_c, W_ih, W_hh, w_peep)
+    cache = StepCache(x_t, h_prev, c_prev, c_t, i, f, g, o, tanh_c, W_ih, W_hh, w_peep, activation="tanh")
     return h_t, c_t, cache
 
 
-def step_backward(dh_t, dc_t, cache):
+def step_backward(dh_t: np.ndarray, dc_t: np.ndarray, cache: StepCache):
     """Backward through one step.
 
-    Returns dx_t, dh_prev, dc_prev, dW_ih, dW_hh, db_ih, db_hh, dw_peep (3, H).
+    Parameters
+    ----------
+    dh_t : ndarray, shape (B, H)
+        dL/dh_t.
+    dc_t : ndarray, shape (B, H)
+        dL/dc_t through step t+1 only.
+    cache : StepCache
+        From ``step_forward``.
+
+    Returns
+    -------
+    dx_t : ndarray, shape (B, D)
+    dh_prev, dc_prev : ndarray, shape (B, H)
+    dW_ih : ndarray, shape (4H, D)
+    dW_hh : ndarray, shape (4H, H)
+    db_ih, db_hh : ndarray, shape (4H,)
+    dw_peep : ndarray, shape (3, H)
     """
     x_t, h_prev, c_prev, c_t, i, f, g, o, tanh_c, W_ih, W_hh, w_peep = cache
     w_ci, w_cf, w_co = w_peep
@@ -51,32 +113,47 @@ def step_backward(dh_t, dc_t, cache):
     dc_prev = dc * f + da_i * w_ci + da_f * w_cf
     da = np.concatenate([da_i, da_f, da_g, da_o], axis=1)
     dw_peep = np.stack([(da_i * c_prev).sum(0), (da_f * c_prev).sum(0), (da_o * c_t).sum(0)])
-    db = da.sum(axis=0)
-    return da @ W_ih, da @ W_hh, dc_prev, da.T @ x_t, da.T @ h_prev, db, db.copy(), dw_peep
+    return (da @ W_ih, da @ W_hh, dc_prev, da.T @ x_t, da.T @ h_prev, *bias_gradients(da), dw_peep)
 
 
-def forward(x, W_ih, W_hh, b_ih, b_hh, w_peep, h0, c0):
-    """Whole sequence. x (B, T, D) -> h_seq (B, T, H), h_T, c_T (B, H), caches."""
-    B, T, _ = x.shape
-    h_seq = np.empty((B, T, h0.shape[1]), dtype=x.dtype)
-    h, c, caches = h0, c0, []
-    for t in range(T):
-        h, c, cache = step_forward(x[:, t], h, c, W_ih, W_hh, b_ih, b_hh, w_peep)
-        h_seq[:, t] = h
-        caches.append(cache)
-    return h_seq, h, c, caches
+def forward(x: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray, b_ih: np.ndarray, b_hh: np.ndarray,
+            w_peep: np.ndarray, h0: np.ndarray, c0: np.ndarray):
+    """The whole sequence, one ``step_forward`` per time step.
+
+    Parameters
+    ----------
+    x : ndarray, shape (B, T, D)
+    W_ih : ndarray, shape (4H, D)
+    W_hh : ndarray, shape (4H, H)
+    b_ih, b_hh : ndarray, shape (4H,)
+    w_peep : ndarray, shape (3, H)
+    h0, c0 : ndarray, shape (B, H)
+
+    Returns
+    -------
+    h_seq : ndarray, shape (B, T, H)
+    h_T, c_T : ndarray, shape (B, H)
+    caches : list of T StepCache, for ``backward``
+    """
+    h_seq, final, caches = _sequence.forward(step_forward, x, (h0, c0), (W_ih, W_hh, b_ih, b_hh, w_peep))
+    h_T, c_T = final
+    return h_seq, h_T, c_T, caches
 
 
-def backward(dh_seq, caches, dh_T, dc_T):
-    """Backpropagation through time for the peephole LSTM."""
-    B, T, H = dh_seq.shape
-    W_ih = caches[0][9]
-    dx = np.empty((B, T, W_ih.shape[1]), dtype=dh_seq.dtype)
-    names = ("dW_ih", "dW_hh", "db_ih", "db_hh", "dw_peep")
-    grads = {k: 0 for k in names}
-    dh_next, dc_next = dh_T, dc_T
-    for t in reversed(range(T)):
-        dx[:, t], dh_next, dc_next, *dparams = step_backward(dh_seq[:, t] + dh_next, dc_next, caches[t])
-        for k, d in zip(names, dparams):
-            grads[k] = grads[k] + d
-    return {"dx": dx, "dh0": dh_next, "dc0": dc_next, **grads}
+def backward(dh_seq: np.ndarray, caches: list, dh_T: np.ndarray, dc_T: np.ndarray) -> dict:
+    """Backpropagation through time (the loop and its two paths into h_t: ``_sequence.backward``).
+
+    Parameters
+    ----------
+    dh_seq : ndarray, shape (B, T, H)
+    caches : list of T StepCache
+        From ``forward``.
+    dh_T, dc_T : ndarray, shape (B, H)
+
+    Returns
+    -------
+    dict
+        "dx" (B, T, D), "dh0", "dc0" (B, H), "dW_ih" (4H, D), "dW_hh" (4H, H),
+        "db_ih", "db_hh" (4H,), "dw_peep" (3, H).
+    """
+    return _sequence.backward(step_backward, dh_seq, caches, (dh_T, dc_T), _PARAM_GRADS + ("dw_peep",))

@@ -1,66 +1,130 @@
 """Elman RNN, NumPy reference.
 
     a_t = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh
-    h_t = tanh(a_t)            (or relu(a_t))
+    h_t = act(a_t)             act = tanh (the default) or relu
 
 Shapes: x_t (B, D), h (B, H), W_ih (H, D), W_hh (H, H), b_ih, b_hh (H,).
 """
+from __future__ import annotations
+
+from typing import NamedTuple
+
 import numpy as np
 
+from . import _sequence
+from .activations import RecordsActivation, bias_gradients, cache_activation, lookup
 
-def step_forward(x_t, h_prev, W_ih, W_hh, b_ih, b_hh, nonlinearity="tanh"):
-    """One time step. Returns h_t (B, H) and the cache for ``step_backward``."""
+
+_PARAM_GRADS = ("dW_ih", "dW_hh", "db_ih", "db_hh")
+
+
+class _Arrays(NamedTuple):
+    x_t: np.ndarray        # (B, D)
+    h_prev: np.ndarray     # (B, H)
+    h_t: np.ndarray        # (B, H) act(a_t): act'(a_t) is computed from it
+    W_ih: np.ndarray       # (H, D)
+    W_hh: np.ndarray       # (H, H)
+
+
+class StepCache(RecordsActivation, _Arrays):
+    """What ``step_backward`` needs from one forward step; ``.activation`` is the nonlinearity."""
+
+
+def step_forward(x_t: np.ndarray, h_prev: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray,
+                 b_ih: np.ndarray, b_hh: np.ndarray, nonlinearity: str = "tanh"):
+    """One time step of the Elman RNN.
+
+    Parameters
+    ----------
+    x_t : ndarray, shape (B, D)
+    h_prev : ndarray, shape (B, H)
+    W_ih : ndarray, shape (H, D)
+    W_hh : ndarray, shape (H, H)
+    b_ih, b_hh : ndarray, shape (H,)
+    nonlinearity : {"tanh", "relu"}
+        Recorded in the cache, so ``step_backward`` uses the same one.
+
+    Returns
+    -------
+    h_t : ndarray, shape (B, H)
+    cache : StepCache
+        Fields x_t, h_prev, h_t, W_ih, W_hh; attribute ``activation``.
+    """
+    act, _ = lookup(nonlinearity, "nonlinearity")
     a_t = x_t @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh
-    h_t = np.tanh(a_t) if nonlinearity == "tanh" else np.maximum(a_t, 0)
-    cache = (x_t, h_prev, h_t, W_ih, W_hh, nonlinearity)
-    return h_t, cache
+    h_t = act(a_t)
+    return h_t, StepCache(x_t, h_prev, h_t, W_ih, W_hh, activation=nonlinearity)
 
 
-def step_backward(dh_t, cache):
+def step_backward(dh_t: np.ndarray, cache: StepCache, nonlinearity: str | None = None):
     """Backward through one step.
 
-    dh_t (B, H) is dL/dh_t. Returns dx_t (B, D), dh_prev (B, H), dW_ih, dW_hh,
-    db_ih, db_hh (same shapes as the parameters).
+    Parameters
+    ----------
+    dh_t : ndarray, shape (B, H)
+        dL/dh_t.
+    cache : StepCache
+        From ``step_forward``.
+    nonlinearity : {"tanh", "relu"}, optional
+        Default: the one the cache records (given, it must agree).
+
+    Returns
+    -------
+    dx_t : ndarray, shape (B, D)
+    dh_prev : ndarray, shape (B, H)
+    dW_ih : ndarray, shape (H, D)
+    dW_hh : ndarray, shape (H, H)
+    db_ih, db_hh : ndarray, shape (H,)
     """
-    x_t, h_prev, h_t, W_ih, W_hh, nonlinearity = cache
-    if nonlinearity == "tanh":
-        da = dh_t * (1 - h_t**2)        # tanh' = 1 - tanh^2, from the output alone
-    else:
-        da = dh_t * (h_t > 0)           # relu' = 1 where the unit is active
+    _, dact = lookup(cache_activation(cache, nonlinearity, "nonlinearity"))
+    x_t, h_prev, h_t, W_ih, W_hh = cache
+    da = dh_t * dact(h_t)                # act'(a_t) from the output: 1 - h^2 (tanh), h > 0 (relu)
     dx_t = da @ W_ih
     dh_prev = da @ W_hh
     dW_ih = da.T @ x_t
     dW_hh = da.T @ h_prev
-    db = da.sum(axis=0)
-    return dx_t, dh_prev, dW_ih, dW_hh, db, db.copy()
+    return (dx_t, dh_prev, dW_ih, dW_hh, *bias_gradients(da))
 
 
-def forward(x, W_ih, W_hh, b_ih, b_hh, h0, nonlinearity="tanh"):
-    """Whole sequence. x (B, T, D), h0 (B, H) -> h_seq (B, T, H), h_T (B, H), caches."""
-    B, T, _ = x.shape
-    h_seq = np.empty((B, T, h0.shape[1]), dtype=x.dtype)
-    h, caches = h0, []
-    for t in range(T):
-        h, cache = step_forward(x[:, t], h, W_ih, W_hh, b_ih, b_hh, nonlinearity)
-        h_seq[:, t] = h
-        caches.append(cache)
-    return h_seq, h, caches
+def forward(x: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray, b_ih: np.ndarray, b_hh: np.ndarray,
+            h0: np.ndarray, nonlinearity: str = "tanh"):
+    """The whole sequence, one ``step_forward`` per time step.
 
+    Parameters
+    ----------
+    x : ndarray, shape (B, T, D)
+    W_ih : ndarray, shape (H, D)
+    W_hh : ndarray, shape (H, H)
+    b_ih, b_hh : ndarray, shape (H,)
+    h0 : ndarray, shape (B, H)
+    nonlinearity : {"tanh", "relu"}
 
-def backward(dh_seq, caches, dh_T):
-    """Backpropagation through time.
-
-    dh_seq (B, T, H) holds dL/dh_t from the layer above at every step; dh_T
-    (B, H) is dL/dh_T from whatever consumed the final state. The gradient
-    flowing into h_t is the sum of both paths: from above and from step t+1.
+    Returns
+    -------
+    h_seq : ndarray, shape (B, T, H)
+    h_T : ndarray, shape (B, H)
+    caches : list of T StepCache, for ``backward``
     """
-    B, T, H = dh_seq.shape
-    W_ih = caches[0][3]
-    dx = np.empty((B, T, W_ih.shape[1]), dtype=dh_seq.dtype)
-    grads = {k: 0 for k in ("dW_ih", "dW_hh", "db_ih", "db_hh")}
-    dh_next = dh_T
-    for t in reversed(range(T)):
-        dx[:, t], dh_next, *dparams = step_backward(dh_seq[:, t] + dh_next, caches[t])
-        for k, d in zip(("dW_ih", "dW_hh", "db_ih", "db_hh"), dparams):
-            grads[k] = grads[k] + d
-    return {"dx": dx, "dh0": dh_next, **grads}
+    h_seq, final, caches = _sequence.forward(step_forward, x, (h0,), (W_ih, W_hh, b_ih, b_hh, nonlinearity))
+    (h_T,) = final
+    return h_seq, h_T, caches
+
+
+def backward(dh_seq: np.ndarray, caches: list, dh_T: np.ndarray) -> dict:
+    """Backpropagation through time (the loop and its two paths into h_t: ``_sequence.backward``).
+
+    Parameters
+    ----------
+    dh_seq : ndarray, shape (B, T, H)
+        dL/dh_t from the layer above, at every step.
+    caches : list of T StepCache
+        From ``forward``.
+    dh_T : ndarray, shape (B, H)
+        dL/dh_T from whatever consumed the final state.
+
+    Returns
+    -------
+    dict
+        "dx" (B, T, D), "dh0" (B, H), "dW_ih" (H, D), "dW_hh" (H, H), "db_ih", "db_hh" (H,).
+    """
+    return _sequence.backward(step_backward, dh_seq, caches, (dh_T,), _PARAM_GRADS)
