@@ -138,11 +138,12 @@ def compare_gradients(got, exp, keys, gates, hints, where):
 def cell_probes(rng, cases, gates, B=3, D=4, H=5, n_states=1, extra=()):
     """Probe inputs for a gated step ``f(x_t, *states, W_ih, W_hh, b_ih, b_hh, *extra)``.
 
-    ``cases`` is a list of ``(message, settings, kind)`` or ``(message, settings, kind, focus)``: ``settings`` maps a gate name to ``OPEN``/``SHUT``
-    (the other gates get random pre-activations in [-1.5, 1.5]); ``kind`` says where the pre-activations come
-    from: ``"b_ih"`` or ``"b_hh"`` (weights zero, so the gates are set by that bias alone), ``"W_ih"`` (no
-    recurrent weights), ``"W_hh"`` (no input weights) or ``"all"`` (everything random). ``extra`` is a
-    function ``(case_index, H) -> tuple`` of further arguments, or an empty tuple.
+    ``cases`` is a list of ``(message, settings, kind)`` or ``(message, settings, kind, focus)``.
+    ``settings`` maps a gate name to ``OPEN``, ``SHUT`` or a number (the other gates get random
+    pre-activations in [-1.5, 1.5]); ``kind`` says where the pre-activations come from: ``"b_ih"`` or
+    ``"b_hh"`` (weights zero, so the gates are set by that bias alone), ``"W_ih"`` (no recurrent weights),
+    ``"W_hh"`` (no input weights) or ``"all"`` (everything random); ``focus`` is passed on to :func:`probe`.
+    ``extra`` is a function ``(case_index, H) -> tuple`` of further arguments, or an empty tuple.
     """
     G = len(gates)
     out = []

@@ -34,7 +34,8 @@ def check_scale_to_spectral_radius(scale_to_spectral_radius):
                 hint = ("you divided by the largest singular value (np.linalg.norm(W, 2)); the spectral radius is the "
                         "largest |eigenvalue|")
             elif abs(got - rho * _spectral_radius(W) / abs(np.max(eig.real))) < 1e-8:
-                hint = "the eigenvalues are complex: take their modulus, np.abs(np.linalg.eigvals(W)), not the real part"
+                hint = ("the eigenvalues are complex: take their modulus, np.abs(np.linalg.eigvals(W)), not the "
+                        "real part")
             elif abs(got * rho - _spectral_radius(W) ** 2) < 1e-8 * rho:
                 hint = "the factor is upside down: multiply by rho / rho(W)"
             else:
