@@ -350,3 +350,20 @@ def test_predict_and_evaluate_keep_no_cache_and_match_a_training_forward():
     assert all(layer.keep_cache for layer in model.layers) and lstm.cell.keep_cache   # the context is left again
     model.fit(X, y, epochs=3, batch_size=20, verbose=0, shuffle=False)
     assert model.evaluate(X, y, verbose=0) < loss_before
+
+
+def test_model_checkpoint_keeps_the_best_epochs_weights(tmp_path):
+    """ModelCheckpoint(save_best_only=True) saves only at epochs that improve val_loss (Keras' best-weights
+    saving); the last file saved holds the best epoch's weights, and loading it reproduces that val_loss."""
+    from rnncore.callbacks import ModelCheckpoint
+    model = _tiny(seed=4)
+    model.compile(optimizer=optimizers.Adam(0.05), loss="sparse_categorical_crossentropy")
+    ckpt = ModelCheckpoint(str(tmp_path / "w_{epoch:02d}.npz"), monitor="val_loss", save_best_only=True)
+    val = (X6[:10], Y6[:10])
+    hist = model.fit(X6[10:], Y6[10:], epochs=8, batch_size=8, validation_data=val, verbose=0, shuffle=False,
+                     callbacks=[ckpt]).history["val_loss"]
+    improved = [i + 1 for i in range(len(hist)) if hist[i] < min(hist[:i], default=np.inf)]
+    assert sorted(int(f.stem[2:]) for f in tmp_path.glob("w_*.npz")) == improved
+    assert ckpt.best == min(hist) and improved[-1] == int(np.argmin(hist)) + 1
+    model.load_weights(tmp_path / f"w_{improved[-1]:02d}.npz")
+    assert model.evaluate(*val) == pytest.approx(min(hist), rel=1e-6)

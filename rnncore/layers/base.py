@@ -23,6 +23,8 @@ from itertools import count
 
 import numpy as np
 
+from .. import activations as _activations
+from .. import initializers as _initializers
 from .. import utils as _utils
 
 _NAME_COUNTERS = {}
@@ -108,6 +110,22 @@ def check_layer(owner, name, layer, kinds=None):
         expected = ", ".join(k.__name__ for k in kinds) if kinds else "an rnncore layer"
         raise TypeError(f"{owner}: {name} must be {expected}, got {type(layer).__name__}")
     return layer
+
+
+def get_initializer(owner, name, value):
+    """``initializers.get`` with the argument named in the error."""
+    try:
+        return _initializers.get(value)
+    except ValueError as e:
+        raise ValueError(f"{owner}: {name}: {e}") from None
+
+
+def get_activation(owner, name, value):
+    """``activations.get`` with the argument named in the error."""
+    try:
+        return _activations.get(value)
+    except ValueError as e:
+        raise ValueError(f"{owner}: {name}: {e}") from None
 
 
 # ----------------------------------------------------------------------------- the base class

@@ -1,9 +1,7 @@
 """Conv1D: 1-D convolution over time, channels last (Keras layout)."""
 import numpy as np
 
-from .. import activations as _activations
-from .. import initializers as _initializers
-from .base import Layer, _to_numpy, check_bool, check_choice, check_int
+from .base import Layer, _to_numpy, check_bool, check_choice, check_int, get_activation, get_initializer
 
 
 def _window_index(T, size, stride, padding):
@@ -39,9 +37,9 @@ class Conv1D(Layer):
         if check_int("Conv1D", "dilation_rate", dilation_rate) != 1:
             raise NotImplementedError("Conv1D supports dilation_rate=1 only")
         self.use_bias = check_bool("Conv1D", "use_bias", use_bias)
-        self.activation = _activations.get(activation)
-        self.kernel_initializer = _initializers.get(kernel_initializer)
-        self.bias_initializer = _initializers.get(bias_initializer)
+        self.activation = get_activation("Conv1D", "activation", activation)
+        self.kernel_initializer = get_initializer("Conv1D", "kernel_initializer", kernel_initializer)
+        self.bias_initializer = get_initializer("Conv1D", "bias_initializer", bias_initializer)
 
     @property
     def output_activation(self):

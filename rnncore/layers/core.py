@@ -1,10 +1,8 @@
 """Dense, Activation, Dropout, Flatten, Masking, Embedding (and InputLayer/Input from base)."""
 import numpy as np
 
-from .. import activations as _activations
-from .. import initializers as _initializers
 from .base import Input, InputLayer, Layer, _shape_str, _to_numpy, check_bool, check_int, check_rate, \
-    input_ndim_message
+    get_activation, get_initializer, input_ndim_message
 
 
 class Dense(Layer):
@@ -20,10 +18,10 @@ class Dense(Layer):
                  bias_initializer="zeros", **kwargs):
         super().__init__(**kwargs)
         self.units = check_int("Dense", "units", units)
-        self.activation = _activations.get(activation)
+        self.activation = get_activation("Dense", "activation", activation)
         self.use_bias = check_bool("Dense", "use_bias", use_bias)
-        self.kernel_initializer = _initializers.get(kernel_initializer)
-        self.bias_initializer = _initializers.get(bias_initializer)
+        self.kernel_initializer = get_initializer("Dense", "kernel_initializer", kernel_initializer)
+        self.bias_initializer = get_initializer("Dense", "bias_initializer", bias_initializer)
 
     @property
     def output_activation(self):
@@ -96,7 +94,7 @@ class Activation(Layer):
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
-        self.activation = _activations.get(activation)
+        self.activation = get_activation("Activation", "activation", activation)
 
     @property
     def output_activation(self):
@@ -221,7 +219,7 @@ class Embedding(Layer):
         self.mask_zero = check_bool("Embedding", "mask_zero", mask_zero)
         # Keras' 'uniform' is RandomUniform(-0.05, 0.05)
         init = "random_uniform" if embeddings_initializer in (None, "uniform") else embeddings_initializer
-        self.embeddings_initializer = _initializers.get(init)
+        self.embeddings_initializer = get_initializer("Embedding", "embeddings_initializer", init)
 
     def build(self, input_shape):
         super().build(input_shape)

@@ -23,9 +23,8 @@ valid part of each sequence, so pre- and post-padding both work.
 import numpy as np
 
 from .. import functional as F
-from .. import initializers as _initializers
 from .base import Layer, _shape_str, _to_numpy, check_bool, check_choice, check_int, check_rate, \
-    input_ndim_message
+    get_initializer, input_ndim_message
 
 _BACKENDS = ("numpy", "cpu", "cuda")
 
@@ -56,9 +55,9 @@ class _Cell(Layer):
                              f"got {recurrent_activation!r}")
         self.recurrent_activation = recurrent_activation
         self.use_bias = check_bool(kind, "use_bias", use_bias)
-        self.kernel_initializer = _initializers.get(kernel_initializer)
-        self.recurrent_initializer = _initializers.get(recurrent_initializer)
-        self.bias_initializer = _initializers.get(bias_initializer)
+        self.kernel_initializer = get_initializer(kind, "kernel_initializer", kernel_initializer)
+        self.recurrent_initializer = get_initializer(kind, "recurrent_initializer", recurrent_initializer)
+        self.bias_initializer = get_initializer(kind, "bias_initializer", bias_initializer)
         self.dropout = check_rate(kind, "dropout", dropout)
         if check_rate(kind, "recurrent_dropout", recurrent_dropout):
             raise NotImplementedError(f"{kind}: recurrent_dropout is not supported by rnncore's whole-sequence "
