@@ -338,3 +338,40 @@ def test_soft_target_accuracy_in_fit_is_keras():
     hr = rm.fit(x, y, epochs=1, batch_size=4, shuffle=False, verbose=0).history
     assert hr["accuracy"] == hk["accuracy"] == [0.0]
     np.testing.assert_allclose(hr["loss"], hk["loss"], atol=1e-4, rtol=0)
+
+
+@pytest.mark.parametrize("cls", ["SimpleRNN", "LSTM", "GRU"])
+def test_return_state_and_initial_state_as_keras(cls):
+    """An encoder's final states (return_state=True) start a decoder (initial_state=...), as in Keras."""
+    keras.utils.set_random_seed(0)
+    k_enc = getattr(kl, cls)(4, return_state=True)
+    k_dec = getattr(kl, cls)(4, return_sequences=True)
+    x, _ = _data(13, n=3)
+    x_dec = x[:, ::-1].copy()
+    k_out = k_enc(x)
+    k_states = k_out[1:]
+    k_seq = k_dec(x_dec, initial_state=k_states)
+    r_enc = getattr(L, cls)(4, return_state=True, backend="numpy")
+    r_dec = getattr(L, cls)(4, return_sequences=True, backend="numpy")
+    r_enc.build((T, D))
+    r_dec.build((T, D))
+    r_enc.set_weights([keras.ops.convert_to_numpy(w) for w in k_enc.weights])
+    r_dec.set_weights([keras.ops.convert_to_numpy(w) for w in k_dec.weights])
+    r_out = r_enc(x)
+    assert len(r_out) == len(k_out) == (3 if cls == "LSTM" else 2)
+    for a, b in zip(r_out, k_out):
+        np.testing.assert_allclose(a, keras.ops.convert_to_numpy(b), atol=1e-5, rtol=0)
+    np.testing.assert_allclose(r_dec(x_dec, initial_state=r_out[1:]), keras.ops.convert_to_numpy(k_seq),
+                               atol=1e-5, rtol=0)
+
+
+def test_exponential_output_with_poisson_as_keras():
+    km, rm = _pair([kl.GRU(3), kl.Dense(1, activation="exponential")], [L.GRU(3), L.Dense(1, activation="exponential")])
+    x, _ = _data(14)
+    y = np.random.default_rng(15).poisson(1.5, (8, 1)).astype("float32")
+    km.compile(optimizer=keras.optimizers.SGD(0.05), loss="poisson")
+    rm.compile(optimizer=SGD(0.05), loss="poisson")
+    hk = km.fit(x, y, epochs=2, batch_size=4, shuffle=False, verbose=0).history
+    hr = rm.fit(x, y, epochs=2, batch_size=4, shuffle=False, verbose=0).history
+    np.testing.assert_allclose(hr["loss"], hk["loss"], atol=1e-4, rtol=0)
+    _assert_same_weights(km, rm, 1e-4)

@@ -429,6 +429,13 @@ class RNN(Layer):
                                       "return_sequences=False")
         return [out] + list(states)
 
+    def __call__(self, x, training=False, mask=None, initial_state=None):
+        """``layer(x, initial_state=[h0, c0])`` as Keras: builds on first use, then :meth:`forward`."""
+        x = np.asarray(x)
+        if not self.built:
+            self.build(x.shape[1:])
+        return self.forward(x, training=training, mask=mask, initial_state=initial_state)
+
     def backward(self, dout, from_logits=False):
         self._no_logits(from_logits)
         n_states = len(self.cell.state_size) if isinstance(self.cell.state_size, list) else 1
