@@ -329,8 +329,16 @@ def test_return_state_gives_the_final_states_and_their_gradients(cls):
     k = layer.params["kernel"]
     assert rel_error(numeric_gradient(lambda: np.array(loss()), k, np.array(1.0)), layer.grads["kernel"]) < 1e-6
     # an initial state is used, and its gradient is returned
-    h0 = [np.full((3, 3), 0.5)] * n_states
+    h0 = [np.full((3, 3), 0.5) + 0.1 * i for i in range(n_states)]
     assert not np.allclose(layer.forward(X, initial_state=h0)[0], out[0])
+
+    def loss0():
+        return np.array(sum(float((o * wi).sum()) for o, wi in zip(layer.forward(X, initial_state=h0), w)))
+
+    loss0()
+    layer.backward(w)
+    for s0, g0 in zip(h0, layer.initial_state_grads):
+        assert rel_error(numeric_gradient(loss0, s0, np.array(1.0)), g0) < 1e-6
     with pytest.raises(ValueError, match="initial_state must be a list of"):
         layer.forward(X, initial_state=[np.zeros((3, 3))] * (n_states + 1))
 
@@ -359,3 +367,8 @@ def test_dense_on_sequences_passes_the_mask_on():
     td.build((5, 2))
     td.set_weights(dense.get_weights())
     np.testing.assert_allclose(td.forward(X), dense.forward(X), rtol=1e-12)
+
+
+def test_a_cell_does_not_run_on_its_own():
+    with pytest.raises(TypeError, match=r"runs inside a recurrent layer: RNN\(LSTMCell\(\.\.\.\)\)\(x\)"):
+        L.LSTMCell(3)(X)

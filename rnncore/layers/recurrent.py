@@ -69,6 +69,12 @@ class _Cell(Layer):
     def state_size(self):
         return self.units
 
+    def forward(self, x, training=False, mask=None):
+        raise TypeError(f"{type(self).__name__} holds weights and runs inside a recurrent layer: "
+                        f"RNN({type(self).__name__}(...))(x), not on its own")
+
+    backward = forward
+
     def _bias_shape(self):
         return (self.gates * self.units,)
 
@@ -398,7 +404,8 @@ class RNN(Layer):
     def forward(self, x, training=False, mask=None, initial_state=None):
         """x (B, T, D) -> the output, or ``[output, *final_states]`` with ``return_state=True``.
 
-        ``initial_state``: a list of (B, H) arrays (LSTM: ``[h0, c0]``), default zeros.
+        ``initial_state``: a list of (B, H) arrays (LSTM: ``[h0, c0]``), default zeros; after
+        ``backward``, ``initial_state_grads`` holds their gradients.
         """
         x = self._check_input(x)
         if initial_state is not None:
