@@ -3,7 +3,10 @@
 A loss turns predictions ``y_pred (N, ..., K)`` and targets into one number per
 position, ``per (N, ...)`` (the last axis is summed or averaged away), and the
 gradient of that number with respect to ``y_pred``. :func:`reduce` then averages
-over positions (optionally weighted, e.g. by a sequence mask) in one place.
+over positions in one place, as Keras does: sample weights multiply, and the sum is
+divided by the number of positions (the valid ones when a sequence mask is given),
+never by the sum of the weights. The metrics (accuracy, mae, mse) live at the end of
+this module.
 
 Stability:
 
