@@ -375,3 +375,22 @@ def test_exponential_output_with_poisson_as_keras():
     hr = rm.fit(x, y, epochs=2, batch_size=4, shuffle=False, verbose=0).history
     np.testing.assert_allclose(hr["loss"], hk["loss"], atol=1e-4, rtol=0)
     _assert_same_weights(km, rm, 1e-4)
+
+
+def test_embedding_and_masked_bidirectional_train_as_keras():
+    """Embedding(mask_zero) -> Bidirectional(LSTM(return_sequences)) -> GRU -> softmax: the mask runs
+    through every layer while training, with Adam, as in Keras."""
+    km, rm = _pair([kl.Embedding(6, 3, mask_zero=True), kl.Bidirectional(kl.LSTM(3, return_sequences=True)),
+                    kl.GRU(3), kl.Dense(2, activation="softmax")],
+                   [L.Embedding(6, 3, mask_zero=True), L.Bidirectional(L.LSTM(3, return_sequences=True)),
+                    L.GRU(3), L.Dense(2, activation="softmax")], input_shape=(T,), input_dtype="int32")
+    ids = np.array([[1, 2, 3, 4, 5], [0, 0, 2, 3, 1], [4, 4, 0, 0, 0], [5, 1, 1, 2, 0], [3, 0, 0, 0, 0],
+                    [2, 2, 5, 4, 1]])
+    y = np.array([0, 1, 1, 0, 1, 0])
+    km.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    rm.compile(optimizer=Adam(0.01), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    hk = km.fit(ids, y, epochs=2, batch_size=4, shuffle=False, verbose=0).history
+    hr = rm.fit(ids, y, epochs=2, batch_size=4, shuffle=False, verbose=0).history
+    np.testing.assert_allclose(hr["loss"], hk["loss"], atol=1e-4, rtol=0)
+    np.testing.assert_allclose(hr["accuracy"], hk["accuracy"], atol=1e-6, rtol=0)
+    _assert_same_weights(km, rm, 1e-4)
