@@ -5,7 +5,31 @@
 ``on_epoch_end(epoch, logs)`` and ``on_train_end(logs)``. A callback stops
 training by setting ``model.stop_training = True``.
 """
+import os
+
 import numpy as np
+
+
+def _check(owner, name, value, kind, minimum=None):
+    """An argument of the given kind ('int', 'number', 'str', 'bool'); errors name the argument."""
+    ok = {"int": lambda v: isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)),
+          "number": lambda v: isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_)),
+          "str": lambda v: isinstance(v, str),
+          "bool": lambda v: isinstance(v, (bool, np.bool_))}[kind](value)
+    if not ok:
+        what = {"int": "an integer", "number": "a number", "str": "a string", "bool": "True or False"}[kind]
+        raise TypeError(f"{owner}: {name} must be {what}, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{owner}: {name} must be >= {minimum}, got {value}")
+    return value
+
+
+def _mode(owner, mode, monitor):
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"{owner}: mode must be 'auto', 'min' or 'max', got {mode!r}")
+    if mode == "auto":
+        return "max" if "acc" in monitor else "min"
+    return mode
 
 
 class Callback:
@@ -58,10 +82,14 @@ class EarlyStopping(Callback):
     def __init__(self, monitor="val_loss", min_delta=0.0, patience=0, verbose=0, mode="auto",
                  baseline=None, restore_best_weights=False, start_from_epoch=0):
         super().__init__()
-        if mode not in ("auto", "min", "max"):
-            raise ValueError(f"EarlyStopping mode must be 'auto', 'min' or 'max', got {mode!r}")
-        if mode == "auto":
-            mode = "max" if "acc" in monitor else "min"
+        _check("EarlyStopping", "monitor", monitor, "str")
+        _check("EarlyStopping", "min_delta", min_delta, "number")
+        _check("EarlyStopping", "patience", patience, "int", 0)
+        _check("EarlyStopping", "restore_best_weights", restore_best_weights, "bool")
+        _check("EarlyStopping", "start_from_epoch", start_from_epoch, "int", 0)
+        if baseline is not None:
+            _check("EarlyStopping", "baseline", baseline, "number")
+        mode = _mode("EarlyStopping", mode, monitor)
         self.monitor, self.patience, self.verbose, self.mode = monitor, patience, verbose, mode
         self.min_delta = abs(min_delta)
         self.baseline, self.restore_best_weights, self.start_from_epoch = baseline, restore_best_weights, start_from_epoch
@@ -113,10 +141,16 @@ class ReduceLROnPlateau(Callback):
     def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto", min_delta=1e-4,
                  cooldown=0, min_lr=0.0):
         super().__init__()
+        _check("ReduceLROnPlateau", "monitor", monitor, "str")
+        _check("ReduceLROnPlateau", "factor", factor, "number")
         if not 0 < factor < 1:
-            raise ValueError(f"ReduceLROnPlateau factor must be in (0, 1), got {factor}")
+            raise ValueError(f"ReduceLROnPlateau: factor must be in (0, 1), got {factor}")
+        _check("ReduceLROnPlateau", "patience", patience, "int", 0)
+        _check("ReduceLROnPlateau", "cooldown", cooldown, "int", 0)
+        _check("ReduceLROnPlateau", "min_delta", min_delta, "number")
+        _check("ReduceLROnPlateau", "min_lr", min_lr, "number", 0)
         self.monitor, self.factor, self.patience, self.verbose = monitor, factor, patience, verbose
-        self.mode = ("max" if "acc" in monitor else "min") if mode == "auto" else mode
+        self.mode = _mode("ReduceLROnPlateau", mode, monitor)
         self.min_delta, self.cooldown, self.min_lr = min_delta, cooldown, min_lr
 
     def on_train_begin(self, logs=None):
@@ -160,16 +194,31 @@ class LambdaCallback(Callback):
 
 
 class ModelCheckpoint(Callback):
-    """Save the weights (``.npz``) after every epoch, or only when ``monitor`` improves (``save_best_only``).
+    """Save the weights (``.npz``, :meth:`Sequential.save_weights`) after every epoch, or, with
+    ``save_best_only=True``, only when ``monitor`` improves on the best value seen so far (as Keras:
+    the best value persists across ``fit`` calls and starts at ``initial_value_threshold``).
 
-    ``filepath`` may contain ``{epoch}`` and any log key, e.g. ``"w_{epoch:02d}_{val_loss:.3f}.npz"``.
+    ``filepath`` may contain ``{epoch}`` and any log key, e.g. ``"w_{epoch:02d}_{val_loss:.3f}.npz"``;
+    a fixed name keeps the best weights, to restore with ``model.load_weights(filepath)``.
+    ``save_weights_only`` must be True (rnncore saves weights, not whole models).
     """
 
-    def __init__(self, filepath, monitor="val_loss", save_best_only=False, mode="auto", verbose=0):
+    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, save_weights_only=True,
+                 mode="auto", initial_value_threshold=None):
         super().__init__()
-        self.filepath, self.monitor, self.save_best_only, self.verbose = filepath, monitor, save_best_only, verbose
-        self.mode = ("max" if "acc" in monitor else "min") if mode == "auto" else mode
-        self.best = np.inf if self.mode == "min" else -np.inf
+        if not isinstance(filepath, (str, os.PathLike)):
+            raise TypeError(f"ModelCheckpoint: filepath must be a path (str), got {filepath!r}")
+        _check("ModelCheckpoint", "monitor", monitor, "str")
+        _check("ModelCheckpoint", "save_best_only", save_best_only, "bool")
+        if not _check("ModelCheckpoint", "save_weights_only", save_weights_only, "bool"):
+            raise NotImplementedError("ModelCheckpoint(save_weights_only=False): rnncore saves weights only (.npz)")
+        self.filepath, self.monitor, self.save_best_only, self.verbose = str(filepath), monitor, save_best_only, verbose
+        self.mode = _mode("ModelCheckpoint", mode, monitor)
+        if initial_value_threshold is not None:
+            _check("ModelCheckpoint", "initial_value_threshold", initial_value_threshold, "number")
+            self.best = initial_value_threshold
+        else:
+            self.best = np.inf if self.mode == "min" else -np.inf
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}

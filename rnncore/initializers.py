@@ -126,6 +126,9 @@ INITIALIZERS = {cls.name: cls for cls in (Zeros, Ones, GlorotUniform, GlorotNorm
                                            RandomNormal, RandomUniform, Orthogonal)}
 
 
+INITIALIZERS.update({"uniform": RandomUniform, "normal": RandomNormal})     # Keras' short names
+
+
 def get(identifier):
     """An initialiser from a name (``'glorot_uniform'``, ``'orthogonal'``, ...) or an instance/callable."""
     if isinstance(identifier, str) and identifier.lower() in INITIALIZERS:

@@ -3,12 +3,17 @@
 A loss turns predictions ``y_pred (N, ..., K)`` and targets into one number per
 position, ``per (N, ...)`` (the last axis is summed or averaged away), and the
 gradient of that number with respect to ``y_pred``. :func:`reduce` then averages
-over positions (optionally weighted, e.g. by a sequence mask) in one place.
+over positions in one place, as Keras does: sample weights multiply, and the sum is
+divided by the number of positions (the valid ones when a sequence mask is given),
+never by the sum of the weights. The metrics (accuracy, mae, mse) live at the end of
+this module.
 
 Stability:
 
-* cross-entropies on probabilities clip them to ``[eps, 1 - eps]`` (eps = 1e-7,
-  as Keras) so ``log(0)`` never happens;
+* cross-entropies on probabilities clip them to ``[eps, 1 - eps]`` with Keras' float32
+  bounds (eps = 1e-7, and 1 - eps rounded to float32) so ``log(0)`` never happens and the
+  values equal Keras' at probabilities of exactly 0 or 1; the categorical ones first divide
+  ``y_pred`` by its row sum, as Keras;
 * with ``from_logits=True`` they work on the pre-activation ``z`` directly:
   softmax cross-entropy is ``logsumexp(z) - z_y`` with the max subtracted, and
   binary cross-entropy is ``max(z, 0) - z y + log1p(exp(-|z|))``. The model uses
@@ -18,6 +23,17 @@ Stability:
 import numpy as np
 
 EPSILON = 1e-7
+# Keras clips in float32: its bounds are float32(1e-7) and float32(1) - float32(1e-7)
+_LO = float(np.float32(EPSILON))
+_HI = float(np.float32(1) - np.float32(EPSILON))
+
+
+def _check_smoothing(owner, label_smoothing):
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{owner}: label_smoothing must be a number in [0, 1], got {label_smoothing!r}")
+    if not 0 <= label_smoothing <= 1:
+        raise ValueError(f"{owner}: label_smoothing must be in [0, 1], got {label_smoothing}")
+    return float(label_smoothing)
 
 
 def _sigmoid(z):
@@ -35,7 +51,9 @@ class Loss:
     fuses_with = None          # the output activation whose logits this loss can take directly
 
     def __init__(self, from_logits=False):
-        self.from_logits = from_logits
+        if not isinstance(from_logits, (bool, np.bool_)):
+            raise TypeError(f"{type(self).__name__}: from_logits must be True or False, got {from_logits!r}")
+        self.from_logits = bool(from_logits)
 
     def check(self, y_true, y_pred):
         """Turn targets into an array matching ``y_pred``; raise a clear error otherwise."""
@@ -54,7 +72,8 @@ class Loss:
         raise NotImplementedError
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        """The scalar loss (mean over positions), as Keras' ``loss(y_true, y_pred)``."""
+        """The scalar loss, as Keras' ``loss(y_true, y_pred, sample_weight)``: the weighted sum over
+        positions divided by the number of positions (not by the sum of the weights)."""
         y_pred = np.asarray(y_pred, dtype=np.float64)
         per, _ = self.per_position(self.check(y_true, y_pred), y_pred)
         return reduce(per, None, sample_weight)[0]
@@ -95,20 +114,29 @@ class Poisson(Loss):
 
 
 class BinaryCrossentropy(Loss):
-    """-(y log p + (1 - y) log(1 - p)), averaged over the last axis."""
+    """-(y log p + (1 - y) log(1 - p)), averaged over the last axis.
+
+    ``label_smoothing`` s: targets become ``y (1 - s) + s / 2``, as Keras.
+    """
     name = "binary_crossentropy"
     fuses_with = "sigmoid"
+
+    def __init__(self, from_logits=False, label_smoothing=0.0):
+        super().__init__(from_logits)
+        self.label_smoothing = _check_smoothing(type(self).__name__, label_smoothing)
 
     def per_position(self, y_true, y_pred, from_logits=None):
         from_logits = self.from_logits if from_logits is None else from_logits
         K = y_pred.shape[-1]
+        if self.label_smoothing:
+            y_true = y_true * (1 - self.label_smoothing) + 0.5 * self.label_smoothing
         if from_logits:
             z = y_pred
             per = np.maximum(z, 0) - z * y_true + np.log1p(np.exp(-np.abs(z)))
             return per.mean(axis=-1), (_sigmoid(z) - y_true) / K
-        p = np.clip(y_pred, EPSILON, 1 - EPSILON)
+        p = np.clip(y_pred, _LO, _HI)
         per = -(y_true * np.log(p) + (1 - y_true) * np.log(1 - p))
-        inside = (y_pred > EPSILON) & (y_pred < 1 - EPSILON)   # clip has zero slope outside
+        inside = (y_pred >= _LO) & (y_pred <= _HI)   # clip has zero slope outside
         grad = (-(y_true / p) + (1 - y_true) / (1 - p)) * inside / K
         return per.mean(axis=-1), grad
 
@@ -124,20 +152,35 @@ class CategoricalCrossentropy(Loss):
                     "to_categorical(y) or use loss='sparse_categorical_crossentropy'")
         return ""
 
+    def __init__(self, from_logits=False, label_smoothing=0.0):
+        super().__init__(from_logits)
+        self.label_smoothing = _check_smoothing(type(self).__name__, label_smoothing)
+
     def per_position(self, y_true, y_pred, from_logits=None):
         from_logits = self.from_logits if from_logits is None else from_logits
+        if self.label_smoothing:
+            y_true = y_true * (1 - self.label_smoothing) + self.label_smoothing / y_pred.shape[-1]
         if from_logits:
             logp = _log_softmax(y_pred)
             grad = np.exp(logp) * y_true.sum(axis=-1, keepdims=True) - y_true
             return -np.sum(y_true * logp, axis=-1), grad
-        p = np.clip(y_pred, EPSILON, 1 - EPSILON)
-        inside = (y_pred > EPSILON) & (y_pred < 1 - EPSILON)
-        return -np.sum(y_true * np.log(p), axis=-1), -(y_true / p) * inside
+        # Keras: p = y_pred / row sum, clipped; L = -sum_k y_k log p_k. Through the division,
+        # dL/dy_pred_j = (-(y_j / p_j) [p_j inside] + sum_k y_k [p_k inside]) / S.
+        S = y_pred.sum(axis=-1, keepdims=True)
+        q = y_pred / S
+        p = np.clip(q, _LO, _HI)
+        g = -(y_true / p) * ((q >= _LO) & (q <= _HI))
+        grad = (g - np.sum(g * q, axis=-1, keepdims=True)) / S
+        return -np.sum(y_true * np.log(p), axis=-1), grad
 
 
 class SparseCategoricalCrossentropy(CategoricalCrossentropy):
-    """Categorical cross-entropy with integer class labels ``y (N, ...)`` instead of one-hot."""
+    """Categorical cross-entropy with integer class labels ``y (N, ...)`` instead of one-hot
+    (as Keras, without label smoothing)."""
     name = "sparse_categorical_crossentropy"
+
+    def __init__(self, from_logits=False):
+        super().__init__(from_logits)
 
     def check(self, y_true, y_pred):
         y_true = np.asarray(y_true)
@@ -184,62 +227,73 @@ def get(identifier):
                      "or a rnncore.losses.Loss instance")
 
 
-def reduce(per, grad, weights=None):
-    """Average ``per (N, ...)`` over positions, with optional ``weights`` of the same shape.
+def reduce(per, grad, sample_weight=None, mask=None):
+    """Average ``per (N, ...)`` over positions as Keras' ``sum_over_batch_size``.
 
-    Returns ``(loss, dloss_dpred)``: the gradient is ``grad * w / sum(w)`` (or ``None``
-    when ``grad`` is None). Weights of zero (masked time steps) drop out entirely.
+    ``loss = sum(per * w) / n`` where ``n`` is the number of positions and ``w`` is
+    ``sample_weight`` (broadcast over the positions of a sample); a ``mask`` (e.g. padded
+    time steps) drops positions and divides by the number of valid ones instead of all.
+    Returns ``(loss, dloss_dpred)`` (the gradient is ``None`` when ``grad`` is None).
     """
-    if weights is None:
-        n = per.size
-        return float(per.sum() / n), (None if grad is None else grad / n)
-    w = np.broadcast_to(np.asarray(weights, dtype=per.dtype), per.shape)
-    total = w.sum()
-    if total == 0:
+    n = per.size
+    if n == 0:
         return 0.0, (None if grad is None else np.zeros_like(grad))
-    return float((per * w).sum() / total), (None if grad is None else grad * (w / total)[..., None])
+    w = None
+    if mask is not None:
+        m = np.broadcast_to(np.asarray(mask, dtype=per.dtype), per.shape)
+        valid = m.sum()
+        w = m * (n / valid) if valid > 0 else np.zeros_like(m)
+    if sample_weight is not None:
+        sw = np.asarray(sample_weight, dtype=per.dtype)
+        sw = np.broadcast_to(sw.reshape(sw.shape + (1,) * (per.ndim - sw.ndim)), per.shape)
+        w = sw if w is None else w * sw
+    if w is None:
+        return float(per.sum() / n), (None if grad is None else grad / n)
+    return float((per * w).sum() / n), (None if grad is None else grad * (w / n)[..., None])
 
 
 # ----------------------------------------------------------------------------- metrics
-def _binary_accuracy(y_true, y_pred):
-    return np.mean((y_pred > 0.5) == (y_true > 0.5), axis=-1)
+# Each metric gives one value per position; the model averages them, weighted by the sample
+# weights and the mask, over all batches of an epoch (Keras' MeanMetricWrapper).
+def binary_accuracy(y_true, y_pred, threshold=0.5):
+    """Mean over the last axis of ``y_true == (y_pred > threshold)``. As Keras, ``y_true`` is not
+    thresholded: soft targets (not 0 or 1) never count as correct."""
+    return np.mean(y_true == (y_pred > threshold), axis=-1).astype(np.float64)
 
 
-def _categorical_accuracy(y_true, y_pred):
+def categorical_accuracy(y_true, y_pred):
+    """``argmax(y_true) == argmax(y_pred)`` over the last axis (one-hot targets)."""
     return (np.argmax(y_pred, axis=-1) == np.argmax(y_true, axis=-1)).astype(np.float64)
 
 
-def _mae(y_true, y_pred):
+def mean_absolute_error(y_true, y_pred):
     return np.mean(np.abs(y_pred - y_true), axis=-1)
 
 
-def _mse(y_true, y_pred):
+def mean_squared_error(y_true, y_pred):
     return np.mean((y_pred - y_true) ** 2, axis=-1)
 
 
-METRIC_NAMES = ("accuracy", "acc", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
-                "mae", "mean_absolute_error", "mse", "mean_squared_error")
+METRICS = {"binary_accuracy": binary_accuracy, "categorical_accuracy": categorical_accuracy,
+           # the model one-hot encodes integer targets first, so this is categorical accuracy on them
+           "sparse_categorical_accuracy": categorical_accuracy,
+           "mae": mean_absolute_error, "mean_absolute_error": mean_absolute_error,
+           "mse": mean_squared_error, "mean_squared_error": mean_squared_error}
+METRIC_NAMES = ("accuracy", "acc") + tuple(METRICS)
 
 
 def get_metric(name, loss, output_dim):
     """``(log_name, fn(y_true_checked, y_pred) -> per-position values)`` for a Keras metric name.
 
-    ``'accuracy'`` is resolved as Keras does: binary for a binary cross-entropy or a
-    single output unit, categorical otherwise (the targets are already one-hot).
+    ``'accuracy'`` is resolved as Keras does: binary accuracy when the output has one unit,
+    categorical otherwise (integer targets are one-hot encoded by the loss first).
     """
     if callable(name) and not isinstance(name, str):
         return getattr(name, "__name__", "metric"), name
     if not isinstance(name, str) or name.lower() not in METRIC_NAMES:
         raise ValueError(f"unknown metric {name!r}; expected one of {', '.join(map(repr, METRIC_NAMES))} "
                          "or a function (y_true, y_pred) -> per-sample values")
-    name = name.lower()
-    if name in ("accuracy", "acc"):
-        binary = isinstance(loss, BinaryCrossentropy) or (output_dim == 1 and not isinstance(loss, CategoricalCrossentropy))
-        return name, (_binary_accuracy if binary else _categorical_accuracy)
-    if name == "binary_accuracy":
-        return name, _binary_accuracy
-    if name in ("categorical_accuracy", "sparse_categorical_accuracy"):
-        return name, _categorical_accuracy
-    if name in ("mae", "mean_absolute_error"):
-        return name, _mae
-    return name, _mse
+    key = name.lower()
+    if key in ("accuracy", "acc"):
+        return name, (binary_accuracy if output_dim == 1 else categorical_accuracy)
+    return name, METRICS[key]

@@ -13,9 +13,12 @@
     y_hat = model.predict(X_test)
 
 Training is plain backpropagation: ``forward`` through the layers, the loss and its
-gradient (a softmax/sigmoid ``Dense`` feeding a matching cross-entropy is fused into
-the stable ``p - y`` form), ``backward`` through the layers in reverse, then one
-optimiser step on every ``(param, grad)`` pair.
+gradient (when the last layer's ``output_activation`` is the softmax/sigmoid matching the
+cross-entropy, the two are fused into the stable ``p - y`` form from the layer's
+``logits()``), ``backward`` through the layers in reverse, then one optimiser step on
+every ``(param, grad)`` pair. Losses and metrics are reduced as Keras does (weighted sum
+over the samples divided by their number; metrics weighted by sample weight and mask,
+accumulated over the epoch).
 """
 import re
 import sys
@@ -27,31 +30,60 @@ from . import layers as _layers
 from . import losses as _losses
 from . import optimizers as _optimizers
 from . import utils as _utils
+from .layers.base import _shape_str
 
 _BACKENDS = ("numpy", "cpu", "cuda")
-_SEQUENCE_LAYERS = (_layers._Recurrent, _layers.Bidirectional, _layers.Conv1D, _layers.MaxPooling1D,
-                    _layers.Masking, _layers._GlobalPooling1D)
-
-
-def _second_bias_size(layer):
-    """How many more parameters ``layer`` has than its Keras counterpart: the b_hh of SimpleRNN and LSTM.
-
-    Keras' SimpleRNN and LSTM have one bias; its GRU (reset_after=True, the default) keeps
-    two, as PyTorch does, so GRU counts agree.
-    """
-    if isinstance(layer, _layers.Bidirectional):
-        return _second_bias_size(layer.forward_layer) + _second_bias_size(layer.backward_layer)
-    if isinstance(layer, _layers.TimeDistributed):
-        return _second_bias_size(layer.layer)
-    if isinstance(layer, (_layers.SimpleRNN, _layers.LSTM)) and "b_hh" in layer.params:
-        return int(layer.params["b_hh"].size)
-    return 0
+_SEQUENCE_LAYERS = (_layers.RNN, _layers.Bidirectional, _layers.Conv1D, _layers.MaxPooling1D,
+                    _layers.Masking, _layers.GlobalMaxPooling1D, _layers.GlobalAveragePooling1D)
 
 
 def _check_backend(backend):
     if backend is not None and backend not in _BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; expected one of {', '.join(map(repr, _BACKENDS))}")
     return backend
+
+
+def _check_int(where, name, value, minimum):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{where}: {name} must be an integer, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{where}: {name} must be an integer >= {minimum}, got {value}")
+    return int(value)
+
+
+def _check_verbose(where, verbose):
+    if verbose == "auto":
+        return 1
+    if isinstance(verbose, (bool, np.bool_)) or not isinstance(verbose, (int, np.integer)) or verbose not in (0, 1, 2):
+        raise ValueError(f"{where}: verbose must be 0 (silent), 1 (progress bar), 2 (one line per epoch) or 'auto', "
+                         f"got {verbose!r}")
+    return int(verbose)
+
+
+def _check_y(where, y, n):
+    y = np.asarray(y)
+    if y.dtype.kind not in "fiub":
+        raise TypeError(f"{where}: y must be numeric, got dtype {y.dtype}")
+    if y.ndim == 0 or len(y) != n:
+        raise ValueError(f"{where}: x and y have different numbers of samples: {n} and "
+                         f"{len(y) if y.ndim else 'a scalar'}")
+    if y.dtype.kind == "f" and not np.isfinite(y).all():
+        raise ValueError(f"{where}: y contains NaN or inf")
+    return y
+
+
+def _check_sample_weight(where, sample_weight, n):
+    if sample_weight is None:
+        return None
+    sw = np.asarray(sample_weight)
+    if sw.dtype.kind not in "fiub":
+        raise TypeError(f"{where}: sample_weight must be numeric, got dtype {sw.dtype}")
+    sw = sw.astype(np.float64)
+    if sw.shape != (n,):
+        raise ValueError(f"{where}: sample_weight must have shape (n_samples,) = ({n},), got {sw.shape}")
+    if not np.isfinite(sw).all() or (sw < 0).any():
+        raise ValueError(f"{where}: sample_weight must be finite and >= 0")
+    return sw
 
 
 class Sequential:
@@ -69,38 +101,50 @@ class Sequential:
     """
 
     def __init__(self, layers=None, name=None, seed=None, backend=None, dtype="float32"):
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"Sequential: name must be a string, got {name!r}")
         self.name = name or "sequential"
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+            raise TypeError(f"Sequential: seed must be an integer or None, got {seed!r}")
         self.seed = seed
         self.backend = _check_backend(backend)
-        self.dtype = np.dtype(dtype)
+        try:
+            self.dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"Sequential: dtype must be 'float32' or 'float64', got {dtype!r}") from None
         if self.dtype not in (np.float32, np.float64):
-            raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+            raise ValueError(f"Sequential: dtype must be 'float32' or 'float64', got {dtype!r}")
+        if layers is not None and not isinstance(layers, (list, tuple)):
+            raise TypeError(f"Sequential: layers must be a list of layers, got {type(layers).__name__}")
         self.layers = []
         self.built = False
         self.optimizer = self.loss = None
-        self.metrics, self.metric_fns = [], []
+        self.metrics = []
         self.stop_training = False
         self.history = None
         self.input_shape = None
+        self.rng = None
         for layer in layers or []:
             self.add(layer)
 
     # ------------------------------------------------------------------ building
     def add(self, layer):
-        """Append a layer (an instance: ``model.add(LSTM(32))``)."""
+        """Append a layer (an instance: ``model.add(LSTM(32))``).
+
+        As in Keras, once the input shape is known (``input_shape=`` on the first layer, or an
+        ``Input``), every added layer is built at once, so ``set_weights`` works before any call.
+        """
         if isinstance(layer, type):
             raise TypeError(f"add() needs a layer instance, got the class {layer.__name__}; "
                             f"did you forget the parentheses, e.g. {layer.__name__}(...)?")
         if not isinstance(layer, _layers.Layer):
             raise TypeError(f"add() needs an rnncore.layers layer, got {type(layer).__name__} "
                             "(Keras/PyTorch layers cannot be mixed in)")
-        if self.built:
-            raise RuntimeError("cannot add layers to a model that is already built")
+        if getattr(layer, "return_state", False):
+            raise ValueError(f"layer {layer.name!r} has return_state=True and returns a list [output, states]; "
+                             "a Sequential model passes one array from layer to layer (call the layer directly)")
         if any(layer.name == other.name for other in self.layers):
             raise ValueError(f"the layer name {layer.name!r} is already used in this model; names must be unique")
-        if not self.layers and layer.input_shape is not None:
-            self.input_shape = tuple(layer.input_shape)
-        layer._user_backend = getattr(layer, "backend", None)
         if isinstance(layer, _layers.InputLayer):
             if self.layers:
                 raise ValueError("Input(...) must be the first layer of a Sequential model")
@@ -108,7 +152,12 @@ class Sequential:
             if layer.dtype is not None:
                 self.dtype = layer.dtype
             return
+        if not self.layers and layer.input_shape is not None:
+            self.input_shape = tuple(layer.input_shape)
+        layer._user_backend = getattr(layer, "backend", None)
         self.layers.append(layer)
+        if self.input_shape is not None:
+            self.build()
 
     def _apply_backend(self):
         for layer in self.layers:
@@ -118,6 +167,8 @@ class Sequential:
     def build(self, input_shape=None):
         """Create every layer's weights for inputs ``(batch,) + input_shape``."""
         if input_shape is not None:
+            if not isinstance(input_shape, (tuple, list)):
+                raise TypeError(f"build: input_shape must be a tuple without the batch axis, got {input_shape!r}")
             input_shape = tuple(input_shape)
             if self.input_shape is not None and len(self.input_shape) == len(input_shape) and \
                     any(a is not None and a != b for a, b in zip(self.input_shape, input_shape)):
@@ -142,7 +193,8 @@ class Sequential:
                 layer.build(shape)
             shape = layer.compute_output_shape(shape)
         self.output_shape = shape
-        self.rng = np.random.default_rng(_utils._draw_seed() if self.seed is None else [self.seed, 10 ** 6])
+        if self.rng is None:
+            self.rng = np.random.default_rng(_utils._draw_seed() if self.seed is None else [self.seed, 10 ** 6])
         self.built = True
 
     def _prepare_x(self, x):
@@ -153,13 +205,15 @@ class Sequential:
                 x = np.asarray(x, dtype=object)
         x = np.asarray(x)
         if x.dtype == object:
-            raise ValueError("X is ragged (sequences of different lengths); pad it to one length with "
+            raise ValueError("x is ragged (sequences of different lengths); pad it to one length with "
                              "rnncore.utils.pad_sequences(...) and add a Masking layer to skip the padding")
         if x.dtype.kind not in "fiub":
-            raise TypeError(f"X must be numeric, got dtype {x.dtype}")
+            raise TypeError(f"x must be numeric, got dtype {x.dtype}")
         if x.ndim < 1 or x.shape[0] == 0:
-            raise ValueError(f"X must have a batch axis with at least one sample, got shape {x.shape}")
-        first = self.layers[0] if self.layers else None
+            raise ValueError(f"x must have a batch axis with at least one sample, got shape {x.shape}")
+        if not self.layers:
+            raise ValueError("the model has no layers; add some with model.add(...)")
+        first = self.layers[0]
         if isinstance(first, _SEQUENCE_LAYERS) and x.ndim != 3:
             kind = type(first.forward_layer if isinstance(first, _layers.Bidirectional) else first).__name__
             raise ValueError(_layers.input_ndim_message(kind, x.shape))
@@ -167,7 +221,7 @@ class Sequential:
             x = x.astype(self.dtype)
         if x.dtype.kind == "f" and not np.isfinite(x).all():
             bad = np.flatnonzero(~np.isfinite(x).reshape(len(x), -1).all(axis=1))
-            raise ValueError(f"X contains NaN or inf in {len(bad)} sample(s) (first: sample {bad[0]}); "
+            raise ValueError(f"x contains NaN or inf in {len(bad)} sample(s) (first: sample {bad[0]}); "
                              "impute or drop them, and mark padding with Masking(mask_value=0.0) instead of NaN")
         if not self.built:
             self.build(x.shape[1:])
@@ -188,6 +242,8 @@ class Sequential:
         self.loss = _losses.get(loss)
         if isinstance(metrics, str):
             metrics = [metrics]
+        if metrics is not None and not isinstance(metrics, (list, tuple)):
+            raise TypeError(f"compile: metrics must be a list of names or functions, got {metrics!r}")
         self.metrics = list(metrics or [])
         for m in self.metrics:      # fail early on unknown names
             _losses.get_metric(m, self.loss, 2)
@@ -212,39 +268,41 @@ class Sequential:
 
     def _fused(self):
         """True when the last layer's softmax/sigmoid and the cross-entropy are computed together from logits."""
-        last = self.layers[-1]
-        act = getattr(last, "activation", None)
-        return (self.loss.fuses_with is not None and not self.loss.from_logits and hasattr(last, "logits")
-                and act is not None and getattr(act, "name", None) == self.loss.fuses_with)
+        act = self.layers[-1].output_activation
+        return (self.loss.fuses_with is not None and not self.loss.from_logits and act is not None
+                and act.name == self.loss.fuses_with)
 
     def _loss_and_dout(self, out, mask, y, sample_weight=None):
-        """Loss value, dL/d(output) (or dL/d(logits) when fused), the checked targets and the weights."""
+        """Loss value, dL/d(output) (or dL/d(logits) when fused), the checked targets, and the
+        per-position metric weights: the mask or None (Keras' ``metrics`` ignore sample weights)."""
         y_true = self.loss.check(y, out)
         fused = self._fused()
         pred = self.layers[-1].logits() if fused else out
         per, grad = self.loss.per_position(y_true, pred, from_logits=True if fused else None)
-        weights = None
-        if mask is not None and per.ndim == 2:      # a sequence output: masked steps do not count
-            weights = mask.astype(out.dtype)
-        if sample_weight is not None:
-            sw = np.asarray(sample_weight, dtype=out.dtype).reshape((-1,) + (1,) * (per.ndim - 1))
-            weights = sw * (1 if weights is None else weights)
-        loss, dout = _losses.reduce(per, grad, weights)
+        seq_mask = mask if (mask is not None and per.ndim == 2) else None   # masked steps do not count
+        loss, dout = _losses.reduce(per, grad, sample_weight, seq_mask)
+        weights = None if seq_mask is None else np.asarray(seq_mask, dtype=np.float64)
         return loss, dout.astype(out.dtype, copy=False), fused, y_true, weights
 
     def _backward(self, dout, fused=False):
         d = dout
-        for i in range(len(self.layers) - 1, -1, -1):
-            layer = self.layers[i]
-            d = layer.backward(d, from_logits=True) if (fused and i == len(self.layers) - 1) else layer.backward(d)
+        last = len(self.layers) - 1
+        for i in range(last, -1, -1):
+            d = self.layers[i].backward(d, from_logits=fused and i == last)
             if d is None:
                 break
 
     def _pairs(self):
         return [(p, layer.grads[k]) for layer in self.layers if layer.trainable for k, p in layer.params.items()]
 
-    def _metrics_on(self, y_true, out, weights):
-        return {name: _losses.reduce(fn(y_true, out), None, weights)[0] for name, fn in self._metric_fns()}
+    def _metric_sums(self, y_true, out, weights):
+        """``{name: (sum of weighted values, sum of weights)}`` for this batch (Keras' Mean metrics)."""
+        out_sums = {}
+        for name, fn in self._metric_fns():
+            v = np.asarray(fn(y_true, out), dtype=np.float64)
+            w = np.ones(v.shape) if weights is None else np.broadcast_to(weights, v.shape)
+            out_sums[name] = (float((v * w).sum()), float(w.sum()))
+        return out_sums
 
     def train_on_batch(self, x, y, sample_weight=None):
         """One gradient step on one batch; returns the loss (and the metrics as a dict in ``self.last_logs``)."""
@@ -254,7 +312,8 @@ class Sequential:
         loss, dout, fused, y_true, weights = self._loss_and_dout(out, mask, y, sample_weight)
         self._backward(dout, fused)
         self.optimizer.apply_gradients(self._pairs())
-        self.last_logs = {"loss": loss, **self._metrics_on(y_true, out, weights)}
+        self._last_sums = self._metric_sums(y_true, out, weights)
+        self.last_logs = {"loss": loss, **{k: s / w if w else 0.0 for k, (s, w) in self._last_sums.items()}}
         return loss
 
     def loss_and_gradients(self, x, y, training=False):
@@ -285,36 +344,41 @@ class Sequential:
             (the class of a sample is its integer label, its one-hot argmax, or its 0/1 binary target).
         """
         self._require_compiled()
-        if verbose == "auto":
-            verbose = 1
-        if verbose not in (0, 1, 2, False, True):
-            raise ValueError(f"verbose must be 0 (silent), 1 (progress bar) or 2 (one line per epoch), got {verbose!r}")
+        batch_size = _check_int("fit", "batch_size", batch_size, 1)
+        epochs = _check_int("fit", "epochs", epochs, 0)
+        initial_epoch = _check_int("fit", "initial_epoch", initial_epoch, 0)
+        verbose = _check_verbose("fit", verbose)
+        if not isinstance(shuffle, (bool, np.bool_)):
+            raise TypeError(f"fit: shuffle must be True or False, got {shuffle!r}")
         if x is None or y is None:
-            raise ValueError("fit needs both inputs and targets: model.fit(X, y, ...)")
+            raise ValueError("fit needs both inputs and targets: model.fit(x, y, ...)")
         x = self._prepare_x(x)
-        y = np.asarray(y)
-        if len(y) != len(x):
-            raise ValueError(f"X and y have different numbers of samples: {len(x)} and {len(y)}")
-        if y.dtype.kind == "f" and not np.isfinite(y).all():
-            raise ValueError("y contains NaN or inf")
-        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-        sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-        if sw is not None and sw.shape != (len(x),):
-            raise ValueError(f"sample_weight must have shape (n_samples,) = ({len(x)},), got {sw.shape}")
+        y = _check_y("fit", y, len(x))
+        sw = _check_sample_weight("fit", sample_weight, len(x))
         if class_weight is not None:
-            sw = (1.0 if sw is None else sw) * self._class_weights(y, class_weight)
+            if sw is not None:
+                raise ValueError("fit: give class_weight or sample_weight, not both (as Keras)")
+            sw = self._class_weights(y, class_weight)
+        if callbacks is not None and not isinstance(callbacks, (list, tuple)):
+            raise TypeError(f"fit: callbacks must be a list of callbacks, got {type(callbacks).__name__}")
+        for cb in callbacks or []:
+            if isinstance(cb, type):
+                raise TypeError(f"fit: callbacks need instances, got the class {cb.__name__}; write {cb.__name__}(...)")
+            if not isinstance(cb, _callbacks.Callback):
+                raise TypeError(f"fit: callbacks must be rnncore.callbacks.Callback instances, got {type(cb).__name__}")
         val = None
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-                raise ValueError("validation_data must be a tuple (X_val, y_val) or (X_val, y_val, sample_weight)")
+                raise ValueError("fit: validation_data must be a tuple (x_val, y_val) or (x_val, y_val, sample_weight)")
             val = tuple(validation_data)
         elif validation_split:
+            if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float, np.number)):
+                raise TypeError(f"fit: validation_split must be a number in [0, 1), got {validation_split!r}")
             if not 0 < validation_split < 1:
-                raise ValueError(f"validation_split must be in (0, 1), got {validation_split}")
+                raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split}")
             n_val = int(len(x) * validation_split)
             if n_val == 0 or n_val == len(x):
-                raise ValueError(f"validation_split={validation_split} of {len(x)} samples leaves an empty "
+                raise ValueError(f"fit: validation_split={validation_split} of {len(x)} samples leaves an empty "
                                  "training or validation set")
             val = (x[-n_val:], y[-n_val:]) + (() if sw is None else (sw[-n_val:],))
             x, y = x[:-n_val], y[:-n_val]
@@ -323,8 +387,6 @@ class Sequential:
         history = _callbacks.History()
         cbs = [history] + list(callbacks or [])
         for cb in cbs:
-            if isinstance(cb, type):
-                raise TypeError(f"callbacks need instances, got the class {cb.__name__}; write {cb.__name__}(...)")
             cb.set_model(self)
         self.stop_training = False
         for cb in cbs:
@@ -340,14 +402,18 @@ class Sequential:
                 from tqdm import tqdm
                 bar = tqdm(total=n_batches, desc=f"Epoch {epoch + 1}/{epochs}", unit="batch",
                            leave=(epoch == epochs - 1), file=sys.stderr, mininterval=0.2, dynamic_ncols=True)
-            sums, seen = {}, 0
+            # Keras: the epoch loss is the mean of the batch losses weighted by batch size;
+            # a metric is its weighted mean over every position seen in the epoch.
+            loss_sum, seen, msums = 0.0, 0, {}
             for b in range(n_batches):
                 idx = order[b * batch_size:(b + 1) * batch_size]
                 self.train_on_batch(x[idx], y[idx], None if sw is None else sw[idx])
                 n = len(idx)
                 seen += n
-                for k, v in self.last_logs.items():
-                    sums[k] = sums.get(k, 0.0) + v * n
+                loss_sum += self.last_logs["loss"] * n
+                for k, (vs, ws) in self._last_sums.items():
+                    old = msums.get(k, (0.0, 0.0))
+                    msums[k] = (old[0] + vs, old[1] + ws)
                 if not np.isfinite(self.last_logs["loss"]):
                     if bar is not None:
                         bar.close()
@@ -360,10 +426,10 @@ class Sequential:
                 if bar is not None:
                     bar.update(1)
                     if b == n_batches - 1 or b % 10 == 0:
-                        bar.set_postfix({k: f"{s / seen:.4f}" for k, s in sums.items()}, refresh=False)
-            logs = {k: s / seen for k, s in sums.items()}
+                        bar.set_postfix({"loss": f"{loss_sum / seen:.4f}"}, refresh=False)
+            logs = {"loss": loss_sum / seen, **{k: vs / ws if ws else 0.0 for k, (vs, ws) in msums.items()}}
             if val is not None:
-                vlogs = self._evaluate_dict(*val, batch_size=batch_size)
+                vlogs = self._evaluate_dict(*val, batch_size=batch_size, caller="fit (validation_data)")
                 logs.update({f"val_{k}": v for k, v in vlogs.items()})
             if bar is not None:
                 bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()})
@@ -380,55 +446,62 @@ class Sequential:
         return history
 
     def _class_weights(self, y, class_weight):
-        """Per-sample weights from a {class: weight} dict (samples with per-step labels use their first step)."""
+        """Per-sample weights from a {class: weight} dict, as Keras: the class of a sample is the argmax
+        of a one-hot target, else its rounded label; classes missing from the dict weigh 1."""
+        if not isinstance(class_weight, dict):
+            raise TypeError(f"fit: class_weight must be a dict {{class: weight}}, got {type(class_weight).__name__}")
         y = np.asarray(y)
-        if isinstance(self.loss, _losses.SparseCategoricalCrossentropy):
-            labels = y.reshape(len(y), -1)[:, 0]
-        elif y.ndim >= 2 and y.shape[-1] > 1:
-            labels = y.reshape(len(y), -1, y.shape[-1])[:, 0].argmax(-1)
-        else:
-            labels = np.round(y.reshape(len(y), -1)[:, 0])
-        labels = labels.astype(np.int64)
-        missing = sorted(set(np.unique(labels).tolist()) - set(int(k) for k in class_weight))
-        if missing:
-            raise ValueError(f"class_weight has no weight for class(es) {missing}")
-        return np.array([class_weight[int(c)] for c in labels], dtype=np.float64)
+        if y.ndim > 1:
+            y = y.argmax(axis=-1) if y.shape[-1] != 1 else y[..., 0]
+        if y.ndim != 1:
+            raise ValueError("fit: class_weight needs one label per sample; for per-position labels use "
+                             "sample_weight (one weight per sample)")
+        labels = np.round(y).astype(np.int64)
+        return np.array([float(class_weight.get(int(c), 1.0)) for c in labels], dtype=np.float64)
 
     # ------------------------------------------------------------------ inference
     def predict(self, x, batch_size=32, verbose=0):
         """The model's output for ``x``, in batches, without dropout."""
+        batch_size = _check_int("predict", "batch_size", batch_size, 1)
+        _check_verbose("predict", verbose)
+        if x is None:
+            raise ValueError("predict needs inputs: model.predict(x)")
         x = self._prepare_x(x)
-        with _layers.inference():          # nothing is kept for a backward pass
+        with _layers.inference(self.layers):          # nothing is kept for a backward pass
             outs = [self._forward(x[i:i + batch_size], training=False)[0] for i in range(0, len(x), batch_size)]
         return np.concatenate(outs, axis=0)
 
     def __call__(self, x, training=False):
         return self._forward(self._prepare_x(x), training=training)[0]
 
-    def _evaluate_dict(self, x, y, sample_weight=None, batch_size=32):
+    def _evaluate_dict(self, x, y, sample_weight=None, batch_size=32, caller="evaluate"):
         x = self._prepare_x(x)
-        y = np.asarray(y)
-        if len(y) != len(x):
-            raise ValueError(f"X and y have different numbers of samples: {len(x)} and {len(y)}")
-        totals, wsum = {}, 0.0
+        y = _check_y(caller, y, len(x))
+        sample_weight = _check_sample_weight(caller, sample_weight, len(x))
+        loss_sum, msums = 0.0, {}
         for i in range(0, len(x), batch_size):
             xb, yb = x[i:i + batch_size], y[i:i + batch_size]
-            swb = None if sample_weight is None else np.asarray(sample_weight)[i:i + batch_size]
-            with _layers.inference():
+            swb = None if sample_weight is None else sample_weight[i:i + batch_size]
+            with _layers.inference(self.layers):
                 out, mask = self._forward(xb, training=False)
             loss, _, _, y_true, weights = self._loss_and_dout(out, mask, yb, swb)
-            w = float(np.sum(weights)) if weights is not None else float(np.prod(out.shape[:-1]))
-            logs = {"loss": loss, **self._metrics_on(y_true, out, weights)}
-            for k, v in logs.items():
-                totals[k] = totals.get(k, 0.0) + v * w
-            wsum += w
-        return {k: v / max(wsum, 1e-300) for k, v in totals.items()}
+            loss_sum += loss * len(xb)
+            for k, (vs, ws) in self._metric_sums(y_true, out, weights).items():
+                old = msums.get(k, (0.0, 0.0))
+                msums[k] = (old[0] + vs, old[1] + ws)
+        return {"loss": loss_sum / len(x), **{k: vs / ws if ws else 0.0 for k, (vs, ws) in msums.items()}}
 
-    def evaluate(self, x, y, batch_size=32, verbose=0, sample_weight=None, return_dict=False):
+    def evaluate(self, x=None, y=None, batch_size=32, verbose=0, sample_weight=None, return_dict=False):
         """Loss (and metrics) on ``(x, y)``: a float, ``[loss, metric, ...]``, or a dict with ``return_dict``."""
         self._require_compiled()
+        batch_size = _check_int("evaluate", "batch_size", batch_size, 1)
+        verbose = _check_verbose("evaluate", verbose)
+        if not isinstance(return_dict, (bool, np.bool_)):
+            raise TypeError(f"evaluate: return_dict must be True or False, got {return_dict!r}")
+        if x is None or y is None:
+            raise ValueError("evaluate needs both inputs and targets: model.evaluate(x, y)")
         logs = self._evaluate_dict(x, y, sample_weight, batch_size)
-        if verbose and verbose != "auto":
+        if verbose:
             print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
         if return_dict:
             return logs
@@ -443,18 +516,24 @@ class Sequential:
         return [p for layer in self.layers for p in layer.params.values()]
 
     def get_weights(self):
-        """Every parameter array (copies), layer by layer, as Keras' ``get_weights``."""
-        return [p.copy() for p in self.weights]
+        """Every weight array (copies), layer by layer, in Keras' layout and order (``keras_model.get_weights()``)."""
+        return [w for layer in self.layers for w in layer.get_weights()]
 
     def set_weights(self, weights):
-        mine = self.weights
-        if len(weights) != len(mine):
-            raise ValueError(f"the model has {len(mine)} weight arrays, got {len(weights)}")
-        for p, w in zip(mine, weights):
-            w = np.asarray(w)
-            if w.shape != p.shape:
-                raise ValueError(f"weight shape mismatch: expected {p.shape}, got {w.shape}")
-            p[...] = w
+        """Load a list in :meth:`get_weights`' layout, e.g. ``keras_model.get_weights()`` of the same architecture."""
+        if not self.built:
+            raise ValueError("set_weights: build the model first (give the first layer input_shape=..., or call "
+                             "model.build(...))")
+        if not isinstance(weights, (list, tuple)):
+            raise TypeError(f"set_weights needs a list of arrays, got {type(weights).__name__}")
+        counts = [len(layer.params) for layer in self.layers]
+        if len(weights) != sum(counts):
+            raise ValueError(f"set_weights: the model has {sum(counts)} weight arrays, got {len(weights)}")
+        start = 0
+        for layer, n in zip(self.layers, counts):
+            if n:
+                layer.set_weights(list(weights[start:start + n]))
+            start += n
 
     def save_weights(self, filepath):
         """Save every parameter to a ``.npz`` file (no pickle). Keys ``'<index>.<layer>.<param>'``."""
@@ -542,7 +621,7 @@ class Sequential:
         out, level = {}, {}
         for layer, prefix in zip(targets, prefixes):
             inner = layer.layer if isinstance(layer, _layers.TimeDistributed) else layer
-            if isinstance(inner, (_layers._Recurrent, _layers.Bidirectional)):
+            if isinstance(inner, (_layers.RNN, _layers.Bidirectional)):
                 lvl = level.get(prefix, 0)
                 level[prefix] = lvl + 1
                 sd = inner.torch_state_dict(layer=lvl)
@@ -569,7 +648,7 @@ class Sequential:
         for layer in self.layers:
             shape = layer.compute_output_shape(shape)
             names.append(f" {layer.name} ({type(layer).__name__})")
-            shapes.append(_layers._shape_str((None,) + tuple(shape)))
+            shapes.append(_shape_str((None,) + tuple(shape)))
         w = (max(29, max(map(len, names)) + 2), max(26, max(map(len, shapes)) + 2), 12)
         line = "_" * sum(w)
         rows = [f'Model: "{self.name}"', line,
@@ -580,11 +659,6 @@ class Sequential:
         trainable = sum(layer.count_params() for layer in self.layers if layer.trainable)
         rows += ["=" * sum(w), f"Total params: {total:,}", f"Trainable params: {trainable:,}",
                  f"Non-trainable params: {total - trainable:,}", line]
-        extra = sum(_second_bias_size(layer) for layer in self.layers)
-        if extra:
-            rows.append(f"Note: Keras reports {total - extra:,} total params for this model. rnncore's SimpleRNN "
-                        "and LSTM keep PyTorch's two bias vectors (b_ih, b_hh; only their sum matters) where "
-                        f"Keras has one: {extra:,} more here (gates*units per layer; GRU counts agree).")
         for r in rows:
             print_fn(r)
 

@@ -36,14 +36,30 @@ def clip_by_global_norm(grads, clipnorm):
     return list(grads)
 
 
+def _number(owner, name, value, low=None, high=None, low_open=False, high_open=True):
+    """A real number argument, optionally in [low, high) (open ends as given); errors name the argument."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{owner}: {name} must be a number, got {value!r}")
+    bad_low = low is not None and (value <= low if low_open else value < low)
+    bad_high = high is not None and (value >= high if high_open else value > high)
+    if bad_low or bad_high or not np.isfinite(value):
+        lo = "" if low is None else ("(" if low_open else "[") + f"{low}"
+        hi = "" if high is None else f"{high}" + (")" if high_open else "]")
+        raise ValueError(f"{owner}: {name} must be in {lo or '(-inf'}, {hi or 'inf)'}, got {value}")
+    return value
+
+
 class Optimizer:
     name = "optimizer"
 
     def __init__(self, learning_rate, clipnorm=None, clipvalue=None, global_clipnorm=None):
         for arg, val in (("learning_rate", learning_rate), ("clipnorm", clipnorm), ("clipvalue", clipvalue),
                          ("global_clipnorm", global_clipnorm)):
+            if val is not None and (isinstance(val, (bool, np.bool_))
+                                    or not isinstance(val, (int, float, np.integer, np.floating))):
+                raise TypeError(f"{type(self).__name__}: {arg} must be a number, got {val!r}")
             if val is not None and not val > 0:
-                raise ValueError(f"{arg} must be positive, got {val}")
+                raise ValueError(f"{type(self).__name__}: {arg} must be positive, got {val}")
         self.learning_rate = learning_rate
         self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
         self.iterations = 0
@@ -97,6 +113,9 @@ class SGD(Optimizer):
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **clip):
         super().__init__(learning_rate, **clip)
+        _number("SGD", "momentum", momentum, 0, 1)
+        if not isinstance(nesterov, (bool, np.bool_)):
+            raise TypeError(f"SGD: nesterov must be True or False, got {nesterov!r}")
         self.momentum, self.nesterov = momentum, nesterov
 
     def init_state(self, p):
@@ -121,6 +140,8 @@ class RMSprop(Optimizer):
 
     def __init__(self, learning_rate=0.001, rho=0.9, epsilon=1e-7, **clip):
         super().__init__(learning_rate, **clip)
+        _number("RMSprop", "rho", rho, 0, 1)
+        _number("RMSprop", "epsilon", epsilon, 0, low_open=True)
         self.rho, self.epsilon = rho, epsilon
 
     def init_state(self, p):
@@ -139,6 +160,9 @@ class Adam(Optimizer):
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **clip):
         super().__init__(learning_rate, **clip)
+        _number("Adam", "beta_1", beta_1, 0, 1)
+        _number("Adam", "beta_2", beta_2, 0, 1)
+        _number("Adam", "epsilon", epsilon, 0, low_open=True)
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
 
     def init_state(self, p):
@@ -161,6 +185,8 @@ class Adagrad(Optimizer):
 
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, **clip):
         super().__init__(learning_rate, **clip)
+        _number("Adagrad", "initial_accumulator_value", initial_accumulator_value, 0)
+        _number("Adagrad", "epsilon", epsilon, 0, low_open=True)
         self.initial_accumulator_value, self.epsilon = initial_accumulator_value, epsilon
 
     def init_state(self, p):

@@ -5,8 +5,8 @@ import pytest
 from rnncore import layers as L
 from rnncore.utils import check_layer_gradients
 
-rng = np.random.default_rng(0)
-X = rng.standard_normal((3, 5, 2))
+# Constant inputs shared by the tests (never drawn from during a test, so -k selection changes nothing)
+X = np.random.default_rng(0).standard_normal((3, 5, 2))
 MASK = np.ones((3, 5), bool)
 MASK[0, 3:] = False      # post-padding
 MASK[1, :2] = False      # pre-padding
@@ -90,9 +90,10 @@ def test_other_layer_gradients(kind):
 
 
 def test_embedding_and_dropout_gradients():
+    rng = np.random.default_rng(1)
     emb = _f64(L.Embedding(5, 3, mask_zero=True))
     ids = rng.integers(0, 5, (2, 4))
-    assert check_layer_gradients(emb, ids)["E"] < 1e-8
+    assert check_layer_gradients(emb, ids)["embeddings"] < 1e-8
     assert np.array_equal(emb.compute_mask(ids, None), ids != 0)
     drop = _f64(L.Dropout(0.5))
     drop.build((4,))
@@ -132,11 +133,14 @@ def test_bidirectional_reverses_only_the_valid_part():
     bi = _f64(L.Bidirectional(L.GRU(3, return_sequences=True)))
     bi.build((5, 2))
     out = bi.forward(X, mask=MASK)
-    back = bi.backward_layer
+    back = bi.backward_layer          # a copy with go_backwards=True, outputs in processing order
+    assert back.go_backwards and not bi.forward_layer.go_backwards
     for b in range(3):
         valid = np.flatnonzero(MASK[b])
-        rev = back.forward(X[b:b + 1, valid[::-1]])[0][::-1]   # plain run on the reversed valid steps
+        rev = back.forward(X[b:b + 1, valid])[0][::-1]   # plain run on the reversed valid steps
         np.testing.assert_allclose(out[b, valid, 3:], rev, atol=1e-12)
+        # Keras: with return_sequences, masked steps output zeros from both directions
+        assert np.all(out[b, ~MASK[b]] == 0)
     # the same data pre-padded or post-padded gives the same final states
     seqs = [X[0, :3], X[1, 2:]]
     post = np.zeros((2, 5, 2))
@@ -165,13 +169,15 @@ def test_unit_forget_bias_and_seeds():
     a.build((5, 2))
     b.build((5, 2))
     assert all(np.array_equal(p, q) for p, q in zip(a.get_weights(), b.get_weights()))
-    assert a.params["W_ih"].dtype == np.float32 and a.params["W_ih"].shape == (16, 2)
-    assert np.all(a.params["b_ih"][4:8] == 1) and np.all(a.params["b_ih"][:4] == 0)
-    W_hh = a.params["W_hh"].astype(np.float64)
-    assert np.allclose(W_hh.T @ W_hh, np.eye(4), atol=1e-5)     # orthogonal recurrent kernel
+    assert list(a.params) == ["kernel", "recurrent_kernel", "bias"]          # Keras' names and order
+    assert a.params["kernel"].dtype == np.float32 and a.params["kernel"].shape == (2, 16)
+    assert a.params["bias"].shape == (16,)                                    # one bias, as Keras
+    assert np.all(a.params["bias"][4:8] == 1) and np.all(a.params["bias"][:4] == 0)
+    U = a.params["recurrent_kernel"].astype(np.float64)                       # (H, 4H)
+    assert np.allclose(U @ U.T, np.eye(4), atol=1e-5)     # orthogonal recurrent kernel
     c = L.LSTM(4, seed=3, unit_forget_bias=False)
     c.build((5, 2))
-    assert np.all(c.params["b_ih"] == 0)
+    assert np.all(c.params["bias"] == 0)
 
 
 def test_seedless_layers_follow_set_random_seed(monkeypatch):
@@ -209,19 +215,21 @@ def test_misuse_errors():
         L.GRU(3, input_shape=(10,)).build((10,))
     with pytest.raises(TypeError, match="input_shape must be a tuple"):
         L.LSTM(3, input_shape=10)
-    with pytest.raises(ValueError, match="'tanh' or 'relu'"):
-        L.SimpleRNN(3, activation="sigmoid")
-    for cls in (L.LSTM, L.GRU):
-        with pytest.raises(ValueError, match=rf"{cls.__name__} supports activation 'tanh' or 'relu', got 'sigmoid'"):
+    for cls in (L.SimpleRNN, L.LSTM, L.GRU):
+        with pytest.raises(ValueError, match=rf"{cls.__name__}: activation must be one of 'tanh', 'relu', "
+                                             "got 'sigmoid'"):
             cls(3, activation="sigmoid")
-    with pytest.raises(ValueError, match="unknown activation 'softplus'.*'relu'"):
-        L.Dense(3, activation="softplus")
-    with pytest.raises(TypeError, match=r"Bidirectional\(LSTM\(units\)\)"):
+    with pytest.raises(ValueError, match="unknown activation 'swish'.*'relu'"):
+        L.Dense(3, activation="swish")
+    with pytest.raises(TypeError, match=r"Bidirectional: layer must be a layer instance, got the class LSTM; "
+                                        r"write Bidirectional\(LSTM\(\.\.\.\)\)"):
         L.Bidirectional(L.LSTM)
     with pytest.raises(TypeError, match="unexpected keyword argument.*'unit'"):
         L.Dense(3, unit=4)
-    with pytest.raises(ValueError, match="positive integer"):
+    with pytest.raises(ValueError, match="LSTM: units must be an integer >= 1, got 0"):
         L.LSTM(0)
+    with pytest.raises(TypeError, match="LSTM.. got unexpected keyword argument.*'kernel_regularizer'"):
+        L.LSTM(3, kernel_regularizer="l2")
     with pytest.raises(NotImplementedError, match="recurrent_dropout"):
         L.LSTM(3, recurrent_dropout=0.2)
 
@@ -238,9 +246,9 @@ def test_gated_layers_run_keras_relu_activation(cls):
         layer = _f64(cls(4, activation="relu", return_sequences=True))
         layer.build((5, 2))
         out = layer.forward(X)
-    assert layer.activation_name == "relu"
+    assert layer.activation == "relu"
     fwd = F.lstm_forward if cls is L.LSTM else F.gru_forward
-    w = [layer.params[k] for k in ("W_ih", "W_hh", "b_ih", "b_hh")]
+    w = layer.cell.torch_weights()
     np.testing.assert_allclose(out, fwd(X, *w, activation="relu", backend="numpy")[0], rtol=1e-12, atol=1e-14)
     assert np.abs(out - fwd(X, *w, backend="numpy")[0]).max() > 1e-3
 
@@ -251,5 +259,116 @@ def test_recurrent_layers_refuse_keras_linear_activation(cls):
     with pytest.raises(ValueError, match="linear"):
         cls(4, activation=None)
     if cls is not L.SimpleRNN:
-        with pytest.raises(ValueError, match="recurrent_activation='sigmoid' only"):
+        with pytest.raises(ValueError, match="recurrent_activation must be 'sigmoid'"):
             cls(4, recurrent_activation=None)
+
+
+# ----------------------------------------------------------------------------- structure: cells, wrappers, state
+def test_rnn_layer_over_a_cell_equals_the_named_layer():
+    """LSTM(units) is RNN(LSTMCell(units)), as in Keras."""
+    named = _f64(L.LSTM(3, return_sequences=True))
+    named.build((5, 2))
+    generic = _f64(L.RNN(L.LSTMCell(3), return_sequences=True))
+    generic.build((5, 2))
+    generic.set_weights(named.get_weights())
+    np.testing.assert_array_equal(generic.forward(X, mask=MASK), named.forward(X, mask=MASK))
+    with pytest.raises(TypeError, match="cell must be a SimpleRNNCell, LSTMCell or GRUCell instance"):
+        L.RNN(L.LSTMCell)
+
+
+def test_params_and_grads_cannot_be_replaced():
+    """Assigning to a layer's (or a wrapper's) params/grads raises instead of being silently ignored."""
+    for layer in (L.Dense(2), L.LSTM(2), L.Bidirectional(L.GRU(2)), L.TimeDistributed(L.Dense(2))):
+        layer.build((5, 2))
+        with pytest.raises(AttributeError, match="params"):
+            layer.params = {}
+        with pytest.raises(AttributeError, match="grads"):
+            layer.grads = {}
+    bi = L.Bidirectional(L.GRU(2))
+    bi.build((5, 2))
+    with pytest.raises(TypeError):            # a read-only view: an entry cannot be replaced either
+        bi.params["forward_kernel"] = np.zeros((2, 6))
+    assert list(bi.params) == [f"{d}_{k}" for d in ("forward", "backward")
+                               for k in ("kernel", "recurrent_kernel", "bias")]
+
+
+def test_inference_keeps_no_cache_and_restores_the_state():
+    layer = _f64(L.Bidirectional(L.LSTM(3)))
+    layer.build((5, 2))
+    with L.inference(layer):
+        assert not layer.forward_layer.keep_cache and not layer.backward_layer.cell.keep_cache
+        out = layer.forward(X)
+        with pytest.raises(TypeError, match="keep_cache=False"):
+            layer.backward(np.ones_like(out))
+    assert layer.forward_layer.keep_cache and layer.keep_cache
+    np.testing.assert_array_equal(layer.forward(X), out)
+
+
+@pytest.mark.parametrize("cls", [L.SimpleRNN, L.LSTM, L.GRU])
+def test_return_state_gives_the_final_states_and_their_gradients(cls):
+    import rnncore.functional as F
+    layer = _f64(cls(3, return_sequences=True, return_state=True))
+    layer.build((5, 2))
+    out = layer.forward(X)
+    n_states = 2 if cls is L.LSTM else 1
+    assert isinstance(out, list) and len(out) == 1 + n_states
+    np.testing.assert_array_equal(out[1], out[0][:, -1])            # h_T is the last output
+    if cls is L.LSTM:
+        _, (_, c_T), _ = F.lstm_forward(X, *layer.cell.torch_weights(), backend="numpy")
+        np.testing.assert_allclose(out[2], c_T, rtol=1e-12)
+    # the gradients of a loss on the final states match finite differences
+    rng = np.random.default_rng(2)
+    w = [rng.standard_normal(o.shape) for o in out]
+
+    def loss():
+        return sum(float((o * wi).sum()) for o, wi in zip(layer.forward(X), w))
+
+    loss()
+    layer.backward(w)
+    from rnncore.gradcheck import numeric_gradient, rel_error
+    k = layer.params["kernel"]
+    assert rel_error(numeric_gradient(lambda: np.array(loss()), k, np.array(1.0)), layer.grads["kernel"]) < 1e-6
+    # an initial state is used, and its gradient is returned
+    h0 = [np.full((3, 3), 0.5) + 0.1 * i for i in range(n_states)]
+    assert not np.allclose(layer.forward(X, initial_state=h0)[0], out[0])
+
+    def loss0():
+        return np.array(sum(float((o * wi).sum()) for o, wi in zip(layer.forward(X, initial_state=h0), w)))
+
+    loss0()
+    layer.backward(w)
+    for s0, g0 in zip(h0, layer.initial_state_grads):
+        assert rel_error(numeric_gradient(loss0, s0, np.array(1.0)), g0) < 1e-6
+    with pytest.raises(ValueError, match="initial_state must be a list of"):
+        layer.forward(X, initial_state=[np.zeros((3, 3))] * (n_states + 1))
+
+
+def test_dropout_draws_one_mask_per_sequence():
+    """Keras' LSTM(dropout=p): the same input features are dropped at every time step of a sequence."""
+    layer = _f64(L.LSTM(3, dropout=0.5, return_sequences=True))
+    layer.build((5, 2))
+    x = np.ones((64, 5, 2))
+    out = layer.forward(x, training=True)
+    keep = layer._keep                       # (B, 1, D): one mask per sequence, broadcast over time
+    assert keep.shape == (64, 1, 2) and set(np.unique(keep)) <= {0.0, 2.0} and 0 < (keep == 0).mean() < 1
+    clean = _f64(L.LSTM(3, return_sequences=True))
+    clean.build((5, 2))
+    clean.set_weights(layer.get_weights())
+    np.testing.assert_allclose(out, clean.forward(x * keep), rtol=1e-12)
+    np.testing.assert_array_equal(layer.forward(x, training=False), clean.forward(x))
+
+
+def test_dense_on_sequences_passes_the_mask_on():
+    dense = _f64(L.Dense(2))
+    dense.build((5, 2))
+    assert dense.forward(X).shape == (3, 5, 2)
+    assert dense.compute_mask(X, MASK) is MASK
+    td = _f64(L.TimeDistributed(L.Dense(2)))
+    td.build((5, 2))
+    td.set_weights(dense.get_weights())
+    np.testing.assert_allclose(td.forward(X), dense.forward(X), rtol=1e-12)
+
+
+def test_a_cell_does_not_run_on_its_own():
+    with pytest.raises(TypeError, match=r"runs inside a recurrent layer: RNN\(LSTMCell\(\.\.\.\)\)\(x\)"):
+        L.LSTMCell(3)(X)

@@ -1,16 +1,14 @@
 """Losses (values, gradients, stability), activations, optimisers (vs torch.optim), clipping, initialisers, utils."""
 import numpy as np
 import pytest
+import torch
 
 from rnncore import activations, initializers, losses, optimizers
 from rnncore.gradcheck import numeric_gradient, rel_error
 from rnncore.utils import pad_sequences, to_categorical
 
-rng = np.random.default_rng(0)
-
-
 # ----------------------------------------------------------------------------- losses
-def _targets(name, shape):
+def _targets(name, shape, rng):
     if name == "sparse_categorical_crossentropy":
         return rng.integers(0, shape[-1], shape[:-1])
     if name == "categorical_crossentropy":
@@ -28,9 +26,10 @@ _LOSS_CASES = [(n, fl) for n in losses.LOSSES for fl in (False, True) if not fl 
 @pytest.mark.parametrize("name,from_logits", _LOSS_CASES)
 @pytest.mark.parametrize("shape", [(4, 3), (2, 3, 4)])
 def test_loss_gradient_matches_finite_differences(name, from_logits, shape):
+    rng = np.random.default_rng(0)
     loss = losses.get(name)
     loss.from_logits = from_logits
-    y_true = loss.check(_targets(name, shape), np.zeros(shape))
+    y_true = loss.check(_targets(name, shape, rng), np.zeros(shape))
     z = rng.standard_normal(shape)
     pred = z if from_logits else activations.get(loss.fuses_with or "linear").forward(z)
     if name == "poisson":
@@ -89,13 +88,42 @@ def test_loss_errors_are_helpful():
 def test_reduce_with_mask_ignores_masked_positions():
     per = np.array([[1.0, 2.0, 100.0]])
     grad = np.ones((1, 3, 1))
-    loss, d = losses.reduce(per, grad, np.array([[1, 1, 0]]))
+    loss, d = losses.reduce(per, grad, mask=np.array([[1, 1, 0]]))
     assert loss == 1.5 and d[0, 2, 0] == 0 and d[0, 0, 0] == 0.5
+
+
+def test_reduce_divides_weighted_sums_by_the_number_of_positions():
+    """Keras' sum_over_batch_size: sum(w * loss) / n; with a mask, n counts the valid positions only."""
+    per = np.array([[1.0, 2.0, 100.0], [3.0, 4.0, 5.0]])
+    grad = np.ones((2, 3, 1))
+    loss, d = losses.reduce(per, grad, sample_weight=np.array([2.0, 0.5]))
+    assert loss == pytest.approx((2 * 103 + 0.5 * 12) / 6, rel=1e-15) and d[0, 0, 0] == pytest.approx(2 / 6)
+    mask = np.array([[1, 1, 0], [1, 0, 0]])
+    loss, d = losses.reduce(per, grad, sample_weight=np.array([2.0, 0.5]), mask=mask)
+    assert loss == pytest.approx((2 * 3 + 0.5 * 3) / 3, rel=1e-15) and d[0, 2, 0] == 0 and d[1, 0, 0] == 0.5 / 3
+    assert losses.reduce(per, grad, mask=np.zeros((2, 3)))[0] == 0.0
+
+
+@pytest.mark.parametrize("name,kw", [("binary_crossentropy", {"label_smoothing": 0.2}),
+                                     ("categorical_crossentropy", {"label_smoothing": 0.3}),
+                                     ("categorical_crossentropy", {})])
+def test_smoothed_and_unnormalised_cross_entropy_gradients(name, kw):
+    """Label smoothing, and Keras' division of y_pred by its row sum, are differentiated through."""
+    rng = np.random.default_rng(3)
+    loss = type(losses.get(name))(**kw)
+    y_true = loss.check(_targets(name, (4, 3), rng), np.zeros((4, 3)))
+    pred = rng.uniform(0.05, 0.9, (4, 3))            # rows do not sum to one
+    per, grad = loss.per_position(y_true, pred)
+    num = numeric_gradient(lambda: losses.reduce(*loss.per_position(y_true, pred))[0], pred)
+    assert rel_error(num, losses.reduce(per, grad)[1]) < 1e-6
+    with pytest.raises(ValueError, match="label_smoothing must be in"):
+        type(losses.get(name))(label_smoothing=1.5)
 
 
 # ----------------------------------------------------------------------------- activations
 @pytest.mark.parametrize("name", ["linear", "relu", "tanh", "sigmoid", "softplus", "exponential", "softmax"])
 def test_activation_backward(name):
+    rng = np.random.default_rng(1)
     act = activations.get(name)
     a = rng.standard_normal((3, 4)) + 0.05
     dy = rng.standard_normal((3, 4))
@@ -112,9 +140,6 @@ def test_activation_errors_and_stability():
 
 
 # ----------------------------------------------------------------------------- optimisers
-torch = pytest.importorskip("torch")
-
-
 @pytest.mark.parametrize("name,ours,theirs", [
     ("sgd", lambda: optimizers.SGD(0.1), lambda p: torch.optim.SGD(p, lr=0.1)),
     ("momentum", lambda: optimizers.SGD(0.1, momentum=0.9), lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9)),
@@ -124,6 +149,7 @@ torch = pytest.importorskip("torch")
     ("adam", lambda: optimizers.Adam(0.01, epsilon=1e-8), lambda p: torch.optim.Adam(p, lr=0.01, eps=1e-8)),
 ])
 def test_optimizers_match_torch(name, ours, theirs):
+    rng = np.random.default_rng(2)
     A = rng.standard_normal((5, 5))
     A = A @ A.T + np.eye(5)
     w0 = rng.standard_normal(5)

@@ -1,11 +1,15 @@
-"""PyTorch interop: a state_dict of nn.LSTM/GRU/RNN + nn.Linear loads into Sequential and gives the same predictions."""
+"""PyTorch interop: a state_dict of nn.LSTM/GRU/RNN + nn.Linear loads into Sequential and gives the same predictions.
+
+The layers hold Keras' parameters: SimpleRNN and LSTM have one bias, so import stores
+``bias_ih + bias_hh`` (only the sum enters the cell) and export writes it as ``bias_ih`` with
+``bias_hh = 0``; the GRU keeps both (Keras' (2, 3H) bias), in Keras' gate order z, r, h.
+"""
 import numpy as np
 import pytest
+import torch
 
 from rnncore import layers as L
 from rnncore.models import Sequential
-
-torch = pytest.importorskip("torch")
 
 
 class TorchNet(torch.nn.Module):
@@ -39,6 +43,17 @@ def test_load_state_dict_matches_torch(kind, kw):
     np.testing.assert_allclose(model.predict(x), ref, rtol=1e-10, atol=1e-12)
 
     # export back: a fresh torch module loads our weights and reproduces our predictions
+    sd = model.torch_state_dict(prefixes=["rnn", "fc"])
+    theirs = {k: v.numpy() for k, v in net.state_dict().items()}
+    if kind == "GRU":          # two biases, as Keras' reset_after GRU: both round-trip unchanged
+        for k in theirs:
+            np.testing.assert_allclose(sd[k], theirs[k], rtol=1e-15, err_msg=k)
+    else:                      # one bias: the sum, exported as bias_ih with bias_hh = 0
+        np.testing.assert_allclose(sd["rnn.bias_ih_l0"], theirs["rnn.bias_ih_l0"] + theirs["rnn.bias_hh_l0"],
+                                   rtol=1e-15)
+        assert np.all(sd["rnn.bias_hh_l0"] == 0)
+        assert model.layers[0].count_params() == theirs["rnn.weight_ih_l0"].size + theirs["rnn.weight_hh_l0"].size + \
+            theirs["rnn.bias_ih_l0"].size
     net2 = TorchNet(kind, D, H, 2, **kw).double()
     net2.load_state_dict(model.torch_state_dict(prefixes=["rnn", "fc"], as_torch=True))
     with torch.no_grad():
@@ -61,8 +76,19 @@ def test_stacked_bidirectional_lstm_float32_cpu():
     out = model.predict(x)[:, -1]
     np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-5)
     sd = model.torch_state_dict(prefixes=["rnn", "rnn", "fc"])
-    for k, v in net.state_dict().items():
-        np.testing.assert_array_equal(sd[k], v.numpy(), err_msg=k)
+    theirs = {k: v.numpy() for k, v in net.state_dict().items()}
+    assert set(sd) == set(theirs)
+    for k, v in theirs.items():
+        if "bias_ih" in k:
+            np.testing.assert_allclose(sd[k], v + theirs[k.replace("bias_ih", "bias_hh")], rtol=1e-6, err_msg=k)
+        elif "bias_hh" in k:
+            assert np.all(sd[k] == 0), k
+        else:
+            np.testing.assert_array_equal(sd[k], v, err_msg=k)
+    net2 = TorchNet("LSTM", D, H, 3, num_layers=2, bidirectional=True)
+    net2.load_state_dict(model.torch_state_dict(prefixes=["rnn", "rnn", "fc"], as_torch=True))
+    with torch.no_grad():
+        np.testing.assert_allclose(net2(torch.from_numpy(x)).numpy(), ref, rtol=1e-4, atol=1e-5)
 
 
 def test_conv1d_matches_torch():

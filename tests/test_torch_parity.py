@@ -1,10 +1,9 @@
 """PyTorch parity: copy the weights of torch.nn.RNN/LSTM/GRU, compare outputs and every gradient."""
 import numpy as np
 import pytest
+import torch
 
 from _cells import backward, forward, make_params
-
-torch = pytest.importorskip("torch")
 
 MODULES = {"rnn_tanh": ("RNN", {"nonlinearity": "tanh"}), "rnn_relu": ("RNN", {"nonlinearity": "relu"}),
            "lstm": ("LSTM", {}), "gru": ("GRU", {})}
