@@ -24,7 +24,8 @@ SOURCES = (["README.md"]
            + REFERENCE_PAGES)
 EXTRA_PAGES = ["index.html", "genindex.html", "search.html"]  # made by Sphinx / Jupyter Book
 PARTS = ["Foundations", "Biology", "Exercises", "Solutions", "Reference"]
-SCREENSHOT_PAGES = {"README.html": "landing.png", "notebooks/10_splice_sites.html": "biology_chapter.png"}
+SCREENSHOT_PAGES = {"README.html": "site_landing.png",
+                    "notebooks/10_splice_sites.html": "site_biology_chapter.png"}
 
 # Raw TeX that MathJax left alone: $...$, $$, \( or \[ outside code.
 RAW_MATH = re.compile(r"(?<![\\\w])\$(?=\S)[^$\n]+?(?<=\S)\$|\$\$|\\\(|\\\[")
