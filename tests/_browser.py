@@ -22,9 +22,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 # What the site is built from: a build older than any of these is rebuilt.
-SITE_SOURCES = ["_config.yml", "_toc.yml", "tools/site_ext.py", "README.md", "CONTRIBUTING.md",
-                "benchmarks/README.md", "benchmarks/bench_rnn.png", "rnncore/datasets/data/README.md",
-                "notebooks", "exercises", "solutions", "docs/img"]
+SITE_SOURCES = ["_config.yml", "_toc.yml", "tools/site_ext.py", "tools/site_static", "README.md",
+                "CONTRIBUTING.md", "benchmarks/README.md", "benchmarks/bench_rnn.png",
+                "rnncore/datasets/data/README.md", "notebooks", "exercises", "solutions", "docs/img"]
 BUILD_COMMAND = ["-c", "from jupyter_book.cli.main import main; main()",
                  "build", ".", "-W", "-n", "--keep-going"]
 

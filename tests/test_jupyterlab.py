@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from contextlib import contextmanager
@@ -136,39 +137,46 @@ def click_menu(page, menu, item):
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(item)}$")).click()
 
 
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    with jupyter_lab(tmp_path_factory.mktemp("jupyterlab")) as server:
+        yield server
+
+
 def panel(page, path):
     """The notebook panel of ``path`` that is showing."""
     return page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
 
 
-def test_every_notebook_link_is_served_by_jupyter_lab(tmp_path):
+def test_every_notebook_link_is_served_by_jupyter_lab(lab):
     """With ``jupyter lab`` at the repository root, every relative link of every notebook opens."""
-    with jupyter_lab(tmp_path) as (base, token):
-        missing = []
-        checked = 0
-        for folder in NOTEBOOK_DIRS:
-            for nb in sorted((ROOT / folder).glob("*.ipynb")):
-                for link, target in relative_links(f"{folder}/{nb.name}"):
-                    url = f"{base}/api/contents/{urllib.parse.quote(target)}?content=0"
-                    request = urllib.request.Request(url, headers={"Authorization": f"token {token}"})
-                    try:
-                        with urllib.request.urlopen(request, timeout=30) as answer:
-                            assert json.load(answer)["path"] == target
-                        checked += 1
-                    except urllib.error.HTTPError as e:
-                        missing.append(f"{folder}/{nb.name}: {link} -> {target} (HTTP {e.code})")
+    base, token = lab
+    missing = []
+    checked = 0
+    for folder in NOTEBOOK_DIRS:
+        for nb in sorted((ROOT / folder).glob("*.ipynb")):
+            for link, target in relative_links(f"{folder}/{nb.name}"):
+                url = f"{base}/api/contents/{urllib.parse.quote(target)}?content=0"
+                request = urllib.request.Request(url, headers={"Authorization": f"token {token}"})
+                try:
+                    with urllib.request.urlopen(request, timeout=30) as answer:
+                        assert json.load(answer)["path"] == target
+                    checked += 1
+                except urllib.error.HTTPError as e:
+                    missing.append(f"{folder}/{nb.name}: {link} -> {target} (HTTP {e.code})")
     assert not missing, "\n".join(missing)
     assert checked >= len(list((ROOT / "notebooks").glob("*.ipynb")))  # each chapter links its exercises
 
 
-def test_notebook_02_runs_in_jupyter_lab_and_opens_its_exercises(tmp_path):
+def test_notebook_02_runs_in_jupyter_lab_and_opens_its_exercises(lab):
     before = {p: digest(p) for p in (NOTEBOOK, EXERCISE)}
     checkpoints = set(ROOT.glob("*/.ipynb_checkpoints/*"))
     cells = nbformat.read(ROOT / NOTEBOOK, as_version=4).cells
     n_cells, n_code = len(cells), sum(c.cell_type == "code" for c in cells)
     n_figures = expected_figures(NOTEBOOK)
     assert n_figures > 0
-    with jupyter_lab(tmp_path) as (base, token), chromium() as browser:
+    base, token = lab
+    with chromium() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.goto(f"{base}/lab/tree/{NOTEBOOK}?reset&token={token}")
         notebook = panel(page, NOTEBOOK)

@@ -3,6 +3,7 @@
 * MathJax is served by the site itself: the files come from the ``sphinx-mathjax-offline``
   wheel (MathJax 3), so the pages render their math without reaching a CDN.
 * Long code cells are folded (``read_notebook``, myst-nb's reader for .ipynb files).
+* ``site_static/site.css``: on a wide screen, no second search field in a top bar.
 * The pages carry no Thebe (live code through a Binder): Jupyter Book always loads
   sphinx-thebe, whose inline script declares a ``const`` that its second copy (added again on
   incremental builds) redeclares, a JavaScript error on every page; the site has no Binder.
@@ -29,6 +30,7 @@ def _mathjax_dir():
 def _use_local_mathjax(app, config):
     _mathjax_dir()  # fail at the start of the build, not at its end
     config.mathjax_path = "mathjax/tex-chtml.js"
+    config.html_static_path = [*config.html_static_path, os.path.join(os.path.dirname(__file__), "site_static")]
 
 
 def _copy_mathjax(app, exc):
@@ -65,4 +67,5 @@ def setup(app):
     app.connect("config-inited", _use_local_mathjax)
     app.connect("build-finished", _copy_mathjax)
     app.connect("html-page-context", _drop_thebe)
+    app.add_css_file("site.css")
     return {"parallel_read_safe": True, "parallel_write_safe": True}
