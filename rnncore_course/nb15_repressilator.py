@@ -42,19 +42,23 @@ def rollout_reference(predict_next, history, steps):
 def check_repressilator_rhs(repressilator_rhs):
     """repressilator_rhs(y (6,), alpha, alpha0, beta, n) -> dy/dt (6,)."""
     rng = np.random.default_rng(1501)
-    for alpha, alpha0, beta, n in [(216.0, 0.216, 5.0, 2.0), (50.0, 0.0, 0.2, 3.0), (10.0, 1.0, 1.0, 1.0)]:
-        y = rng.uniform(0, 40, 6)
-        got = repressilator_rhs(y, alpha, alpha0, beta, n)
-        assert got is not None, "repressilator_rhs returned None: return dy/dt"
-        assert_close(np.asarray(got, float), repressilator_rhs_reference(y, alpha, alpha0, beta, n),
-                     f"dy/dt (alpha={alpha}, beta={beta}, n={n})")
     # who represses whom: raising p3 must lower dm1/dt and leave dm2/dt, dm3/dt unchanged
     y = np.ones(6)
-    d0 = np.asarray(repressilator_rhs(y, 10.0, 0.0, 1.0, 2.0), float)
+    d0 = repressilator_rhs(y, 10.0, 0.0, 1.0, 2.0)
+    assert d0 is not None, "repressilator_rhs returned None: return dy/dt"
+    d0 = np.asarray(d0, float)
+    assert d0.shape == (6,), f"dy/dt has shape {d0.shape}, expected (6,): (dm1, dm2, dm3, dp1, dp2, dp3)"
     y[5] = 3.0
     d1 = np.asarray(repressilator_rhs(y, 10.0, 0.0, 1.0, 2.0), float)
     assert d1[0] < d0[0] and np.allclose(d1[1:3], d0[1:3]), \
-        "gene 1 must be repressed by protein 3 (gene 2 by protein 1, gene 3 by protein 2)"
+        "the repression wiring: gene 1 must be repressed by protein 3 (gene 2 by protein 1, gene 3 by protein 2)"
+    for alpha, alpha0, beta, n in [(216.0, 0.216, 5.0, 2.0), (50.0, 0.0, 0.2, 3.0), (10.0, 1.0, 1.0, 1.0)]:
+        y = rng.uniform(0, 40, 6)
+        got = np.asarray(repressilator_rhs(y, alpha, alpha0, beta, n), float)
+        want = repressilator_rhs_reference(y, alpha, alpha0, beta, n)
+        assert_close(got[:3], want[:3], f"the mRNA part dm/dt = -m + alpha / (1 + p_prev**n) + alpha0 "
+                                        f"(alpha={alpha}, alpha0={alpha0}, n={n})")
+        assert_close(got[3:], want[3:], f"the protein part dp/dt = -beta (p - m) (beta={beta})")
 
 
 @exercise_check
@@ -70,19 +74,23 @@ def check_gillespie_step(gillespie_step):
         out = gillespie_step(x, a, stoich, u1, u2)
         assert isinstance(out, tuple) and len(out) == 2, "return a tuple (tau, x_new)"
         tau, x_new = gillespie_step_reference(x, a, stoich, u1, u2)
-        assert_close(float(out[0]), tau, "the waiting time tau")
-        assert_close(np.asarray(out[1]), x_new, f"the new state (a = {np.round(a, 2)}, u2 = {u2:.3f})")
+        assert_close(float(out[0]), tau, "the waiting time tau = -ln(u1) / a0 with a0 = sum(a)")
+        assert_close(np.asarray(out[1]), x_new,
+                     f"the new state (a = {np.round(a, 2)}, u2 = {u2:.3f}): the reaction that fires is the "
+                     "first j whose cumulative propensity exceeds u2 * a0")
     # boundaries: u2 just above 0 picks the first reaction with a > 0
     _, x_new = gillespie_step(np.array([5, 5]), np.array([0.0, 1.0, 1.0, 1.0]), stoich, 0.5, 1e-9)
-    assert_close(np.asarray(x_new), [4, 5], "the state when u2 is tiny and a[0] = 0")
+    assert_close(np.asarray(x_new), [4, 5], "the state when u2 is tiny and a[0] = 0 (a reaction with zero "
+                                            "propensity never fires)")
 
 
 @exercise_check
 def check_rollout(rollout):
     """rollout(predict_next, history (W,), steps) -> forecasts (steps,)."""
     rng = np.random.default_rng(1503)
-    for W, steps in [(3, 10), (1, 5), (6, 1)]:
+    for W, steps in [(3, 10), (1, 5), (6, 1), (4, 8)]:
         coef = rng.standard_normal(W) * 0.4
+        coef[-1] += 0.5                           # the newest value matters most, so a wrong window shows
         history = rng.standard_normal(W)
 
         def predict_next(window):
@@ -91,5 +99,9 @@ def check_rollout(rollout):
 
         got = rollout(predict_next, history.copy(), steps)
         assert got is not None, "rollout returned None: return the forecasts"
-        assert_close(np.asarray(got, float), rollout_reference(predict_next, history, steps),
-                     f"forecasts (W={W}, steps={steps})")
+        got = np.asarray(got, float)
+        want = rollout_reference(predict_next, history, steps)
+        assert got.shape == want.shape, f"rollout returned shape {got.shape}, expected ({steps},)"
+        assert_close(got[:1], want[:1], f"the first forecast (W={W}): predict from the history as given")
+        assert_close(got, want, f"forecasts 2..{steps} (W={W}): after each step drop the OLDEST value of "
+                                "the window and append the new prediction at the END")

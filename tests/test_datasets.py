@@ -208,7 +208,8 @@ def test_motif_layout(motifs):
     assert np.all((gap[pos] >= 5) & (gap[pos] <= 15))
     assert np.all(motifs.positions[motifs.kind == "wrong_order", 1]
                   < motifs.positions[motifs.kind == "wrong_order", 0])
-    assert np.all(gap[motifs.kind == "wrong_spacing"] > 15)
+    ws = gap[motifs.kind == "wrong_spacing"]
+    assert np.all((ws < 5 - 3) | (ws > 15 + 3))
     np.testing.assert_allclose(motifs.pwms["A"].sum(1), 1.0)
 
 
@@ -230,7 +231,7 @@ def test_bag_of_kmers_cannot_see_order_but_ordered_features_can(motifs):
     sb = ds.pwm_scan(motifs.X, motifs.pwms["B"]).argmax(1)
     gap = sb - sa - len(motifs.pwms["A"])
     ordered_acc = np.mean(((gap >= 5) & (gap <= 15)) == y)
-    assert ordered_acc > 0.8 and ordered_acc > kmer_acc + 0.2
+    assert ordered_acc > 0.99 and ordered_acc > kmer_acc + 0.3
 
 
 # ---------------------------------------------------------------- repressilator

@@ -22,7 +22,8 @@ Simulators (all deterministic for a fixed ``seed``):
 
 from ._base import Bunch
 from .ecology import logistic_growth, lotka_volterra
-from .motifs import CONSENSUS, planted_motifs, pwm_from_consensus, pwm_scan, sample_from_pwm
+from .motifs import (CONSENSUS, consensus_hits, planted_motifs, pwm_from_consensus, pwm_scan,
+                     sample_from_pwm, split_motifs)
 from .protein import homology_groups, load_protein_ss, protein_split
 from .real import load_lynx, load_splice, load_yeast_cell_cycle
 from .repressilator import repressilator_gillespie, repressilator_ode
@@ -38,6 +39,7 @@ __all__ = [
     "adding_problem", "copy_task", "parity", "sine_continuation", "flip_flop",
     "context_integration",
     "lotka_volterra", "logistic_growth",
-    "CONSENSUS", "pwm_from_consensus", "sample_from_pwm", "pwm_scan", "planted_motifs",
+    "CONSENSUS", "pwm_from_consensus", "sample_from_pwm", "pwm_scan", "consensus_hits",
+    "planted_motifs", "split_motifs",
     "repressilator_ode", "repressilator_gillespie",
 ]

@@ -1,18 +1,27 @@
-"""Planted transcription-factor motifs where ORDER and SPACING carry the label.
+"""Planted transcription-factor sites where ORDER and SPACING carry the label.
 
 Real enhancers often need two factors bound in a particular arrangement (the
-"motif grammar"). This simulator makes that the whole signal: every sequence,
-positive or negative, contains exactly one copy of motif A and one of motif B,
-so a bag-of-k-mers model sees the same words in both classes and stays near
-chance; only a model that tracks order and distance (an RNN) can separate
-them.
+"motif grammar"). The model here is the TAL1-GATA1 composite element of
+erythroid genes (Wadman et al., EMBO J 16:3145, 1997): an E-box bound by the
+TAL1/E47 heterodimer (``CAGGTG`` or ``CAGCTG``, IUPAC ``CAGSTG``) about 9 bp
+upstream of a GATA site (``WGATAR``) bound by GATA1 (the paper gives the
+element as ``CTG n7-8 WGATAR``: 7-8 bases after the E-box half-site ``CTG``,
+so the gap from the end of a 6-bp E-box to the GATA site is 7-8 bp for its
+consensus and about 9 bp in the sites usually quoted; the simulator makes the
+gap a parameter).
 
-* positive:       A ... B with a gap (end of A to start of B) in ``spacing``
-* wrong order:    B ... A with a gap in ``spacing``
-* wrong spacing:  A ... B with a gap well outside ``spacing``
+This simulator makes that arrangement the whole signal: every sequence,
+positive or negative, contains exactly one E-box and exactly one GATA site
+(on the strand read), so a bag-of-k-mers model sees the same words in both
+classes; only a model that tracks order and distance can separate them.
 
-Motif instances are sampled from position weight matrices (PWMs) built from
-IUPAC consensus strings of well-known factor families.
+* positive:       E-box ... GATA with a gap (end of E-box to start of GATA) in ``spacing``
+* wrong order:    GATA ... E-box with a gap in ``spacing``
+* wrong spacing:  E-box ... GATA with a gap outside ``spacing`` by more than ``margin``
+
+Every planted site matches its IUPAC consensus exactly (each ambiguous
+position drawn uniformly from the bases it allows), and the background is
+redrawn until it holds no other match of either consensus.
 """
 
 from __future__ import annotations
@@ -22,13 +31,15 @@ import numpy as np
 from ..encoding import IUPAC_DNA, one_hot_dna
 from ._base import Bunch, rng_from
 
-__all__ = ["CONSENSUS", "pwm_from_consensus", "sample_from_pwm", "pwm_scan", "planted_motifs"]
+__all__ = ["CONSENSUS", "pwm_from_consensus", "sample_from_pwm", "pwm_scan", "consensus_hits",
+           "planted_motifs", "split_motifs"]
 
-# Consensus sites of three factor families (IUPAC).
+# Consensus sites of factor families (IUPAC).
 CONSENSUS = {
-    "GATA": "WGATAR",    # GATA zinc-finger factors (GATA1-6)
-    "EBOX": "CACGTG",    # E-box bound by bHLH factors (MYC/MAX, CLOCK/BMAL1)
-    "AP1": "TGASTCA",    # AP-1 (FOS/JUN) TPA response element
+    "GATA": "WGATAR",      # GATA zinc-finger factors (GATA1-6)
+    "EBOX": "CAGSTG",      # CAGGTG/CAGCTG: the E-box of TAL1/E47 in the TAL1-GATA1 composite element
+    "EBOX_MYC": "CACGTG",  # the CACGTG E-box of MYC/MAX and CLOCK/BMAL1
+    "AP1": "TGASTCA",      # AP-1 (FOS/JUN) TPA response element
 }
 
 
@@ -77,9 +88,39 @@ def pwm_scan(X, pwm, background=0.25):
     return np.einsum("nlcw,wc->nl", win, logodds)
 
 
-def planted_motifs(n=1000, L=100, motif_a="GATA", motif_b="EBOX", spacing=(5, 15),
-                   negatives="both", strength=0.9, gc=0.5, seed=None, dtype=np.float32):
-    """Sequences labelled by the order and spacing of two planted motifs.
+def consensus_hits(X, consensus):
+    """Where an IUPAC consensus matches exactly, at every start position.
+
+    Parameters
+    ----------
+    X : ndarray (N, L, 4) one-hot DNA (columns ACGT)
+    consensus : str, a key of ``CONSENSUS`` or an IUPAC string of length W
+
+    Returns
+    -------
+    hits : ndarray (N, L - W + 1) bool; ``hits[i, s]`` when ``X[i, s:s + W]`` matches
+    """
+    cons = CONSENSUS.get(consensus, consensus)
+    allowed = one_hot_dna(cons.upper(), dtype=np.float64) > 0           # (W, 4)
+    X = np.asarray(X)
+    if X.ndim != 3 or X.shape[2] != 4:
+        raise ValueError(f"X must be one-hot DNA of shape (N, L, 4), got {X.shape}")
+    W = len(allowed)
+    win = np.lib.stride_tricks.sliding_window_view(X > 0, W, axis=1)   # (N, L-W+1, 4, W)
+    # a window matches when each of its W bases is one the code allows
+    ok = (win & allowed.T[None, None]).any(axis=2)                       # (N, L-W+1, W)
+    return ok.all(axis=2)
+
+
+def _sample_sites(consensus, size, rng):
+    """``size`` exact matches of an IUPAC consensus, int codes (size, W)."""
+    allowed = one_hot_dna(consensus.upper(), dtype=np.float64)          # rows spread over allowed bases
+    return sample_from_pwm(allowed, size, rng)
+
+
+def planted_motifs(n=1000, L=100, spacing=(8, 10), negatives="both", margin=3, max_gap=40,
+                   first="EBOX", second="GATA", gc=0.5, seed=None, dtype=np.float32):
+    """Sequences labelled by the order and spacing of two planted sites.
 
     Parameters
     ----------
@@ -87,15 +128,20 @@ def planted_motifs(n=1000, L=100, motif_a="GATA", motif_b="EBOX", spacing=(5, 15
         Number of sequences; half positive (``n // 2``), half negative.
     L : int
         Sequence length.
-    motif_a, motif_b : str
-        Keys of ``CONSENSUS`` or IUPAC consensus strings.
     spacing : (int, int)
-        Inclusive range of the gap (bases between the end of the first motif
+        Inclusive range of the gap (bases between the end of the first site
         and the start of the second) in positives and wrong-order negatives.
     negatives : {"both", "order", "spacing"}
         Which kinds of negatives to make ("both": half of each).
-    strength : float
-        PWM strength (see ``pwm_from_consensus``).
+    margin : int
+        Wrong-spacing gaps lie outside ``[spacing[0] - margin, spacing[1] + margin]``
+        (a gap just outside the range would be a near-positive).
+    max_gap : int
+        Largest wrong-spacing gap; wrong-spacing gaps are uniform over
+        ``0..max_gap`` minus the excluded band.
+    first, second : str
+        The sites of a positive, upstream then downstream: keys of
+        ``CONSENSUS`` or IUPAC consensus strings (default E-box, then GATA).
     gc : float
         GC content of the i.i.d. background.
     seed : int, None or numpy.random.Generator
@@ -104,32 +150,36 @@ def planted_motifs(n=1000, L=100, motif_a="GATA", motif_b="EBOX", spacing=(5, 15
     -------
     Bunch with
         X : ndarray (n, L, 4) one-hot
-        y : ndarray (n,) int64, 1 = positive (A then B at the right spacing)
+        y : ndarray (n,) int64, 1 = positive
         sequences : list of n str
-        positions : ndarray (n, 2) int64, 0-based start of motif A and of motif B
+        positions : ndarray (n, 2) int64, 0-based start of the ``first`` and of the ``second`` site
+        gap : ndarray (n,) int64, start of the downstream site minus end of the upstream one
         kind : ndarray (n,) str, "positive", "wrong_order" or "wrong_spacing"
-        pwms : dict name -> (W, 4) PWM, for ``"A"`` and ``"B"``
+        consensus : (first consensus, second consensus)
+        pwms : dict, ``"A"`` (first) and ``"B"`` (second): PWMs of the consensus (strength 0.97)
         spacing : the spacing range used
     """
     if negatives not in ("both", "order", "spacing"):
         raise ValueError(f"negatives must be 'both', 'order' or 'spacing', got {negatives!r}")
-    cons_a = CONSENSUS.get(motif_a, motif_a)
-    cons_b = CONSENSUS.get(motif_b, motif_b)
-    for c in (cons_a, cons_b):
-        if not c or set(c.upper()) - set(IUPAC_DNA):
-            raise ValueError(f"motif {c!r} is neither a key of CONSENSUS {sorted(CONSENSUS)} "
+    cons_a = CONSENSUS.get(first, first).upper()
+    cons_b = CONSENSUS.get(second, second).upper()
+    for name, c in (("first", cons_a), ("second", cons_b)):
+        if not c or set(c) - set(IUPAC_DNA):
+            raise ValueError(f"{name}={c!r} is neither a key of CONSENSUS {sorted(CONSENSUS)} "
                              "nor an IUPAC consensus string")
     lo, hi = spacing
-    if not 0 < lo <= hi:
-        raise ValueError(f"spacing must be (min_gap, max_gap) with 0 < min_gap <= max_gap, "
-                         f"got {spacing}")
-    pwm_a, pwm_b = pwm_from_consensus(cons_a, strength), pwm_from_consensus(cons_b, strength)
-    wa, wb = len(pwm_a), len(pwm_b)
-    # wrong-spacing gaps start well beyond the positive range
-    far_lo = 2 * hi + 5
-    if wa + wb + far_lo + 5 > L:
-        raise ValueError(f"L={L} is too short: wrong-spacing negatives need at least "
-                         f"{wa + wb + far_lo + 5} bases for spacing={spacing}")
+    if not 0 <= lo <= hi:
+        raise ValueError(f"spacing must be (min_gap, max_gap) with 0 <= min_gap <= max_gap, got {spacing}")
+    if margin < 0:
+        raise ValueError(f"margin must be >= 0, got {margin}")
+    wa, wb = len(cons_a), len(cons_b)
+    wrong_gaps = np.array([g for g in range(max_gap + 1) if not lo - margin <= g <= hi + margin])
+    if negatives != "order" and len(wrong_gaps) == 0:
+        raise ValueError(f"no wrong-spacing gap in 0..max_gap={max_gap} outside "
+                         f"[{lo - margin}, {hi + margin}]: raise max_gap or lower margin")
+    need = wa + wb + max(hi, max_gap if negatives != "order" else hi)
+    if need > L:
+        raise ValueError(f"L={L} is too short: the longest arrangement needs {need} bases")
     rng = rng_from(seed)
 
     n_pos = n // 2
@@ -141,28 +191,86 @@ def planted_motifs(n=1000, L=100, motif_a="GATA", motif_b="EBOX", spacing=(5, 15
     kind = np.array(["positive"] * n_pos + neg_kinds)
     kind = kind[rng.permutation(n)]
 
-    # background: i.i.d. bases with the requested GC content
-    p_bg = np.array([(1 - gc) / 2, gc / 2, gc / 2, (1 - gc) / 2])
-    codes = rng.choice(4, size=(n, L), p=p_bg)
-    sites_a = sample_from_pwm(pwm_a, n, rng)
-    sites_b = sample_from_pwm(pwm_b, n, rng)
-
+    gap = np.where(kind == "wrong_spacing", rng.choice(wrong_gaps if len(wrong_gaps) else [0], n),
+                   rng.integers(lo, hi + 1, n)).astype(np.int64)
     positions = np.zeros((n, 2), dtype=np.int64)
-    for i, k in enumerate(kind):
-        if k == "wrong_spacing":
-            gap = rng.integers(far_lo, L - wa - wb + 1)
-        else:
-            gap = rng.integers(lo, hi + 1)
-        first_w, second_w = (wb, wa) if k == "wrong_order" else (wa, wb)
-        start = rng.integers(0, L - (first_w + gap + second_w) + 1)
-        second = start + first_w + gap
-        pa, pb = (second, start) if k == "wrong_order" else (start, second)
-        codes[i, pa:pa + wa] = sites_a[i]
-        codes[i, pb:pb + wb] = sites_b[i]
-        positions[i] = pa, pb
+    for i in range(n):
+        up_w, down_w = (wb, wa) if kind[i] == "wrong_order" else (wa, wb)
+        start = rng.integers(0, L - (up_w + gap[i] + down_w) + 1)
+        down = start + up_w + gap[i]
+        positions[i] = (down, start) if kind[i] == "wrong_order" else (start, down)
+
+    p_bg = np.array([(1 - gc) / 2, gc / 2, gc / 2, (1 - gc) / 2])
+    sites_a = _sample_sites(cons_a, n, rng)
+    sites_b = _sample_sites(cons_b, n, rng)
+    codes = np.empty((n, L), dtype=np.int64)
+    redo = np.arange(n)
+    for _ in range(1000):
+        # redraw the background of every sequence that holds a match other than the two planted sites
+        codes[redo] = rng.choice(4, size=(len(redo), L), p=p_bg)
+        for i in redo:
+            pa, pb = positions[i]
+            codes[i, pa:pa + wa] = sites_a[i]
+            codes[i, pb:pb + wb] = sites_b[i]
+        onehot = np.eye(4, dtype=bool)[codes[redo]]
+        ha, hb = consensus_hits(onehot, cons_a), consensus_hits(onehot, cons_b)
+        bad = (ha.sum(1) != 1) | (hb.sum(1) != 1)
+        redo = redo[bad]
+        if len(redo) == 0:
+            break
+    else:
+        raise RuntimeError("could not draw backgrounds free of extra sites; the consensus strings "
+                           "are too degenerate for this L")
 
     sequences = ["".join("ACGT"[c] for c in row) for row in codes]
     X = np.eye(4, dtype=dtype)[codes]
     y = (kind == "positive").astype(np.int64)
-    return Bunch(X=X, y=y, sequences=sequences, positions=positions, kind=kind,
-                 pwms={"A": pwm_a, "B": pwm_b}, spacing=(lo, hi))
+    return Bunch(X=X, y=y, sequences=sequences, positions=positions, gap=gap, kind=kind,
+                 consensus=(cons_a, cons_b),
+                 pwms={"A": pwm_from_consensus(cons_a, 0.97), "B": pwm_from_consensus(cons_b, 0.97)},
+                 spacing=(lo, hi))
+
+
+def split_motifs(sequences, y, val_size=0.2, test_size=0.2, seed=0):
+    """Stratified train/validation/test indices with no sequence in two parts.
+
+    Identical sequences form one group and the whole group goes to one part,
+    so no test sequence was seen in training (a simulator rarely repeats a
+    100-bp sequence, real data often does). Groups are shuffled within each
+    class and cut by size, so each part keeps the class balance.
+
+    Parameters
+    ----------
+    sequences : sequence of str, length N
+    y : array_like (N,) of int labels
+    val_size, test_size : float, fractions of N
+    seed : int
+
+    Returns
+    -------
+    train, val, test : ndarrays of indices into the N sequences, sorted
+    """
+    y = np.asarray(y)
+    if len(sequences) != len(y):
+        raise ValueError(f"sequences ({len(sequences)}) and y ({len(y)}) differ in length")
+    if not (0 < val_size and 0 < test_size and val_size + test_size < 1):
+        raise ValueError(f"val_size and test_size must be positive with a sum below 1, "
+                         f"got {val_size}, {test_size}")
+    _, group = np.unique(np.asarray(list(sequences), dtype=str), return_inverse=True)
+    group = group.ravel()
+    n_groups = group.max() + 1
+    size = np.bincount(group, minlength=n_groups)
+    label = np.zeros(n_groups, dtype=y.dtype)
+    label[group] = y
+    if np.any(label[group] != y):
+        raise ValueError("one sequence carries two labels: drop it before splitting")
+    rng = np.random.default_rng(seed)
+    part = np.empty(n_groups, dtype=np.int64)                   # 0 train, 1 val, 2 test
+    for c in np.unique(y):
+        groups = rng.permutation(np.flatnonzero(label == c))
+        cum = np.cumsum(size[groups]) / size[groups].sum()
+        part[groups] = np.where(cum <= test_size + 1e-12, 2,
+                                np.where(cum <= test_size + val_size + 1e-12, 1, 0))
+    parts = {"train": np.flatnonzero(part[group] == 0), "val": np.flatnonzero(part[group] == 1),
+             "test": np.flatnonzero(part[group] == 2)}
+    return tuple(np.sort(np.array(parts[k], dtype=np.int64)) for k in ("train", "val", "test"))
