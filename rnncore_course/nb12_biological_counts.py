@@ -1,76 +1,90 @@
 """Checks for ``solutions/12_biological_counts_exercises.ipynb``.
 
-Each check calls the learner's function on fresh random series and compares it
-with a reference written here: the coefficient of determination R², the design
-matrix of an autoregressive AR(p) model, and its least-squares fit.
+The checks hold no copy of the answers: the Anscombe transform is checked at a few
+exact values and by the property it exists for (Poisson noise of standard deviation
+close to 1), the Poisson loss against SciPy's Poisson log-probability and central
+differences, and the time blocks against :func:`rnncore.datasets.ecology.time_block_split`.
 """
 import numpy as np
+from scipy import special, stats
 
+from rnncore.datasets.ecology import time_block_split
 from . import assert_close, exercise_check
 
 
-def r2_reference(y_true, y_pred):
-    y_true, y_pred = np.asarray(y_true, float), np.asarray(y_pred, float)
-    return 1.0 - np.sum((y_true - y_pred) ** 2) / np.sum((y_true - y_true.mean()) ** 2)
-
-
-def ar_design_reference(series, p):
-    """Rows [s_{t-p}, ..., s_{t-1}, 1] (oldest lag first) and targets s_t, for t = p .. n-1."""
-    s = np.asarray(series, float)
-    X = np.stack([s[i:i + p] for i in range(len(s) - p)])
-    return np.concatenate([X, np.ones((len(X), 1))], axis=1), s[p:]
-
-
-def _series(rng, n):
-    t = np.arange(n)
-    return np.sin(2 * np.pi * t / 9.6) + 0.3 * rng.standard_normal(n) + 2.0
-
-
 @exercise_check
-def check_r2_score(r2_score):
-    """r2_score(y_true, y_pred) -> float."""
+def check_anscombe(anscombe):
+    """anscombe(counts) -> 2 sqrt(counts + 3/8), elementwise."""
+    counts = np.array([0, 1, 10, 100])
+    got = anscombe(counts)
+    assert got is not None, "anscombe returned None: return the transformed counts"
+    got = np.asarray(got, float)
+    assert got.shape == counts.shape, f"anscombe must keep the shape {counts.shape}, got {got.shape}"
+    if np.allclose(got, np.log1p(counts)) or np.allclose(got, np.log(counts + 3 / 8)):
+        raise AssertionError("that is a log transform: the variance-stabilising transform for Poisson counts "
+                             "is a square root, 2 sqrt(y + 3/8)")
+    if abs(got[0]) < 1e-12:
+        raise AssertionError("anscombe(0) is 0: the + 3/8 inside the square root is missing")
+    if np.allclose(got, np.sqrt(counts + 3 / 8)):
+        raise AssertionError("the factor 2 in front of the square root is missing: without it the noise has "
+                             "standard deviation 1/2, not 1")
+    assert_close(got, 2 * np.sqrt(np.array([0.375, 1.375, 10.375, 100.375])), "anscombe([0, 1, 10, 100])")
     rng = np.random.default_rng(1201)
-    for n in (5, 20, 114):
-        y = rng.standard_normal(n) * 3 + 1
-        pred = y + rng.standard_normal(n)
-        got = r2_score(y, pred)
-        assert got is not None, "r2_score returned None: return the number"
-        assert np.ndim(got) == 0, f"r2_score must return one number, got shape {np.shape(got)}"
-        assert_close(float(got), r2_reference(y, pred), f"R² (n={n})")
-    y = rng.standard_normal(30)
-    assert_close(float(r2_score(y, y)), 1.0, "R² of a perfect prediction")
-    assert_close(float(r2_score(y, np.full(30, y.mean()))), 0.0, "R² of predicting the mean", atol=1e-12)
-    assert float(r2_score(y, -y)) < 0, "R² of a prediction worse than the mean must be negative"
+    for lam in (5, 20, 80):
+        sd = np.asarray(anscombe(rng.poisson(lam, 20000)), float).std()
+        assert abs(sd - 1) < 0.06, f"Poisson({lam}) counts should have standard deviation close to 1 after " \
+                                   f"the transform, got {sd:.3f}"
 
 
 @exercise_check
-def check_ar_design(ar_design):
-    """ar_design(series (n,), p) -> (X (n-p, p+1), y (n-p,))."""
+def check_poisson_nll(poisson_nll):
+    """poisson_nll(y (N,), rate (N,)) -> (loss, grad (N,)): mean(rate - y log rate) and its gradient in rate."""
     rng = np.random.default_rng(1202)
-    for n, p in [(30, 2), (114, 11), (12, 1), (7, 6)]:
-        s = _series(rng, n)
-        out = ar_design(s, p)
-        assert isinstance(out, tuple) and len(out) == 2, "return a tuple (X, y)"
-        X_ref, y_ref = ar_design_reference(s, p)
-        assert_close(out[0], X_ref, f"X (n={n}, p={p})")
-        assert_close(out[1], y_ref, f"y (n={n}, p={p})")
+    for n in (5, 50):
+        rate = rng.uniform(0.5, 40, n)
+        y = rng.poisson(rate).astype(float)
+        out = poisson_nll(y, rate)
+        assert out is not None and len(out) == 2, "return a tuple (loss, grad)"
+        loss, grad = float(out[0]), np.asarray(out[1], float)
+        # -log p(y | rate) = rate - y log rate + log(y!): the loss drops the constant log(y!)
+        want = np.mean(-stats.poisson.logpmf(y, rate) - special.gammaln(y + 1))
+        if abs(loss + want) < 1e-8 * max(1, abs(want)):
+            raise AssertionError("the loss has the wrong sign: that is the log-likelihood; the loss to minimise "
+                                 "is its negative, mean(rate - y log rate)")
+        if abs(loss - np.mean(-y * np.log(rate))) < 1e-8 * max(1, abs(loss)):
+            raise AssertionError("the + rate term is missing: without it the loss falls for ever as the rate "
+                                 "grows")
+        assert abs(loss - want) < 1e-8 * max(1, abs(want)), \
+            f"loss (n={n}) is {loss:.6f}, expected {want:.6f} = mean(rate - y log rate)"
+        assert grad.shape == rate.shape, f"grad must have the shape of rate {rate.shape}, got {grad.shape}"
+        eps = 1e-6
+        num = np.array([(float(poisson_nll(y, rate + eps * e)[0]) - float(poisson_nll(y, rate - eps * e)[0]))
+                        / (2 * eps) for e in np.eye(n)])
+        if np.allclose(grad, num * n, rtol=1e-4, atol=1e-8):
+            raise AssertionError("grad is n times too large: the loss is a mean, so divide the gradient by n")
+        if np.allclose(grad, -num, rtol=1e-4, atol=1e-8):
+            raise AssertionError("grad has the wrong sign: d/d rate (rate - y log rate) = 1 - y / rate")
+        assert np.allclose(grad, num, rtol=1e-4, atol=1e-8), \
+            "grad does not match central differences of your loss: d/d rate_i = (1 - y_i / rate_i) / n"
 
 
 @exercise_check
-def check_fit_ar(fit_ar):
-    """fit_ar(series (n,), p) -> coefficients (p+1,) minimising the squared one-step error."""
-    rng = np.random.default_rng(1203)
-    for n, p in [(60, 2), (114, 4), (40, 1)]:
-        s = _series(rng, n)
-        X, y = ar_design_reference(s, p)
-        ref = np.linalg.lstsq(X, y, rcond=None)[0]
-        got = fit_ar(s, p)
-        assert got is not None, "fit_ar returned None: return the coefficients"
-        assert_close(np.asarray(got).ravel(), ref, f"AR({p}) coefficients", rtol=1e-6, atol=1e-8)
-    # an exact AR(2) process is recovered exactly
-    s = np.zeros(20)
-    s[:2] = 1.0, 0.5
-    for t in range(2, 20):
-        s[t] = 0.2 - 0.5 * s[t - 2] + 1.2 * s[t - 1]
-    assert_close(np.asarray(fit_ar(s, 2)).ravel(), [-0.5, 1.2, 0.2], "coefficients of a noise-free AR(2)",
-                 rtol=1e-6, atol=1e-6)
+def check_time_blocks(time_blocks):
+    """time_blocks(n_targets, n_val, n_test) -> boolean masks (train, val, test) of shape (n_targets,)."""
+    for n, n_val, n_test in [(103, 10, 20), (50, 5, 5), (988, 100, 200)]:
+        out = time_blocks(n, n_val, n_test)
+        assert out is not None and len(out) == 3, "return a tuple of three masks (train, val, test)"
+        train, val, test = (np.asarray(m) for m in out)
+        assert all(m.shape == (n,) and m.dtype == bool for m in (train, val, test)), \
+            f"return boolean masks of shape ({n},)"
+        assert not np.any(train & val | train & test | val & test), "a target is in two blocks"
+        assert np.all(train | val | test), "every target must be in one of the blocks"
+        assert test.sum() == n_test and val.sum() == n_val, \
+            f"expected {n_val} validation and {n_test} test targets, got {val.sum()} and {test.sum()}"
+        assert np.all(np.diff(np.flatnonzero(test)) == 1) and np.all(np.diff(np.flatnonzero(val)) == 1), \
+            "validation and test must each be one contiguous block of time, not scattered targets"
+        assert test[-1], "the test block is the last one: the model is tested on the future"
+        ref = time_block_split(np.arange(n), n_test, n_val)
+        for got, want, name in zip((train, val, test), ref, ("train", "val", "test")):
+            assert np.array_equal(got, want), f"the {name} block is not where it belongs: train, then " \
+                                              "validation, then test, in time order"

@@ -12,7 +12,7 @@ from scipy.integrate import solve_ivp
 
 from ._base import Bunch, rng_from
 
-__all__ = ["lotka_volterra", "logistic_growth"]
+__all__ = ["lotka_volterra", "logistic_growth", "time_block_split"]
 
 # Hare/lynx-like defaults (per year; abundances in thousands of pelts).
 LV_DEFAULTS = {"alpha": 0.55, "beta": 0.028, "delta": 0.024, "gamma": 0.8}
@@ -129,3 +129,45 @@ def logistic_growth(T=100, dt=0.25, r=0.5, K=1000.0, n0=10.0, noise="poisson", s
     t = np.arange(T) * dt
     rates = K / (1.0 + (K / n0 - 1.0) * np.exp(-r * t))
     return Bunch(t=t, rates=rates, counts=_observe(rates, noise, rng_from(seed)))
+
+
+def time_block_split(t_target, n_test, n_val, n_train=None):
+    """Chronological train / validation / test masks for one-step forecasts.
+
+    The test set is the last ``n_test`` targets, validation the ``n_val`` targets
+    just before it, training everything earlier (or only the ``n_train`` targets
+    just before validation). A forecast window reaches back before its target,
+    so a validation or test target's inputs may include training values (the
+    past is known when forecasting), but no target is in two blocks, and every
+    training target precedes every validation target, which precedes every test
+    target.
+
+    Parameters
+    ----------
+    t_target : ndarray (N,) of int
+        Time index of each target, increasing.
+    n_test, n_val : int
+        Number of test and validation targets (``n_val`` may be 0).
+    n_train : int, optional
+        Use only this many training targets, the most recent ones.
+
+    Returns
+    -------
+    train, val, test : boolean masks of shape (N,)
+    """
+    t_target = np.asarray(t_target)
+    if t_target.ndim != 1 or np.any(np.diff(t_target) <= 0):
+        raise ValueError("t_target must be a strictly increasing 1-D array of time indices")
+    if n_test < 1 or n_val < 0 or n_test + n_val >= len(t_target):
+        raise ValueError(f"n_test={n_test} and n_val={n_val} leave no training targets "
+                         f"out of {len(t_target)}")
+    N = len(t_target)
+    order = np.arange(N)
+    test = order >= N - n_test
+    val = (order >= N - n_test - n_val) & ~test
+    train = order < N - n_test - n_val
+    if n_train is not None:
+        if n_train < 1:
+            raise ValueError(f"n_train must be positive, got {n_train}")
+        train &= order >= N - n_test - n_val - n_train
+    return train, val, test

@@ -129,6 +129,58 @@ def load_yeast_cell_cycle():
                  columns=columns, experiments=experiments, times=times)
 
 
+def yeast_gene_splits(genes, y, n_folds=5, n_repeats=1, val_fraction=0.2, seed=0):
+    """Train / validation / test indices grouped by gene, stratified by phase.
+
+    Every gene is in exactly one of the three parts of a split, so no gene is
+    ever on both sides (a gene listed twice, e.g. under two probe names mapped to
+    the same ORF, stays in one part). The test folds of one repeat partition the
+    genes (``n_folds``-fold cross-validation); the validation set is carved from
+    the training genes of that fold (for choosing hyperparameters and epochs),
+    never from the test genes.
+
+    Parameters
+    ----------
+    genes : sequence of str, length N
+        The group of each row (``load_yeast_cell_cycle().genes``).
+    y : ndarray (N,) of int
+        Class labels, used to stratify.
+    n_folds : int
+        Test folds per repeat (>= 2).
+    n_repeats : int
+        Independent reshuffles of the folds (``seed, seed + 1, ...``).
+    val_fraction : float
+        Approximate fraction of the training genes held out for validation.
+    seed : int
+
+    Returns
+    -------
+    list of (train, val, test) index arrays, ``n_folds * n_repeats`` of them.
+    """
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    genes = np.asarray(genes)
+    y = np.asarray(y)
+    if genes.shape != y.shape or genes.ndim != 1:
+        raise ValueError(f"genes and y must be 1-D of the same length, got {genes.shape} and {y.shape}")
+    if not (isinstance(n_folds, (int, np.integer)) and n_folds >= 2):
+        raise ValueError(f"n_folds must be an integer >= 2, got {n_folds!r}")
+    if not (isinstance(n_repeats, (int, np.integer)) and n_repeats >= 1):
+        raise ValueError(f"n_repeats must be an integer >= 1, got {n_repeats!r}")
+    if not 0 < val_fraction < 0.5:
+        raise ValueError(f"val_fraction must be in (0, 0.5), got {val_fraction!r}")
+    _, groups = np.unique(genes, return_inverse=True)
+    n_val_folds = max(2, int(round(1 / val_fraction)))
+    splits = []
+    for r in range(n_repeats):
+        outer = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed + r)
+        for k, (rest, test) in enumerate(outer.split(np.zeros(len(y)), y, groups)):
+            inner = StratifiedGroupKFold(n_splits=n_val_folds, shuffle=True, random_state=seed + 1000 * (r + 1) + k)
+            tr, va = next(inner.split(np.zeros(len(rest)), y[rest], groups[rest]))
+            splits.append((np.sort(rest[tr]), np.sort(rest[va]), np.sort(test)))
+    return splits
+
+
 def load_lynx():
     """Annual Canadian lynx trappings, 1821-1934 (114 years).
 
