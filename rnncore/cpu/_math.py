@@ -19,15 +19,13 @@ import numpy as np
 from numba import types
 from numba.extending import overload, register_jitable
 
+import os as _os
+_FM = _os.environ.get("RNNCORE_FASTMATH_EXPERIMENT", "")
+FASTMATH = True if _FM == "true" else set(f for f in _FM.split(",") if f)
 # Options for every CPU kernel: cache=True so a warm start skips compilation;
-# error_model="numpy" removes the divide-by-zero branch that blocks vectorising.
-JIT = dict(cache=True, fastmath=True, error_model="numpy", nogil=True)
-# Kernels that split a step across threads: only the explicit prange loops run in
-# parallel. By default Numba also turns array expressions, slice assignments and
-# np.zeros into parallel loops; each one wakes the thread pool, which cost
-# milliseconds per call on a busy machine for a microsecond of work.
-PARALLEL_JIT = dict(JIT, parallel=dict(prange=True, comprehension=False, reduction=False, setitem=False,
-                                       numpy=False, stencil=False, fusion=False, inplace_binop=False))
+# error_model="numpy" removes the divide-by-zero branch that blocks vectorising;
+# nogil=True so that the jobs of one call run on several threads (see _pool).
+JIT = dict(cache=True, fastmath=FASTMATH, error_model="numpy", nogil=True)
 
 _CLAMP = np.float32(7.90531110763549805)      # tanh(x) rounds to +-1 in float32 beyond this
 _A = [np.float32(c) for c in (4.89352455891786e-03, 6.37261928875436e-04, 1.48572235717979e-05,
