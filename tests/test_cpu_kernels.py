@@ -54,6 +54,16 @@ def test_blas_threads_restores_the_setting():
     assert get() == before
 
 
+def test_kernels_leave_scipys_blas_on_one_thread():
+    """Every call runs BLAS on one thread (and does not raise the count again afterwards)."""
+    if not _blas.HAVE_THREAD_CONTROL:
+        pytest.skip("SciPy's BLAS has no openblas_set_num_threads")
+    set_, get = _blas._SET_GET
+    set_(2)
+    forward("lstm", make_params("lstm", dtype=np.float32), "cpu")
+    assert get() == 1
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("shape", [(4, 7, 5, 8), (4, 5, 2, 7), (5, 4, 3, 6), (17, 3, 2, 5)])

@@ -35,7 +35,7 @@ CHILD = textwrap.dedent("""
         for dtype in (np.float32, np.float64):
             for threads in {threads!r}:
                 numba.set_num_threads(threads)
-                B, T, D, H = 40, 40, 8, 48
+                B, T, D, H = 48, 20, 16, 64
                 p = make_params(cell, B, T, D, H, dtype=dtype, seed=1, scale=0.3)
                 rng = np.random.default_rng(2)
                 dh = rng.standard_normal((B, T, H)).astype(dtype)
@@ -60,7 +60,7 @@ def _child(cells, threads, env_extra):
 
 def test_the_shape_of_the_children_is_cut_into_chunks():
     from rnncore.cpu import _common
-    assert len(_common.batch_chunks(40, 40, 8, 48, 1)) >= 2, "the thread-count test would run one job only"
+    assert len(_common.batch_chunks(48, 20, 16, 64, 1)) >= 2, "the thread-count test would run one job only"
 
 
 def test_same_bits_with_1_2_and_4_threads():
@@ -89,7 +89,7 @@ def test_same_bits_freshly_compiled_and_from_the_cache(tmp_path):
 def test_same_bits_with_and_without_the_cache(cell, dtype):
     """keep_cache=False (the CPU LSTM then runs other code: no per-step arrays) gives
     the outputs of keep_cache=True bit for bit, at a shape cut into chunks."""
-    p = make_params(cell, 40, 40, 8, 48, dtype=dtype, seed=5, scale=0.3)
+    p = make_params(cell, 48, 20, 16, 64, dtype=dtype, seed=5, scale=0.3)
     *kept, _ = forward(cell, p, "cpu")
     *inferred, _ = forward(cell, p, "cpu", keep_cache=False)
     for a, b in zip(kept, inferred):
@@ -100,9 +100,9 @@ def test_same_bits_with_and_without_the_cache(cell, dtype):
 @pytest.mark.parametrize("cell", ["lstm", "peephole", "gru"])
 def test_gradients_same_bits_on_repeated_calls(cell):
     """Backward twice on one cache, and forward + backward twice: the same bits."""
-    p = make_params(cell, 40, 40, 8, 48, dtype=np.float32, seed=6, scale=0.3)
-    dh = np.random.default_rng(0).standard_normal((40, 40, 48)).astype(np.float32)
-    dc = np.ones((40, 48), np.float32) if cell in HAS_C else None
+    p = make_params(cell, 48, 20, 16, 64, dtype=np.float32, seed=6, scale=0.3)
+    dh = np.random.default_rng(0).standard_normal((48, 20, 64)).astype(np.float32)
+    dc = np.ones((48, 64), np.float32) if cell in HAS_C else None
     g = [backward(cell, dh, forward(cell, p, "cpu")[3], None, dc) for _ in range(2)]
     for k in g[0]:
         assert g[0][k].tobytes() == g[1][k].tobytes(), k

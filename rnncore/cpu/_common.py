@@ -24,13 +24,15 @@ give bit-identical results on one machine.
 import numpy as np
 from numba import njit
 
-from ._blas import blas_threads, mm
+from ._blas import blas_one_thread, mm
 from ._math import JIT
 from ._pool import run
 
-# Below this many multiply-adds in the whole call (B*T * G*H * (D+H)) the batch is one
-# job: starting a second thread (tens of microseconds) costs more than it saves.
-PARALLEL_MIN_WORK = 4_000_000
+# Below this many multiply-adds per step (B * G*H * (D+H)) the batch is one job on the
+# calling thread: a second thread has too little to do per step to pay for waking it (the
+# threshold the previous kernels measured; a quarter of it made the notebook-sized LSTM
+# (16, 50, 8, 32) 1.6x slower on a busy machine).
+PARALLEL_MIN_WORK = 200_000
 # Rows per chunk: at least MIN_CHUNK_ROWS (the packed GEMM's register tile is 8 rows high
 # on AVX-512; smaller chunks run narrower tiles), and at most MAX_CHUNKS chunks. More
 # chunks than threads let a thread that got a core take another chunk while a
@@ -47,7 +49,7 @@ def batch_chunks(B, T, D, H, G):
     least 2 rows (measured, LSTM, 2 threads: B=4, H=256 and B=16, H=64 faster
     than one thread).
     """
-    if B * T * G * H * (D + H) < PARALLEL_MIN_WORK or B < 4:
+    if B * G * H * (D + H) < PARALLEL_MIN_WORK or B < 4:
         n = 1
     elif B < 2 * MIN_CHUNK_ROWS:
         n = 2
@@ -62,14 +64,10 @@ def chunk(k, n, B):
 
 
 def run_chunks(job, chunks):
-    """job(k, b0, b1) for every chunk, shared among the threads, BLAS on one thread.
-
-    Each thread runs its own single-threaded products: a multi-threaded BLAS
-    called from two threads at once serialises them (measured 50x slower), and
-    on one thread the per-step products are too small for a second BLAS thread.
-    """
-    with blas_threads(1):
-        run(lambda k: job(k, *chunks[k]), len(chunks))
+    """job(k, b0, b1) for every chunk, shared among the threads, BLAS on one thread
+    (each thread runs its own single-threaded products: see ``_blas.blas_one_thread``)."""
+    blas_one_thread()
+    run(lambda k: job(k, *chunks[k]), len(chunks))
 
 
 def sum_in_order(parts):
@@ -149,6 +147,5 @@ def weight_grads(dA, dA_h, x, h0, h_seq, W_ih, n_parts):
         _weight_grads_rows(r0, r1, A, A_h, x2, h2, W_ih, dx2, dW_ih_k[k], dW_hh_k[k])
     run_chunks(job, parts)
     dW_ih, dW_hh = sum_in_order(dW_ih_k), sum_in_order(dW_hh_k)
-    with blas_threads(1):
-        _weight_grads_h0(dA_h, h0, h_seq, dW_hh)
+    _weight_grads_h0(dA_h, h0, h_seq, dW_hh)
     return dx, dW_ih, dW_hh
