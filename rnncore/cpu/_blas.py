@@ -93,7 +93,7 @@ def _find_set_num_threads():
 
     dladdr names the shared library that holds SciPy's sgemm; SciPy's wheels
     ship OpenBLAS with a prefixed symbol name. Any other BLAS: None (the
-    kernels then stay serial, see ``n_blocks``).
+    kernels then run their jobs on one thread, see ``_pool.num_threads``).
     """
     try:
         addr = get_cython_function_address("scipy.linalg.cython_blas", "sgemm")

@@ -34,8 +34,11 @@ def _executor(n):
 
 
 def num_threads():
-    """Threads the CPU kernels may use: Numba's setting."""
-    return numba.get_num_threads()
+    """Threads the CPU kernels may use: Numba's setting; 1 when rnncore cannot keep the
+    BLAS the kernels call on one thread (several threads calling a multi-threaded BLAS
+    at once serialise, see ``_blas.blas_one_thread``)."""
+    from ._blas import HAVE_THREAD_CONTROL
+    return numba.get_num_threads() if HAVE_THREAD_CONTROL else 1
 
 
 def run(job, n):
