@@ -46,6 +46,16 @@ def _cache(cell, backend, x, H, data, keep_cache):
     return Cache(cell, backend, (*x.shape, H), np.dtype(x.dtype), data) if keep_cache else None
 
 
+def _run(backend, cell, dtype, step, fn, *args, **kw):
+    """fn(*args, **kw); for the CPU backend, with a one-line notice when its first
+    call in this process compiles (see ``rnncore.cpu._notice``)."""
+    if backend != "cpu":
+        return fn(*args, **kw)
+    from .cpu._notice import compile_notice
+    with compile_notice(f"{cell} {step} ({np.dtype(dtype).name})"):
+        return fn(*args, **kw)
+
+
 def _backend(name, cell):
     v.check_choice("backend", name, v.BACKENDS)
     if name == "cuda":
@@ -98,7 +108,8 @@ def rnn_forward(x, W_ih, W_hh, b_ih, b_hh, h0=None, nonlinearity="tanh", backend
     mod = _backend(backend, "rnn")
     x, W_ih, W_hh, b_ih, b_hh, H, dev = _prepare("rnn", x, W_ih, W_hh, b_ih, b_hh, backend)
     h0 = v.state_or_zeros("h0", h0, x.shape[0], H, x.dtype, dev)
-    h_seq, h_T, data = mod.forward(x, W_ih, W_hh, b_ih, b_hh, h0, nonlinearity)
+    h_seq, h_T, data = _run(backend, "rnn", x.dtype, "forward", mod.forward, x, W_ih, W_hh, b_ih, b_hh, h0,
+                             nonlinearity)
     return h_seq, h_T, _cache("rnn", backend, x, H, data, keep_cache)
 
 
@@ -111,7 +122,8 @@ def rnn_backward(dh_seq, cache, dh_T=None):
     seq_shape, state_shape, dev = _check_cache(cache, "rnn")
     dh_seq = v.grad_or_zeros("dh_seq", dh_seq, seq_shape, cache.dtype, dev)
     dh_T = v.grad_or_zeros("dh_T", dh_T, state_shape, cache.dtype, dev)
-    return _backend(cache.backend, "rnn").backward(dh_seq, cache.data, dh_T)
+    return _run(cache.backend, "rnn", cache.dtype, "backward", _backend(cache.backend, "rnn").backward, dh_seq,
+                cache.data, dh_T)
 
 
 # ----------------------------------------------------------------------------- LSTM
@@ -132,10 +144,9 @@ def lstm_forward(x, W_ih, W_hh, b_ih, b_hh, h0=None, c0=None, activation="tanh",
     x, W_ih, W_hh, b_ih, b_hh, H, dev = _prepare("lstm", x, W_ih, W_hh, b_ih, b_hh, backend)
     h0 = v.state_or_zeros("h0", h0, x.shape[0], H, x.dtype, dev)
     c0 = v.state_or_zeros("c0", c0, x.shape[0], H, x.dtype, dev)
-    if backend == "cpu":
-        h_seq, h_T, c_T, data = mod.forward(x, W_ih, W_hh, b_ih, b_hh, h0, c0, activation, keep_cache=keep_cache)
-    else:
-        h_seq, h_T, c_T, data = mod.forward(x, W_ih, W_hh, b_ih, b_hh, h0, c0, activation)
+    kw = {"keep_cache": keep_cache} if backend == "cpu" else {}
+    h_seq, h_T, c_T, data = _run(backend, "lstm", x.dtype, "forward", mod.forward, x, W_ih, W_hh, b_ih, b_hh, h0,
+                                 c0, activation, **kw)
     return h_seq, (h_T, c_T), _cache("lstm", backend, x, H, data, keep_cache)
 
 
@@ -145,7 +156,8 @@ def lstm_backward(dh_seq, cache, dh_T=None, dc_T=None):
     dh_seq = v.grad_or_zeros("dh_seq", dh_seq, seq_shape, cache.dtype, dev)
     dh_T = v.grad_or_zeros("dh_T", dh_T, state_shape, cache.dtype, dev)
     dc_T = v.grad_or_zeros("dc_T", dc_T, state_shape, cache.dtype, dev)
-    return _backend(cache.backend, "lstm").backward(dh_seq, cache.data, dh_T, dc_T)
+    return _run(cache.backend, "lstm", cache.dtype, "backward", _backend(cache.backend, "lstm").backward, dh_seq,
+                cache.data, dh_T, dc_T)
 
 
 # ----------------------------------------------------------------------------- GRU
@@ -163,7 +175,8 @@ def gru_forward(x, W_ih, W_hh, b_ih, b_hh, h0=None, activation="tanh", backend="
     mod = _backend(backend, "gru")
     x, W_ih, W_hh, b_ih, b_hh, H, dev = _prepare("gru", x, W_ih, W_hh, b_ih, b_hh, backend)
     h0 = v.state_or_zeros("h0", h0, x.shape[0], H, x.dtype, dev)
-    h_seq, h_T, data = mod.forward(x, W_ih, W_hh, b_ih, b_hh, h0, activation)
+    h_seq, h_T, data = _run(backend, "gru", x.dtype, "forward", mod.forward, x, W_ih, W_hh, b_ih, b_hh, h0,
+                             activation)
     return h_seq, h_T, _cache("gru", backend, x, H, data, keep_cache)
 
 
@@ -172,7 +185,8 @@ def gru_backward(dh_seq, cache, dh_T=None):
     seq_shape, state_shape, dev = _check_cache(cache, "gru")
     dh_seq = v.grad_or_zeros("dh_seq", dh_seq, seq_shape, cache.dtype, dev)
     dh_T = v.grad_or_zeros("dh_T", dh_T, state_shape, cache.dtype, dev)
-    return _backend(cache.backend, "gru").backward(dh_seq, cache.data, dh_T)
+    return _run(cache.backend, "gru", cache.dtype, "backward", _backend(cache.backend, "gru").backward, dh_seq,
+                cache.data, dh_T)
 
 
 # ----------------------------------------------------------------------------- peephole LSTM
@@ -189,7 +203,8 @@ def peephole_lstm_forward(x, W_ih, W_hh, b_ih, b_hh, w_peep, h0=None, c0=None, b
     v.check_shape("w_peep", w_peep, (3, H), "(3, H)")
     h0 = v.state_or_zeros("h0", h0, x.shape[0], H, x.dtype)
     c0 = v.state_or_zeros("c0", c0, x.shape[0], H, x.dtype)
-    h_seq, h_T, c_T, data = mod.forward(x, W_ih, W_hh, b_ih, b_hh, w_peep, h0, c0)
+    h_seq, h_T, c_T, data = _run(backend, "peephole LSTM", x.dtype, "forward", mod.forward, x, W_ih, W_hh, b_ih,
+                                 b_hh, w_peep, h0, c0)
     return h_seq, (h_T, c_T), _cache("peephole", backend, x, H, data, keep_cache)
 
 
@@ -199,4 +214,5 @@ def peephole_lstm_backward(dh_seq, cache, dh_T=None, dc_T=None):
     dh_seq = v.grad_or_zeros("dh_seq", dh_seq, seq_shape, cache.dtype)
     dh_T = v.grad_or_zeros("dh_T", dh_T, state_shape, cache.dtype)
     dc_T = v.grad_or_zeros("dc_T", dc_T, state_shape, cache.dtype)
-    return _backend(cache.backend, "peephole").backward(dh_seq, cache.data, dh_T, dc_T)
+    return _run(cache.backend, "peephole LSTM", cache.dtype, "backward", _backend(cache.backend, "peephole").backward,
+                dh_seq, cache.data, dh_T, dc_T)

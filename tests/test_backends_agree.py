@@ -5,6 +5,9 @@ import pytest
 import rnncore as rc
 from _cells import CELLS, HAS_C, backward, forward, make_params, split
 
+# Backends and CPUs differ in the last bits (BLAS kernels, FMA or not, the float32
+# tanh approximation), never by more than these; one backend on one machine gives
+# the same bits every time (tests/test_determinism.py).
 TOL = {np.float64: 1e-10, np.float32: 1e-5}
 
 
@@ -152,8 +155,9 @@ def test_long_sequence_float32_stays_close():
 @pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("shape", [(3, 7, 5, 6), (2, 1, 3, 4), (2, 2, 3, 4), (64, 9, 8, 64)])
 def test_inference_forward_without_cache(cell, backend, shape):
-    """keep_cache=False: the same outputs, bit for bit, and no cache. (64, 9, 8, 64) runs
-    the CPU LSTM on several threads; T = 1 and 2 are the edges of its two-slot cell buffer."""
+    """keep_cache=False: the same outputs, bit for bit, and no cache. (64, 9, 8, 64) cuts
+    the batch into several chunks; T = 1 and 2 are the edges of the CPU LSTM's two-slot
+    cell buffer. (Bit for bit on one machine: see tests/test_determinism.py.)"""
     B, T, D, H = shape
     for dtype in (np.float64, np.float32):
         p = make_params(cell, B, T, D, H, dtype=dtype, seed=7)

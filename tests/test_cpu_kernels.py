@@ -1,8 +1,9 @@
-"""The CPU backend's own machinery: the BLAS helper and the multi-threaded step.
+"""The CPU backend's own machinery: the BLAS helper, the packed GEMM, the batch
+chunks and the thread pool that runs them.
 
-Small test shapes run on one thread (``_common.PARALLEL_MIN_FLOPS``); here the
-threshold is lowered so both splits (batch chunks per thread, unit blocks per step),
-the reordered gate rows and the per-thread GEMMs are checked against the NumPy reference too.
+Small test shapes run as one job (``_common.PARALLEL_MIN_WORK``); here the
+threshold is lowered so that batches cut into several chunks, with their partial
+sums, are checked against the NumPy reference too.
 """
 import os
 import subprocess
@@ -53,22 +54,26 @@ def test_blas_threads_restores_the_setting():
     assert get() == before
 
 
-def test_gate_order_groups_each_block():
-    order = _common.gate_order(4, 6, 2)
-    assert sorted(order) == list(range(24))
-    # block 0 = units 0..2 of gates i, f, g, o; block 1 = units 3..5
-    assert list(order[:12]) == [0, 1, 2, 6, 7, 8, 12, 13, 14, 18, 19, 20]
+def test_kernels_leave_scipys_blas_on_one_thread():
+    """Every call runs BLAS on one thread (and does not raise the count again afterwards)."""
+    if not _blas.HAVE_THREAD_CONTROL:
+        pytest.skip("SciPy's BLAS has no openblas_set_num_threads")
+    set_, get = _blas._SET_GET
+    set_(2)
+    forward("lstm", make_params("lstm", dtype=np.float32), "cpu")
+    assert get() == 1
 
 
-@pytest.mark.skipif(numba.get_num_threads() < 2, reason="needs 2 Numba threads")
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("cell", CELLS)
-@pytest.mark.parametrize("shape", [(3, 7, 5, 8), (4, 5, 2, 7), (1, 3, 1, 2), (5, 4, 3, 6), (1, 1, 2, 4)])
-@pytest.mark.parametrize("rows_per_thread", [100, 1])    # unit blocks per step, or batch chunks
-def test_threaded_steps_match_numpy(cell, dtype, shape, rows_per_thread, monkeypatch):
-    monkeypatch.setattr(_common, "PARALLEL_MIN_FLOPS", 0)
-    monkeypatch.setattr(_common, "MIN_ROWS_PER_THREAD", rows_per_thread)
+@pytest.mark.parametrize("shape", [(4, 7, 5, 8), (4, 5, 2, 7), (5, 4, 3, 6), (17, 3, 2, 5)])
+def test_batch_chunks_match_numpy(cell, dtype, shape, monkeypatch):
+    """Batches cut into chunks (2 or more jobs, partial sums of db, dw_peep and the
+    weight gradients added in order) against the NumPy reference."""
+    monkeypatch.setattr(_common, "PARALLEL_MIN_WORK", 0)
+    monkeypatch.setattr(_common, "MIN_CHUNK_ROWS", 2)
     B, T, D, H = shape
+    assert len(_common.batch_chunks(B, T, D, H, 4)) >= 2
     p = make_params(cell, B, T, D, H, dtype=dtype, seed=3, scale=0.8 / np.sqrt(max(H, D)))
     rng = np.random.default_rng(4)
     ref, cpu = forward(cell, p, "numpy"), forward(cell, p, "cpu")
@@ -84,6 +89,37 @@ def test_threaded_steps_match_numpy(cell, dtype, shape, rows_per_thread, monkeyp
     for k in g_ref:
         scale = max(1.0, float(np.abs(g_ref[k]).max()))
         np.testing.assert_allclose(g_cpu[k], g_ref[k], rtol=tol, atol=tol * scale, err_msg=f"{cell} {k}")
+
+
+def test_batch_chunks_depend_on_the_shape_only(monkeypatch):
+    """The jobs are the same whatever the thread count (the results then are too)."""
+    got = []
+    for n in (1, 2, 4):
+        monkeypatch.setattr(numba, "get_num_threads", lambda n=n: n)
+        got.append(_common.batch_chunks(64, 100, 4, 64, 4))
+    assert got[0] == got[1] == got[2]
+    chunks = got[0]
+    assert chunks[0][0] == 0 and chunks[-1][1] == 64
+    assert all(b1 == b0_next for (_, b1), (b0_next, _) in zip(chunks, chunks[1:]))
+    assert len(chunks) == 64 // _common.MIN_CHUNK_ROWS
+    assert _common.batch_chunks(64, 2, 1, 2, 1) == [(0, 64)]         # small work: one job
+    assert _common.batch_chunks(2, 500, 64, 512, 4) == [(0, 2)]      # too few rows to cut
+    assert _common.batch_chunks(6, 500, 64, 512, 4) == [(0, 3), (3, 6)]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_pool_runs_every_job_once_and_raises(threads, monkeypatch):
+    from rnncore.cpu import _pool
+    monkeypatch.setattr(_pool, "num_threads", lambda: threads)
+    done = []
+    _pool.run(done.append, 7)
+    assert sorted(done) == list(range(7))
+
+    def job(k):
+        if k == 3:
+            raise KeyError("job 3")
+    with pytest.raises(KeyError, match="job 3"):
+        _pool.run(job, 5)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -109,17 +145,53 @@ def test_gemm_packed_matches_numpy(dtype, M, K, N):
     np.testing.assert_array_equal(c[:, 1 + n:], before[:, 1 + n:])
 
 
-def test_split_chooses_batch_chunks_or_unit_blocks(monkeypatch):
-    monkeypatch.setattr(_common, "PARALLEL_MIN_FLOPS", 0)
-    monkeypatch.setattr(numba, "get_num_threads", lambda: 2)
-    if not _blas.HAVE_THREAD_CONTROL:
-        assert _common.split(64, 4, 64, 4) == (1, 1)
-        return
-    assert _common.split(64, 4, 64, 4) == (2, 1)          # whole sequences per thread
-    assert _common.split(2, 4, 64, 4) == (1, 2)           # too few rows: split each step
-    assert _common.split(2, 4, 63, 4) == (1, 1)           # and H must divide
-    monkeypatch.setattr(_common, "PARALLEL_MIN_FLOPS", 10 ** 9)
-    assert _common.split(64, 4, 64, 4) == (1, 1)          # small work: one thread
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_gemm_packed_with_k_zero_is_an_empty_sum(dtype):
+    a = np.empty((3, 0), dtype)
+    Wp = _packed.pack(np.empty((0, 5), dtype))
+    c = np.ones((3, 5), dtype)
+    _packed.gemm_packed(a, Wp, 0, c, True)          # c += 0
+    np.testing.assert_array_equal(c, 1.0)
+    _packed.gemm_packed(a, Wp, 0, c, False)         # c = 0
+    np.testing.assert_array_equal(c, 0.0)
+
+
+def test_gemm_packed_refuses_what_the_tiles_would_read_wrongly():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((6, 5)).astype(np.float32)
+    W = rng.standard_normal((5, 9)).astype(np.float32)
+    c = np.empty((6, 9), np.float32)
+    with pytest.raises(ValueError, match="unit column stride"):
+        _packed.gemm_packed(np.ascontiguousarray(a.T).T, _packed.pack(W), 0, c, False)   # a transposed view
+    with pytest.raises(ValueError, match="unit column stride"):
+        _packed.gemm_packed(a, _packed.pack(W), 0, np.empty((9, 6), np.float32).T, False)
+    with pytest.raises(ValueError, match="panel width"):
+        # float32 panels (wider) for a float64 product
+        _packed.gemm_packed(a.astype(np.float64), _packed.pack(W), 0, c.astype(np.float64), False)
+    with pytest.raises(ValueError, match="rows"):
+        _packed.gemm_packed(a[:, :4], _packed.pack(W), 0, c, False)
+    with pytest.raises(ValueError, match="beyond"):
+        _packed.gemm_packed(a, _packed.pack(W), 1, c, False)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_pack_blocks_packs_each_column_block_on_its_own(dtype):
+    """(K, N) cut into 3 column blocks, each zero-padded to whole panels; each block
+    multiplies like its columns of W."""
+    rng = np.random.default_rng(1)
+    nr = _packed.panel_width(dtype)
+    K, w = 7, nr + 5                      # each block: one full panel and a partial one
+    W = rng.standard_normal((K, 3 * w)).astype(dtype)
+    Wp = _packed.pack_blocks(W, 3)
+    assert Wp.shape == (3, 2, K, nr)
+    a = rng.standard_normal((4, K)).astype(dtype)
+    for k in range(3):
+        np.testing.assert_array_equal(Wp[k, 0], W[:, k * w:k * w + nr])
+        np.testing.assert_array_equal(Wp[k, 1, :, :5], W[:, k * w + nr:(k + 1) * w])
+        np.testing.assert_array_equal(Wp[k, 1, :, 5:], 0.0)
+        c = np.empty((4, w), dtype)
+        _packed.gemm_packed(a, Wp[k], 0, c, False)
+        np.testing.assert_allclose(c, a @ W[:, k * w:(k + 1) * w], rtol=1e-5, atol=1e-5)
 
 
 def test_gemm_packed_narrow_tile_for_cpus_without_avx512(tmp_path):

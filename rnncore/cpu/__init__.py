@@ -1,9 +1,9 @@
 """The Numba CPU backend (``backend="cpu"``).
 
 Same equations as :mod:`rnncore.reference`, organised for speed: per-step GEMMs on
-weights packed once (``_packed``), batch chunks run whole on their own threads (or,
-for tiny batches, each step split by blocks of hidden units), fused gate loops, the
-weight gradients as large BLAS products on batch-major views, all in ``@njit``
-kernels cached on disk.
+weights packed once (``_packed``), the batch cut into chunks whose whole recurrences
+are independent jobs for a small pool of threads (``_common``, ``_pool``), fused gate
+loops, the weight gradients as large BLAS products on batch-major views, all in
+serial ``@njit(nogil=True)`` kernels cached on disk. Same inputs give the same bits
+whatever the thread count (see ``_common``).
 """
-

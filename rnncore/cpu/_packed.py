@@ -45,13 +45,20 @@ NR32, NR64 = NV * VECTOR_BYTES // 4, NV * VECTOR_BYTES // 8
 
 def _tile_codegen(fty, vw, mr, itemsize):
     """c[:mr, :NV*vw] (+)= a[:mr, :K] @ panel (K, NV*vw); mr rows, a and c row strides in elements.
-    a and the panel come as pointers, c as its array (whose dtype chose this codegen)."""
+    a and the panel come as pointers, c as its array (whose dtype chose this codegen).
+
+    Preconditions, checked by ``gemm_packed`` before any tile runs: K >= 1 (the
+    loop below is a do-while: it runs its body once before testing k < K), unit
+    column strides in a and c, a panel of exactly NV*vw columns."""
     vty = ir.VectorType(fty, vw)
     i64 = ir.IntType(64)
 
     def codegen(context, builder, sig, args):
         a, lda, b, c, ldc, K, accumulate = args
         mod = builder.module
+        # llvm.fmuladd: a*b + c, fused into one FMA instruction where the CPU has FMA
+        # (always the same choice on one CPU: the same bits every run; a CPU without
+        # FMA rounds twice, hence a few ulps between machines)
         name = f"llvm.fmuladd.v{vw}{'f32' if itemsize == 4 else 'f64'}"
         fma = cgutils.get_or_insert_function(mod, ir.FunctionType(vty, [vty, vty, vty]), name)
         ap = builder.bitcast(a, fty.as_pointer())
@@ -60,21 +67,30 @@ def _tile_codegen(fty, vw, mr, itemsize):
         zero = ir.Constant(vty, [ir.Constant(fty, 0.0)] * vw)
         undef = ir.Constant(vty, ir.Undefined)
         mask = ir.Constant(ir.VectorType(ir.IntType(32), vw), [0] * vw)
+        # Blocks: entry -> tile.k (the k loop, K >= 1 iterations) -> tile.done (store the tile).
         entry = builder.basic_block
         loop = builder.append_basic_block("tile.k")
         done = builder.append_basic_block("tile.done")
         builder.branch(loop)
         builder.position_at_end(loop)
+        # The loop counter and the mr x NV accumulators are phi nodes: SSA values that LLVM
+        # keeps in vector registers for the whole loop (zero on entry, the new sums from
+        # the previous iteration after). Memory accumulators would be loaded and stored
+        # every k.
         k = builder.phi(i64)
         k.add_incoming(ir.Constant(i64, 0), entry)
         acc = [[builder.phi(vty) for _ in range(NV)] for _ in range(mr)]
         for row in acc:
             for p in row:
                 p.add_incoming(zero, entry)
+        # Row k of the panel: NV contiguous vectors (the panel is (K, NV*vw), row-major)
         brow = [builder.load(builder.gep(bp, [builder.add(builder.mul(k, ir.Constant(i64, NV)), ir.Constant(i64, v))]),
                              align=itemsize) for v in range(NV)]
         new = []
         for i in range(mr):
+            # a[i, k], one scalar, broadcast to all vw lanes (insert into lane 0, shuffle
+            # with an all-zero mask: one vbroadcastss), so that one FMA multiplies it by
+            # vw columns of the panel row at once: c[i, :] += a[i, k] * panel[k, :]
             x = builder.load(builder.gep(ap, [builder.add(builder.mul(ir.Constant(i64, i), lda), k)]))
             xv = builder.shuffle_vector(builder.insert_element(undef, x, ir.Constant(ir.IntType(32), 0)), undef, mask)
             new.append([builder.call(fma, [xv, brow[v], acc[i][v]]) for v in range(NV)])
@@ -84,6 +100,8 @@ def _tile_codegen(fty, vw, mr, itemsize):
             for v in range(NV):
                 acc[i][v].add_incoming(new[i][v], loop)
         builder.cbranch(builder.icmp_signed("<", k1, K), loop, done)
+        # After the loop: row i of the tile goes to c[i, :NV*vw], added to what is there
+        # when accumulating (c += a @ panel), else stored (c = a @ panel).
         builder.position_at_end(done)
         add = builder.icmp_signed("!=", accumulate, ir.Constant(accumulate.type, 0))
         for i in range(mr):
@@ -149,42 +167,47 @@ def pack(W):
     return pack_blocks(W, 1)[0]
 
 
-@njit(**JIT)
 def pack_blocks(W, nblk):
-    """(K, N) -> (nblk, panels, K, NR): each of nblk column blocks of W packed on its own.
-    W may be a transposed view (the kernels pass W_cat.T)."""
+    """(K, N) -> (nblk, panels, K, NR): each of nblk column blocks of W packed on its own
+    (panel p of block k holds columns k*w + p*NR .. of W, w = N // nblk). W may be any
+    2-D view (a transpose too). NumPy, not Numba: one copy, and nothing to compile."""
     K, N = W.shape
     w = N // nblk
-    nr = NR32 if W.itemsize == 4 else NR64
+    nr = panel_width(W.dtype)
     n_p = (w + nr - 1) // nr
-    Wp = np.zeros((nblk, n_p, K, nr), dtype=W.dtype)
-    for k in range(nblk):
-        for p in range(n_p):
-            n = min(nr, w - p * nr)
-            for kk in range(K):
-                for j in range(n):
-                    Wp[k, p, kk, j] = W[kk, k * w + p * nr + j]
-    return Wp
+    Wp = np.zeros((nblk, K, n_p * nr), dtype=W.dtype)
+    Wp[:, :, :w] = W[:, :nblk * w].reshape(K, nblk, w).transpose(1, 0, 2)
+    return np.ascontiguousarray(Wp.reshape(nblk, K, n_p, nr).transpose(0, 2, 1, 3))
 
 
 @njit(**JIT)
 def gemm_packed(a, Wp, p0, c, accumulate):
     """c (+)= a @ W[:, p0*NR : p0*NR + c.shape[1]] with W packed by ``pack``.
 
-    a (M, K) and c (M, N) need unit column strides (any row strides). Columns
-    of a partial last panel go through a scratch tile.
+    a (M, K) and c (M, N) need unit column strides (any row strides): the tiles
+    read and write rows through raw pointers, so anything else is refused here
+    rather than read wrongly. Columns of a partial last panel go through a
+    scratch tile.
     """
     M, K = a.shape
     N = c.shape[1]
     nr = Wp.shape[2]
+    if a.strides[1] != a.itemsize and K > 1:
+        raise ValueError("gemm_packed: a must have unit column stride (a C-contiguous row view, not a transpose)")
+    if c.strides[1] != c.itemsize and N > 1:
+        raise ValueError("gemm_packed: c must have unit column stride (a C-contiguous row view, not a transpose)")
+    if nr != (NR32 if c.itemsize == 4 else NR64):
+        raise ValueError("gemm_packed: weights packed for another panel width; pack them with _packed.pack")
+    if Wp.shape[1] != K:
+        raise ValueError("gemm_packed: a has K columns but the packed weights have another number of rows")
+    if p0 < 0 or p0 * nr + N > Wp.shape[0] * nr:
+        raise ValueError("gemm_packed: columns p0*NR .. p0*NR + N are beyond the packed weights")
     if M == 0 or N == 0:
         return
-    if K == 0:
+    if K == 0:                         # the tiles need K >= 1: an empty sum is 0
         if not accumulate:
             c[:, :] = 0.0
         return
-    if nr != (NR32 if c.itemsize == 4 else NR64):
-        raise ValueError("weights packed for another panel width; pack them with _packed.pack")
     lda, ldc = a.strides[0] // a.itemsize, c.strides[0] // c.itemsize
     acc = 1 if accumulate else 0
     full = N // nr

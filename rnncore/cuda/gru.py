@@ -8,7 +8,8 @@ arrays: dgi (w.r.t. the input projections) and dgh (w.r.t. the recurrent
 projections, whose n-part is scaled by r). The direct path h_{t-1} -> h_t
 (through z) is carried per thread from step to step.
 
-``use_relu`` (an int argument of the kernels) swaps tanh for relu in n_t:
+``use_tanh`` (an int argument of the kernels; the CPU kernels take the same flag): 0
+swaps tanh for relu in n_t:
 Keras' ``GRU(activation='relu')``.
 """
 from functools import lru_cache
@@ -29,7 +30,7 @@ def _kernels(dtype):
     MAXT = kc.MAX_TPB
 
     @cuda.jit
-    def fwd_step(t, xp, W_hhT, b_hh, h0, h_seq, gates, hn_seq, h_T, use_relu):
+    def fwd_step(t, xp, W_hhT, b_hh, h0, h_seq, gates, hn_seq, h_T, use_tanh):
         sh = cuda.shared.array(MAXT, dt)
         tid = cuda.threadIdx.x
         nt = cuda.blockDim.x
@@ -56,7 +57,7 @@ def _kernels(dtype):
             z = sigmoid(xp[b, t, H + j] + gz + b_hh[H + j])
             hn = gn + b_hh[2 * H + j]
             a_n = xp[b, t, 2 * H + j] + r * hn
-            n = relu(a_n) if use_relu else tanh(a_n)
+            n = tanh(a_n) if use_tanh else relu(a_n)
             h_prev = h0[b, j] if t == 0 else h_seq[b, t - 1, j]
             h = (dt(1.0) - z) * n + z * h_prev
             gates[b, t, j] = r
@@ -68,7 +69,7 @@ def _kernels(dtype):
                 h_T[b, j] = h
 
     @cuda.jit
-    def bwd_step(t, dh_seq, dh_T, z_carry, W_hh, gates, hn_seq, h0, h_seq, use_relu, dgi, dgh):
+    def bwd_step(t, dh_seq, dh_T, z_carry, W_hh, gates, hn_seq, h0, h_seq, use_tanh, dgi, dgh):
         sh = cuda.shared.array(MAXT, dt)
         tid = cuda.threadIdx.x
         nt = cuda.blockDim.x
@@ -93,7 +94,7 @@ def _kernels(dtype):
             z = gates[b, t, H + j]
             n = gates[b, t, 2 * H + j]
             h_prev = h0[b, j] if t == 0 else h_seq[b, t - 1, j]
-            if use_relu:
+            if not use_tanh:
                 dn = one if n > dt(0.0) else dt(0.0)        # relu' from the output
             else:
                 dn = one - n * n                            # tanh' = 1 - tanh^2
@@ -118,23 +119,23 @@ def forward(x, W_ih, W_hh, b_ih, b_hh, h0, activation="tanh", persistent=None, s
     B, T, _ = x.shape
     H = h0.shape[1]
     dtype = np.dtype(x.dtype)
-    use_relu = int(activation == "relu")
+    use_tanh = int(activation == "tanh")
     xp = kc.input_projection(x, W_ih, b_ih, stream)
     h_seq = cuda.device_array((B, T, H), dtype=dtype, stream=stream)
     gates = cuda.device_array((B, T, 3 * H), dtype=dtype, stream=stream)
     hn_seq = cuda.device_array((B, T, H), dtype=dtype, stream=stream)
     h_T = cuda.device_array((B, H), dtype=dtype, stream=stream)
     plan = pk.plan("gru", B, H, dtype, persistent)
-    ran = plan is not None and pk.gru_forward(plan, xp, W_hh, b_hh, h0, h_seq, gates, hn_seq, h_T, use_relu, stream)
+    ran = plan is not None and pk.gru_forward(plan, xp, W_hh, b_hh, h0, h_seq, gates, hn_seq, h_T, use_tanh, stream)
     if not ran:                    # the per-step kernels
         step = _kernels(dtype)[0]
         W_hhT = kc.transpose(W_hh, stream)
         tpb = kc.threads_for(H)
         grid = ((H + tpb - 1) // tpb, B)
         for t in range(T):
-            step[grid, tpb, stream](t, xp, W_hhT, b_hh, h0, h_seq, gates, hn_seq, h_T, use_relu)
+            step[grid, tpb, stream](t, xp, W_hhT, b_hh, h0, h_seq, gates, hn_seq, h_T, use_tanh)
     data = {"host": host, "x": x, "W_ih": W_ih, "W_hh": W_hh, "h0": h0, "h_seq": h_seq,
-            "gates": gates, "hn_seq": hn_seq, "use_relu": use_relu, "persistent": ran}
+            "gates": gates, "hn_seq": hn_seq, "use_tanh": use_tanh, "persistent": ran}
     return kc.to_output(h_seq, host), kc.to_output(h_T, host), data
 
 
@@ -153,7 +154,7 @@ def backward(dh_seq, data, dh_T, stream=0):
     grid = ((H + tpb - 1) // tpb, B)
     for t in range(T - 1, -1, -1):
         step[grid, tpb, stream](t, dh_seq, dh_T, z_carry, W_hh, data["gates"], data["hn_seq"], h0, h_seq,
-                                data["use_relu"], dgi, dgh)
+                                data["use_tanh"], dgi, dgh)
     dh0 = kc.grad_into_h0(dgh, W_hh, z_carry, stream)
     dx, dW_ih, dW_hh, db_ih, db_hh = kc.weight_grads(dgi, dgh, x, h0, h_seq, W_ih, stream)
     out = {"dx": dx, "dh0": dh0, "dW_ih": dW_ih, "dW_hh": dW_hh, "db_ih": db_ih, "db_hh": db_hh}

@@ -12,7 +12,8 @@ Backward: one fused kernel per step (from T-1 down to 0) computes dL/dh_t
 gradients dA_t; the weight gradients, dx and the bias gradients are then big
 GEMMs / reductions over all time steps at once (see ``_kernels_common``).
 
-``use_relu`` (an int argument of the kernels) swaps tanh for relu in g_t and in
+``use_tanh`` (an int argument of the kernels; the CPU kernels take the same flag): 0
+swaps tanh for relu in g_t and in
 h_t = o_t * act(c_t): Keras' ``LSTM(activation='relu')``.
 """
 from functools import lru_cache
@@ -33,7 +34,7 @@ def _kernels(dtype):
     MAXT = kc.MAX_TPB
 
     @cuda.jit
-    def fwd_step(t, xp, W_hhT, b_hh, h0, c0, h_seq, c_seq, gates, h_T, c_T, use_relu):
+    def fwd_step(t, xp, W_hhT, b_hh, h0, c0, h_seq, c_seq, gates, h_T, c_T, use_tanh):
         sh = cuda.shared.array(MAXT, dt)
         tid = cuda.threadIdx.x
         nt = cuda.blockDim.x
@@ -61,11 +62,11 @@ def _kernels(dtype):
             i = sigmoid(xp[b, t, j] + b_hh[j] + ai)
             f = sigmoid(xp[b, t, H + j] + b_hh[H + j] + af)
             a_g = xp[b, t, 2 * H + j] + b_hh[2 * H + j] + ag
-            g = relu(a_g) if use_relu else tanh(a_g)
+            g = tanh(a_g) if use_tanh else relu(a_g)
             o = sigmoid(xp[b, t, 3 * H + j] + b_hh[3 * H + j] + ao)
             c_prev = c0[b, j] if t == 0 else c_seq[b, t - 1, j]
             c = f * c_prev + i * g
-            h = o * (relu(c) if use_relu else tanh(c))
+            h = o * (tanh(c) if use_tanh else relu(c))
             gates[b, t, j] = i
             gates[b, t, H + j] = f
             gates[b, t, 2 * H + j] = g
@@ -77,7 +78,7 @@ def _kernels(dtype):
                 c_T[b, j] = c
 
     @cuda.jit
-    def bwd_step(t, dh_seq, dh_T, dc_buf, W_hh, gates, c_seq, c0, use_relu, dA):
+    def bwd_step(t, dh_seq, dh_T, dc_buf, W_hh, gates, c_seq, c0, use_tanh, dA):
         sh = cuda.shared.array(MAXT, dt)
         tid = cuda.threadIdx.x
         nt = cuda.blockDim.x
@@ -103,7 +104,7 @@ def _kernels(dtype):
             g = gates[b, t, 2 * H + j]
             o = gates[b, t, 3 * H + j]
             c_prev = c0[b, j] if t == 0 else c_seq[b, t - 1, j]
-            if use_relu:                                   # act' from the outputs: (y > 0)
+            if not use_tanh:                               # act' from the outputs: (y > 0)
                 tc = relu(c_seq[b, t, j])
                 dtc = one if tc > dt(0.0) else dt(0.0)
                 dg = one if g > dt(0.0) else dt(0.0)
@@ -128,7 +129,7 @@ def forward(x, W_ih, W_hh, b_ih, b_hh, h0, c0, activation="tanh", persistent=Non
     B, T, _ = x.shape
     H = h0.shape[1]
     dtype = np.dtype(x.dtype)
-    use_relu = int(activation == "relu")
+    use_tanh = int(activation == "tanh")
     xp = kc.input_projection(x, W_ih, b_ih, stream)
     h_seq = cuda.device_array((B, T, H), dtype=dtype, stream=stream)
     c_seq = cuda.device_array((B, T, H), dtype=dtype, stream=stream)
@@ -137,16 +138,16 @@ def forward(x, W_ih, W_hh, b_ih, b_hh, h0, c0, activation="tanh", persistent=Non
     c_T = cuda.device_array((B, H), dtype=dtype, stream=stream)
     plan = pk.plan("lstm", B, H, dtype, persistent)
     ran = plan is not None and pk.lstm_forward(plan, xp, W_hh, b_hh, h0, c0, h_seq, c_seq, gates, h_T, c_T,
-                                                   use_relu, stream)
+                                                   use_tanh, stream)
     if not ran:                    # the per-step kernels
         step = _kernels(dtype)[0]
         W_hhT = kc.transpose(W_hh, stream)
         tpb = kc.threads_for(H)
         grid = ((H + tpb - 1) // tpb, B)
         for t in range(T):
-            step[grid, tpb, stream](t, xp, W_hhT, b_hh, h0, c0, h_seq, c_seq, gates, h_T, c_T, use_relu)
+            step[grid, tpb, stream](t, xp, W_hhT, b_hh, h0, c0, h_seq, c_seq, gates, h_T, c_T, use_tanh)
     data = {"host": host, "x": x, "W_ih": W_ih, "W_hh": W_hh, "h0": h0, "c0": c0,
-            "h_seq": h_seq, "c_seq": c_seq, "gates": gates, "use_relu": use_relu, "persistent": ran}
+            "h_seq": h_seq, "c_seq": c_seq, "gates": gates, "use_tanh": use_tanh, "persistent": ran}
     return kc.to_output(h_seq, host), kc.to_output(h_T, host), kc.to_output(c_T, host), data
 
 
@@ -164,7 +165,7 @@ def backward(dh_seq, data, dh_T, dc_T, stream=0):
     tpb = kc.threads_for(H)
     grid = ((H + tpb - 1) // tpb, B)
     for t in range(T - 1, -1, -1):
-        step[grid, tpb, stream](t, dh_seq, dh_T, dc_buf, W_hh, gates, c_seq, c0, data["use_relu"], dA)
+        step[grid, tpb, stream](t, dh_seq, dh_T, dc_buf, W_hh, gates, c_seq, c0, data["use_tanh"], dA)
     dh0 = kc.grad_into_h0(dA, W_hh, kc.zeros((B, H), dtype, stream), stream)
     dx, dW_ih, dW_hh, db_ih, db_hh = kc.weight_grads(dA, dA, x, h0, h_seq, W_ih, stream)
     out = {"dx": dx, "dh0": dh0, "dc0": dc_buf, "dW_ih": dW_ih, "dW_hh": dW_hh, "db_ih": db_ih, "db_hh": db_hh}

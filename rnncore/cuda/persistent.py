@@ -149,7 +149,7 @@ def _kernels(dtype):
         return acc
 
     @cuda.jit
-    def rnn_k(xp, W_hh, b_hh, h0, h_seq, h_T, use_relu, Jb, KS):
+    def rnn_k(xp, W_hh, b_hh, h0, h_seq, h_T, use_tanh, Jb, KS):
         grid = cuda.cg.this_grid()
         smem = cuda.shared.array(0, dt)
         B = xp.shape[0]
@@ -170,14 +170,14 @@ def _kernels(dtype):
                 jj = p - b * nj
                 j = j0 + jj
                 a = xp[b, t, j] + b_hh[j] + reduced(smem, roff, b, jj, 0, Jb, 1, KS)
-                h = relu(a) if use_relu else tanh(a)
+                h = tanh(a) if use_tanh else relu(a)
                 h_seq[b, t, j] = h
                 if t == T - 1:
                     h_T[b, j] = h
             grid.sync()
 
     @cuda.jit
-    def lstm_k(xp, W_hh, b_hh, h0, c0, h_seq, c_seq, gates, h_T, c_T, use_relu, Jb, KS):
+    def lstm_k(xp, W_hh, b_hh, h0, c0, h_seq, c_seq, gates, h_T, c_T, use_tanh, Jb, KS):
         grid = cuda.cg.this_grid()
         smem = cuda.shared.array(0, dt)
         B = xp.shape[0]
@@ -200,11 +200,11 @@ def _kernels(dtype):
                 i = sigmoid(xp[b, t, j] + b_hh[j] + reduced(smem, roff, b, jj, 0, Jb, 4, KS))
                 f = sigmoid(xp[b, t, H + j] + b_hh[H + j] + reduced(smem, roff, b, jj, 1, Jb, 4, KS))
                 a_g = xp[b, t, 2 * H + j] + b_hh[2 * H + j] + reduced(smem, roff, b, jj, 2, Jb, 4, KS)
-                g = relu(a_g) if use_relu else tanh(a_g)
+                g = tanh(a_g) if use_tanh else relu(a_g)
                 o = sigmoid(xp[b, t, 3 * H + j] + b_hh[3 * H + j] + reduced(smem, roff, b, jj, 3, Jb, 4, KS))
                 c_prev = c0[b, j] if t == 0 else c_seq[b, t - 1, j]
                 c = f * c_prev + i * g
-                h = o * (relu(c) if use_relu else tanh(c))
+                h = o * (tanh(c) if use_tanh else relu(c))
                 gates[b, t, j] = i
                 gates[b, t, H + j] = f
                 gates[b, t, 2 * H + j] = g
@@ -217,7 +217,7 @@ def _kernels(dtype):
             grid.sync()
 
     @cuda.jit
-    def gru_k(xp, W_hh, b_hh, h0, h_seq, gates, hn_seq, h_T, use_relu, Jb, KS):
+    def gru_k(xp, W_hh, b_hh, h0, h_seq, gates, hn_seq, h_T, use_tanh, Jb, KS):
         grid = cuda.cg.this_grid()
         smem = cuda.shared.array(0, dt)
         B = xp.shape[0]
@@ -241,7 +241,7 @@ def _kernels(dtype):
                 z = sigmoid(xp[b, t, H + j] + reduced(smem, roff, b, jj, 1, Jb, 3, KS) + b_hh[H + j])
                 hn = reduced(smem, roff, b, jj, 2, Jb, 3, KS) + b_hh[2 * H + j]
                 a_n = xp[b, t, 2 * H + j] + r * hn
-                n = relu(a_n) if use_relu else tanh(a_n)
+                n = tanh(a_n) if use_tanh else relu(a_n)
                 h_prev = h0[b, j] if t == 0 else h_seq[b, t - 1, j]
                 h = (dt(1.0) - z) * n + z * h_prev
                 gates[b, t, j] = r
@@ -285,13 +285,13 @@ def launch(p, args, stream=0):
     return True
 
 
-def rnn_forward(p, xp, W_hh, b_hh, h0, h_seq, h_T, use_relu, stream=0):
-    return launch(p, (xp, W_hh, b_hh, h0, h_seq, h_T, use_relu), stream)
+def rnn_forward(p, xp, W_hh, b_hh, h0, h_seq, h_T, use_tanh, stream=0):
+    return launch(p, (xp, W_hh, b_hh, h0, h_seq, h_T, use_tanh), stream)
 
 
-def lstm_forward(p, xp, W_hh, b_hh, h0, c0, h_seq, c_seq, gates, h_T, c_T, use_relu=0, stream=0):
-    return launch(p, (xp, W_hh, b_hh, h0, c0, h_seq, c_seq, gates, h_T, c_T, use_relu), stream)
+def lstm_forward(p, xp, W_hh, b_hh, h0, c0, h_seq, c_seq, gates, h_T, c_T, use_tanh=1, stream=0):
+    return launch(p, (xp, W_hh, b_hh, h0, c0, h_seq, c_seq, gates, h_T, c_T, use_tanh), stream)
 
 
-def gru_forward(p, xp, W_hh, b_hh, h0, h_seq, gates, hn_seq, h_T, use_relu=0, stream=0):
-    return launch(p, (xp, W_hh, b_hh, h0, h_seq, gates, hn_seq, h_T, use_relu), stream)
+def gru_forward(p, xp, W_hh, b_hh, h0, h_seq, gates, hn_seq, h_T, use_tanh=1, stream=0):
+    return launch(p, (xp, W_hh, b_hh, h0, h_seq, gates, hn_seq, h_T, use_tanh), stream)

@@ -22,7 +22,7 @@ def _kernels(dtype):
     MAXT = kc.MAX_TPB
 
     @cuda.jit
-    def fwd_step(t, xp, W_hhT, b_hh, h0, h_seq, h_T, use_relu):
+    def fwd_step(t, xp, W_hhT, b_hh, h0, h_seq, h_T, use_tanh):
         sh = cuda.shared.array(MAXT, dt)
         tid = cuda.threadIdx.x
         nt = cuda.blockDim.x
@@ -41,13 +41,13 @@ def _kernels(dtype):
             cuda.syncthreads()
         if j < H:
             a = xp[b, t, j] + b_hh[j] + acc
-            h = relu(a) if use_relu else tanh(a)
+            h = tanh(a) if use_tanh else relu(a)
             h_seq[b, t, j] = h
             if t == T - 1:
                 h_T[b, j] = h
 
     @cuda.jit
-    def bwd_step(t, dh_seq, dh_T, W_hh, h_seq, use_relu, dA):
+    def bwd_step(t, dh_seq, dh_T, W_hh, h_seq, use_tanh, dA):
         sh = cuda.shared.array(MAXT, dt)
         tid = cuda.threadIdx.x
         nt = cuda.blockDim.x
@@ -67,7 +67,7 @@ def _kernels(dtype):
         if j < H:
             dh = dh_seq[b, t, j] + (dh_T[b, j] if t == T - 1 else rec)
             h = h_seq[b, t, j]
-            if use_relu:
+            if not use_tanh:
                 dA[b, t, j] = dh if h > dt(0.0) else dt(0.0)
             else:
                 dA[b, t, j] = dh * (dt(1.0) - h * h)
@@ -82,21 +82,21 @@ def forward(x, W_ih, W_hh, b_ih, b_hh, h0, nonlinearity="tanh", persistent=None,
     B, T, _ = x.shape
     H = h0.shape[1]
     dtype = np.dtype(x.dtype)
-    use_relu = int(nonlinearity == "relu")
+    use_tanh = int(nonlinearity == "tanh")
     xp = kc.input_projection(x, W_ih, b_ih, stream)
     h_seq = cuda.device_array((B, T, H), dtype=dtype, stream=stream)
     h_T = cuda.device_array((B, H), dtype=dtype, stream=stream)
     plan = pk.plan("rnn", B, H, dtype, persistent)
-    ran = plan is not None and pk.rnn_forward(plan, xp, W_hh, b_hh, h0, h_seq, h_T, use_relu, stream)
+    ran = plan is not None and pk.rnn_forward(plan, xp, W_hh, b_hh, h0, h_seq, h_T, use_tanh, stream)
     if not ran:                    # the per-step kernels
         step = _kernels(dtype)[0]
         W_hhT = kc.transpose(W_hh, stream)
         tpb = kc.threads_for(H)
         grid = ((H + tpb - 1) // tpb, B)
         for t in range(T):
-            step[grid, tpb, stream](t, xp, W_hhT, b_hh, h0, h_seq, h_T, use_relu)
+            step[grid, tpb, stream](t, xp, W_hhT, b_hh, h0, h_seq, h_T, use_tanh)
     data = {"host": host, "x": x, "W_ih": W_ih, "W_hh": W_hh, "h0": h0, "h_seq": h_seq,
-            "use_relu": use_relu, "persistent": ran}
+            "use_tanh": use_tanh, "persistent": ran}
     return kc.to_output(h_seq, host), kc.to_output(h_T, host), data
 
 
@@ -112,7 +112,7 @@ def backward(dh_seq, data, dh_T, stream=0):
     tpb = kc.threads_for(H)
     grid = ((H + tpb - 1) // tpb, B)
     for t in range(T - 1, -1, -1):
-        step[grid, tpb, stream](t, dh_seq, dh_T, W_hh, h_seq, data["use_relu"], dA)
+        step[grid, tpb, stream](t, dh_seq, dh_T, W_hh, h_seq, data["use_tanh"], dA)
     dh0 = kc.grad_into_h0(dA, W_hh, kc.zeros((B, H), dtype, stream), stream)
     dx, dW_ih, dW_hh, db_ih, db_hh = kc.weight_grads(dA, dA, x, h0, h_seq, W_ih, stream)
     out = {"dx": dx, "dh0": dh0, "dW_ih": dW_ih, "dW_hh": dW_hh, "db_ih": db_ih, "db_hh": db_hh}

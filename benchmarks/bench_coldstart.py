@@ -1,0 +1,111 @@
+"""Cold start: a fresh interpreter, an empty Numba cache, import rnncore and run one
+small float32 forward+backward of a cell with the default backend.
+
+    python benchmarks/bench_coldstart.py                 # every cell, cold then warm
+    python benchmarks/bench_coldstart.py --cells lstm --events
+
+For each cell it runs a child interpreter with ``NUMBA_CACHE_DIR`` set to a new
+empty folder (cold: everything compiles), then a second child on the filled
+folder (warm: kernels load from the cache). Reported: wall seconds for the import,
+the first forward and the first backward, and the child's CPU seconds (user +
+system: on a shared machine wall time also counts the time other work held the
+cores; CPU time is what compiling costs). ``--events`` adds where the compile
+time goes: Numba's compile events (``numba.core.event``), the inclusive seconds
+per compiled function, largest first.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CELLS = ("rnn", "lstm", "gru", "peephole")
+
+CHILD = textwrap.dedent("""
+    import json, os, resource, sys, time
+    t0 = time.perf_counter()
+    events = {{}}
+    if {events}:
+        from numba.core import event as ev
+        starts = {{}}
+        class L(ev.Listener):
+            def on_start(self, e):
+                starts[id(e.data["dispatcher"]), str(e.data["args"])] = time.perf_counter()
+            def on_end(self, e):
+                d = e.data["dispatcher"]
+                k = id(d), str(e.data["args"])
+                name = d.py_func.__module__.split(".")[-1] + "." + d.py_func.__name__
+                events[name] = events.get(name, 0.0) + time.perf_counter() - starts.pop(k)
+        ev.register("numba:compile", L())
+    import numpy as np
+    import rnncore as rc
+    t1 = time.perf_counter()
+    rng = np.random.default_rng(0)
+    B, T, D, H, G = 4, 10, 3, 8, {G}
+    f32 = np.float32
+    x = rng.standard_normal((B, T, D)).astype(f32)
+    W = [rng.standard_normal(s).astype(f32) * 0.3 for s in ((G * H, D), (G * H, H), (G * H,), (G * H,))]
+    cell = "{cell}"
+    if cell == "rnn":
+        h, _, cache = rc.rnn_forward(x, *W)
+    elif cell == "lstm":
+        h, _, cache = rc.lstm_forward(x, *W)
+    elif cell == "gru":
+        h, _, cache = rc.gru_forward(x, *W)
+    else:
+        h, _, cache = rc.peephole_lstm_forward(x, *W, rng.standard_normal((3, H)).astype(f32) * 0.3)
+    t2 = time.perf_counter()
+    back = {{"rnn": rc.rnn_backward, "lstm": rc.lstm_backward, "gru": rc.gru_backward,
+            "peephole": rc.peephole_lstm_backward}}[cell]
+    g = back(np.ones_like(h), cache)
+    t3 = time.perf_counter()
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({{"import_s": t1 - t0, "first_forward_s": t2 - t1, "first_backward_s": t3 - t2,
+                      "total_s": t3 - t0, "cpu_s": ru.ru_utime + ru.ru_stime, "events": events}}))
+""")
+
+
+def run_child(cell, cache_dir, events=False):
+    env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
+    code = CHILD.format(G={"rnn": 1, "lstm": 4, "gru": 3, "peephole": 4}[cell], cell=cell, events=events)
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=HERE.parent,
+                       timeout=900)
+    if r.returncode != 0:
+        raise RuntimeError(f"{cell}: child failed\n{r.stderr[-3000:]}")
+    return json.loads(r.stdout.strip().splitlines()[-1]), r.stderr
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--cells", default=",".join(CELLS), help="comma-separated subset of " + ",".join(CELLS))
+    ap.add_argument("--events", action="store_true", help="per-function compile seconds (numba.core.event)")
+    ap.add_argument("--out", default="", help="write the results as JSON here")
+    args = ap.parse_args(argv)
+    results = {}
+    print("| cell | cache | import s | first forward s | first backward s | import to gradients s | CPU s |")
+    print("|---|---|---|---|---|---|---|")
+    for cell in args.cells.split(","):
+        with tempfile.TemporaryDirectory() as cache:
+            cold, notice = run_child(cell, cache, args.events)
+            warm, _ = run_child(cell, cache)
+        results[cell] = {"cold": cold, "warm": warm, "notice": notice.strip()}
+        for label, r in (("cold", cold), ("warm", warm)):
+            print(f"| {cell} | {label} | {r['import_s']:.2f} | {r['first_forward_s']:.2f} | "
+                  f"{r['first_backward_s']:.2f} | {r['total_s']:.2f} | {r['cpu_s']:.2f} |", flush=True)
+    if args.events:
+        for cell, r in results.items():
+            ev = sorted(r["cold"]["events"].items(), key=lambda kv: -kv[1])
+            print(f"\n{cell}: compile seconds per function (inclusive of the callees it compiles)")
+            for name, s in ev[:12]:
+                print(f"  {s:7.2f}  {name}")
+    if args.out:
+        Path(args.out).write_text(json.dumps(results, indent=1))
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+"""Same inputs, same bits: on one machine the CPU backend's float32 and float64
+results do not depend on keep_cache, on the thread count (1, 2, 4), or on whether
+the kernels were just compiled or loaded from Numba's cache.
+
+Why they could: fast-math lets LLVM contract a*b + c into an FMA in one compiled
+copy of a loop and not in another (the vectorised body and its scalar remainder;
+two differently inlined kernels), and sums over batch chunks change with the
+number of chunks. The kernels are compiled without fast-math contraction or
+reassociation, and the chunks depend on the shape only (``rnncore.cpu._common``).
+Across CPUs results agree to a few ulps only (test_backends_agree.TOL).
+"""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from _cells import CELLS, HAS_C, backward, forward, make_params
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# A child interpreter: forward + backward of the given cells and dtypes, at a shape cut
+# into several batch chunks, under each thread count; prints the SHA-256 of all the bits.
+CHILD = textwrap.dedent("""
+    import hashlib, json, sys
+    import numba, numpy as np
+    sys.path.insert(0, {tests!r})
+    from _cells import HAS_C, backward, forward, make_params
+    out = {{}}
+    for cell in {cells!r}:
+        for dtype in (np.float32, np.float64):
+            for threads in {threads!r}:
+                numba.set_num_threads(threads)
+                B, T, D, H = 48, 20, 16, 64
+                p = make_params(cell, B, T, D, H, dtype=dtype, seed=1, scale=0.3)
+                rng = np.random.default_rng(2)
+                dh = rng.standard_normal((B, T, H)).astype(dtype)
+                dc = rng.standard_normal((B, H)).astype(dtype) if cell in HAS_C else None
+                *outs, cache = forward(cell, p, "cpu")
+                grads = backward(cell, dh, cache, None, dc)
+                h = hashlib.sha256()
+                for a in [o for o in outs if o is not None] + [grads[k] for k in sorted(grads)]:
+                    h.update(np.ascontiguousarray(a).tobytes())
+                out[f"{{cell}} {{np.dtype(dtype).name}} {{threads}}"] = h.hexdigest()
+    print(json.dumps(out))
+""")
+
+
+def _child(cells, threads, env_extra):
+    code = CHILD.format(tests=str(ROOT / "tests"), cells=list(cells), threads=list(threads))
+    env = dict(os.environ, PYTHONPATH=str(ROOT), NUMBA_NUM_THREADS=str(max(threads)), **env_extra)
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=1200)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def test_the_shape_of_the_children_is_cut_into_chunks():
+    from rnncore.cpu import _common
+    assert len(_common.batch_chunks(48, 20, 16, 64, 1)) >= 2, "the thread-count test would run one job only"
+
+
+def test_same_bits_with_1_2_and_4_threads():
+    got = _child(CELLS, (1, 2, 4), {})
+    for key in got:
+        if key.endswith(" 1"):
+            base = key[:-2]
+            assert got[f"{base} 2"] == got[key], f"{base}: 2 threads differ from 1"
+            assert got[f"{base} 4"] == got[key], f"{base}: 4 threads differ from 1"
+
+
+def test_same_bits_freshly_compiled_and_from_the_cache(tmp_path):
+    """A fresh compile (empty NUMBA_CACHE_DIR), the same kernels loaded from that cache
+    in a second interpreter, and this interpreter's kernels give the same bits."""
+    cells = ("lstm", "lstm_relu")
+    env = {"NUMBA_CACHE_DIR": str(tmp_path)}
+    fresh = _child(cells, (2,), env)
+    assert any(tmp_path.rglob("*.nbi")), "nothing was cached"
+    cached = _child(cells, (2,), env)
+    here = _child(cells, (2,), {})
+    assert fresh == cached == here
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("cell", CELLS)
+def test_same_bits_with_and_without_the_cache(cell, dtype):
+    """keep_cache=False (the CPU LSTM then runs other code: no per-step arrays) gives
+    the outputs of keep_cache=True bit for bit, at a shape cut into chunks."""
+    p = make_params(cell, 48, 20, 16, 64, dtype=dtype, seed=5, scale=0.3)
+    *kept, _ = forward(cell, p, "cpu")
+    *inferred, _ = forward(cell, p, "cpu", keep_cache=False)
+    for a, b in zip(kept, inferred):
+        if a is not None:
+            assert a.tobytes() == b.tobytes()
+
+
+@pytest.mark.parametrize("cell", ["lstm", "peephole", "gru"])
+def test_gradients_same_bits_on_repeated_calls(cell):
+    """Backward twice on one cache, and forward + backward twice: the same bits."""
+    p = make_params(cell, 48, 20, 16, 64, dtype=np.float32, seed=6, scale=0.3)
+    dh = np.random.default_rng(0).standard_normal((48, 20, 64)).astype(np.float32)
+    dc = np.ones((48, 64), np.float32) if cell in HAS_C else None
+    g = [backward(cell, dh, forward(cell, p, "cpu")[3], None, dc) for _ in range(2)]
+    for k in g[0]:
+        assert g[0][k].tobytes() == g[1][k].tobytes(), k
