@@ -21,7 +21,7 @@ def _markov(train_seqs, test_seqs, V, k, log=np.log2, add=1.0, denom=None, shift
     with np.errstate(divide="ignore", invalid="ignore"):
         bits = [-log(np.float64(joint[ctx_of(s, t), s[t]] + add) / np.float64(context[ctx_of(s, t)] + d))
                 for s in test_seqs for t in range(k + shift, len(s))]
-    return float(np.mean(bits))
+    return float(np.mean(bits)) if bits else float("nan")
 
 
 @pytest.mark.parametrize("wrong,where", [
