@@ -1,5 +1,5 @@
 """Sequential: whole-model gradient checks, training on small real tasks, fit/evaluate/predict/summary,
-callbacks, save/load, reproducibility, Keras-quality errors (the seed documents' Keras code: test_seed_examples)."""
+callbacks, save/load, reproducibility, Keras-quality errors (the source posts' Keras code: test_seed_examples)."""
 import re
 
 import numpy as np

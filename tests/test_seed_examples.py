@@ -1,4 +1,4 @@
-"""The Keras code of the five seed blog posts (quoted in ``tests/seed_snippets``) runs on rnncore with
+"""The Keras code of the five source blog posts (quoted in ``tests/seed_snippets``) runs on rnncore with
 only the imports changed, and gives Keras' numbers.
 
 Each test runs a post's code twice: under Keras 3 (``tensorflow.keras`` imports read as ``keras``;
