@@ -441,6 +441,9 @@ class RNN(Layer):
     return_state : bool: also return the final states, a list ``[output, h_T]`` (LSTM
         ``[output, h_T, c_T]``), as Keras. Such a layer is called directly (an encoder), not
         stacked in a Sequential. ``backward`` then takes the list of gradients (None for zero).
+        With a mask, the states are each sample's after its last valid step (the initial state
+        for a sample with none); for the LSTM the kernels then run once per group of samples of
+        one length, so that c_T is the one at that step.
     go_backwards : bool: process the valid steps in reverse; outputs come in processing order
     zero_output_for_mask : bool: masked steps output zeros instead of repeating the last output
     backend : 'numpy', 'cpu' or 'cuda' for the kernels (default: the model's, else 'cpu')
@@ -627,6 +630,7 @@ class RNN(Layer):
         all its steps are masked).
         """
         reverse = self.go_backwards
+        self._empty = None
         if mask is None and not reverse:
             h_seq, states, cache = self._run(x, initial_state)
             self._seq_cache = (cache, None)
@@ -642,6 +646,7 @@ class RNN(Layer):
         x_packed = np.take_along_axis(x, perm[..., None], axis=1)
         lengths = m.sum(axis=1)
         has = lengths > 0
+        self._empty = None if has.all() else ~has       # samples with no valid step
         n_states = len(self.cell.state_size) if isinstance(self.cell.state_size, list) else 1
         if np.all(lengths == T) or n_states == 1:
             # One run over the packed batch: its h_seq holds every sample's last valid state.
@@ -753,6 +758,9 @@ class RNN(Layer):
         h_aligned, states = self._sequence_forward(x, mask, initial_state)
         if not self.return_sequences:
             out = states[0]
+            if self._empty is not None and initial_state:
+                # Keras: a sample with no valid step outputs zeros (its state stays its initial state)
+                out = np.where(self._empty[:, None], 0, out).astype(x.dtype)
         else:
             out = np.ascontiguousarray(h_aligned[:, ::-1]) if self.go_backwards else h_aligned
         if not self.return_state:
@@ -780,6 +788,8 @@ class RNN(Layer):
         else:
             dh = None
             if dout is not None:
+                if self._empty is not None:
+                    dout = np.where(self._empty[:, None], 0, dout)
                 d_states[0] = dout if d_states[0] is None else d_states[0] + dout
         g = self._sequence_backward(dh, d_states)
         self.cell._grads = self.cell.keras_grads(g)
