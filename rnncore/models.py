@@ -17,8 +17,8 @@ gradient (when the last layer's ``output_activation`` is the softmax/sigmoid mat
 cross-entropy, the two are fused into the stable ``p - y`` form from the layer's
 ``logits()``), ``backward`` through the layers in reverse, then one optimiser step on
 every ``(param, grad)`` pair. Losses and metrics are reduced as Keras does (weighted sum
-over the samples divided by their number; metrics weighted by sample weight and mask,
-accumulated over the epoch).
+over the samples divided by their number; ``metrics`` weighted by the mask and
+``weighted_metrics`` by the mask and the sample weights, accumulated over the epoch).
 """
 import re
 import sys
@@ -120,6 +120,7 @@ class Sequential:
         self.built = False
         self.optimizer = self.loss = None
         self.metrics = []
+        self.weighted_metrics = []
         self.stop_training = False
         self.history = None
         self.input_shape = None
@@ -232,29 +233,62 @@ class Sequential:
         return x
 
     # ------------------------------------------------------------------ compile
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, backend=None):
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, backend=None, weighted_metrics=None):
         """Choose the optimiser (name or object), the loss (name or object) and the metrics to report.
 
+        ``metrics`` ignore sample weights (as Keras); ``weighted_metrics`` are weighted by the
+        ``sample_weight`` (or ``class_weight``) given to ``fit``/``evaluate`` (and by the mask, as
+        every metric). Names as Keras reports them: a weighted metric whose name a ``metrics``
+        entry already has is logged as ``weighted_<name>`` (``val_weighted_<name>``).
         ``backend`` ('numpy', 'cpu', 'cuda') selects the recurrent kernels for the layers
         that did not set their own.
         """
         self.optimizer = _optimizers.get(optimizer)
         self.loss = _losses.get(loss)
-        if isinstance(metrics, str):
-            metrics = [metrics]
-        if metrics is not None and not isinstance(metrics, (list, tuple)):
-            raise TypeError(f"compile: metrics must be a list of names or functions, got {metrics!r}")
-        self.metrics = list(metrics or [])
-        for m in self.metrics:      # fail early on unknown names
-            _losses.get_metric(m, self.loss, 2)
+        self.metrics = self._check_metric_list("metrics", metrics)
+        self.weighted_metrics = self._check_metric_list("weighted_metrics", weighted_metrics)
         if backend is not None:
             self.backend = _check_backend(backend)
         self._apply_backend()
         self.compiled = True
 
+    def _check_metric_list(self, arg, metrics):
+        if isinstance(metrics, str) or (callable(metrics) and not isinstance(metrics, (list, tuple))):
+            metrics = [metrics]
+        if metrics is not None and not isinstance(metrics, (list, tuple)):
+            raise TypeError(f"compile: {arg} must be a list of names or functions, got {metrics!r}")
+        metrics = list(metrics or [])
+        for m in metrics:      # fail early on unknown names
+            try:
+                _losses.get_metric(m, self.loss, 2)
+            except ValueError as e:
+                raise ValueError(f"compile: {arg}: {e}") from None
+        return metrics
+
     def _metric_fns(self):
+        """``[(log name, fn, weighted)]``: the metrics, then the weighted metrics, named as Keras does
+        (a repeated name gets ``_1``, ``_2``...; a weighted metric's repeated name ``weighted_`` first)."""
         out_dim = self.output_shape[-1] if self.built else 2
-        return [_losses.get_metric(m, self.loss, out_dim) for m in self.metrics]
+        out, counts = [], {}
+        for name, fn in (_losses.get_metric(m, self.loss, out_dim) for m in self.metrics):
+            if name in counts:
+                counts[name] += 1
+                name = f"{name}_{counts[name] - 1}"
+            else:
+                counts[name] = 1
+            out.append((name, fn, False))
+        for name, fn in (_losses.get_metric(m, self.loss, out_dim) for m in self.weighted_metrics):
+            if name in counts:
+                name = f"weighted_{name}"
+                if name in counts:
+                    counts[name] += 1
+                    name = f"{name}_{counts[name] - 1}"
+                else:
+                    counts[name] = 1
+            else:
+                counts[name] = 1
+            out.append((name, fn, True))
+        return out
 
     # ------------------------------------------------------------------ passes
     def _forward(self, x, training=False):
@@ -295,12 +329,18 @@ class Sequential:
     def _pairs(self):
         return [(p, layer.grads[k]) for layer in self.layers if layer.trainable for k, p in layer.params.items()]
 
-    def _metric_sums(self, y_true, out, weights):
-        """``{name: (sum of weighted values, sum of weights)}`` for this batch (Keras' Mean metrics)."""
+    def _metric_sums(self, y_true, out, weights, sample_weight=None):
+        """``{name: (sum of weighted values, sum of weights)}`` for this batch (Keras' Mean metrics).
+
+        ``weights``: the mask of the positions (or None); ``sample_weight`` (B,): the weights of the
+        samples, used by the weighted metrics only."""
         out_sums = {}
-        for name, fn in self._metric_fns():
+        for name, fn, weighted in self._metric_fns():
             v = np.asarray(fn(y_true, out), dtype=np.float64)
             w = np.ones(v.shape) if weights is None else np.broadcast_to(weights, v.shape)
+            if weighted and sample_weight is not None:
+                sw = np.asarray(sample_weight, dtype=np.float64)
+                w = w * sw.reshape(sw.shape + (1,) * (v.ndim - sw.ndim))
             out_sums[name] = (float((v * w).sum()), float(w.sum()))
         return out_sums
 
@@ -312,7 +352,7 @@ class Sequential:
         loss, dout, fused, y_true, weights = self._loss_and_dout(out, mask, y, sample_weight)
         self._backward(dout, fused)
         self.optimizer.apply_gradients(self._pairs())
-        self._last_sums = self._metric_sums(y_true, out, weights)
+        self._last_sums = self._metric_sums(y_true, out, weights, sample_weight)
         self.last_logs = {"loss": loss, **{k: s / w if w else 0.0 for k, (s, w) in self._last_sums.items()}}
         return loss
 
@@ -355,10 +395,8 @@ class Sequential:
         x = self._prepare_x(x)
         y = _check_y("fit", y, len(x))
         sw = _check_sample_weight("fit", sample_weight, len(x))
-        if class_weight is not None:
-            if sw is not None:
-                raise ValueError("fit: give class_weight or sample_weight, not both (as Keras)")
-            sw = self._class_weights(y, class_weight)
+        if class_weight is not None and sw is not None:
+            raise ValueError("fit: give class_weight or sample_weight, not both (as Keras)")
         if callbacks is not None and not isinstance(callbacks, (list, tuple)):
             raise TypeError(f"fit: callbacks must be a list of callbacks, got {type(callbacks).__name__}")
         for cb in callbacks or []:
@@ -383,6 +421,8 @@ class Sequential:
             val = (x[-n_val:], y[-n_val:]) + (() if sw is None else (sw[-n_val:],))
             x, y = x[:-n_val], y[:-n_val]
             sw = None if sw is None else sw[:-n_val]
+        if class_weight is not None:        # the training data only: Keras splits off validation first
+            sw = self._class_weights(y, class_weight)
 
         history = _callbacks.History()
         cbs = [history] + list(callbacks or [])
@@ -486,7 +526,7 @@ class Sequential:
                 out, mask = self._forward(xb, training=False)
             loss, _, _, y_true, weights = self._loss_and_dout(out, mask, yb, swb)
             loss_sum += loss * len(xb)
-            for k, (vs, ws) in self._metric_sums(y_true, out, weights).items():
+            for k, (vs, ws) in self._metric_sums(y_true, out, weights, swb).items():
                 old = msums.get(k, (0.0, 0.0))
                 msums[k] = (old[0] + vs, old[1] + ws)
         return {"loss": loss_sum / len(x), **{k: vs / ws if ws else 0.0 for k, (vs, ws) in msums.items()}}

@@ -81,3 +81,83 @@ def test_return_state_with_a_mask_runs_on_the_cpu_kernels_as_on_numpy():
     (o1, dx1, g1), (o2, dx2, g2) = results
     for a, b in zip(o1 + [dx1] + list(g1.values()), o2 + [dx2] + list(g2.values())):
         np.testing.assert_allclose(a, b, atol=1e-10, rtol=0)
+
+
+# ----------------------------------------------------------------------------- weighted_metrics
+def _weighted_pair(metrics, weighted_metrics):
+    keras.utils.set_random_seed(0)
+    km = keras.Sequential([keras.Input((T, D)), kl.GRU(3), kl.Dense(1, activation="sigmoid")])
+    rm = Sequential([L.Input((T, D)), L.GRU(3), L.Dense(1, activation="sigmoid")], backend="numpy")
+    rm.set_weights(km.get_weights())
+    km.compile(optimizer=keras.optimizers.SGD(0.5), loss="binary_crossentropy", metrics=metrics,
+               weighted_metrics=weighted_metrics)
+    rm.compile(optimizer=SGD(0.5), loss="binary_crossentropy", metrics=metrics, weighted_metrics=weighted_metrics)
+    return km, rm
+
+
+@pytest.mark.parametrize("weighting", ["sample_weight", "class_weight", "split_sample_weight", "split_class_weight",
+                                       "weighted_only"])
+def test_weighted_metrics_are_keras(weighting):
+    """History (names and values, validation included) and evaluate: a metric in both lists is logged
+    as accuracy (unweighted) and weighted_accuracy; class weights weigh the training data only."""
+    metrics, weighted = (None, ["accuracy", "mse"]) if weighting == "weighted_only" else (["accuracy"],
+                                                                                          ["accuracy", "mse"])
+    km, rm = _weighted_pair(metrics, weighted)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((10, T, D)).astype("float32")
+    y = rng.integers(0, 2, (10, 1))
+    sw = np.linspace(0.2, 3.0, 10).astype("float32")
+    kw = {"sample_weight": {"sample_weight": sw, "split_sample_weight": sw, "weighted_only": sw},
+          "class_weight": {"class_weight": {0: 0.5, 1: 3.0}, "split_class_weight": {0: 0.5, 1: 3.0}}}
+    fit_kw = dict(epochs=2, batch_size=4, shuffle=False, verbose=0)
+    for key, values in kw.items():
+        if weighting in values:
+            fit_kw[key] = values[weighting]
+    if weighting.startswith("split"):
+        fit_kw["validation_split"] = 0.3
+    else:
+        fit_kw["validation_data"] = (x[:6], y[:6], sw[:6]) if "sample_weight" in fit_kw else (x[:6], y[:6])
+    hk = km.fit(x, y, **fit_kw).history
+    hr = rm.fit(x, y, **fit_kw).history
+    expected = {"loss", "accuracy", "mse"} | ({"weighted_accuracy"} if metrics else set())
+    assert set(hr) == set(hk) == expected | {f"val_{k}" for k in expected}
+    for k in hk:
+        np.testing.assert_allclose(hr[k], hk[k], atol=1e-5, rtol=0, err_msg=k)
+    if metrics:     # the weights matter
+        assert not np.allclose(hr["accuracy"], hr["weighted_accuracy"])
+    ek = km.evaluate(x, y, sample_weight=sw, batch_size=4, verbose=0, return_dict=True)
+    er = rm.evaluate(x, y, sample_weight=sw, batch_size=4, return_dict=True)
+    assert set(er) == set(ek)
+    for k in ek:
+        np.testing.assert_allclose(er[k], ek[k], atol=1e-5, rtol=0, err_msg=k)
+
+
+def test_weighted_metrics_per_position_with_a_mask():
+    """Per-position labels with padding: a weighted metric weighs each valid position by its sample's
+    weight (Keras 3.15 raises here, broadcasting (batch,) weights against (batch, time) values), so
+    the reference is computed directly."""
+    rm = Sequential([L.Input((T, D)), L.Masking(0.0), L.LSTM(4, return_sequences=True),
+                     L.TimeDistributed(L.Dense(3, activation="softmax"))], backend="numpy", seed=0)
+    rm.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+               weighted_metrics=["accuracy"])
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((4, T, D)).astype("float32")
+    x[0, 3:] = 0.0
+    x[2, :2] = 0.0
+    y = rng.integers(0, 3, (4, T))
+    sw = np.array([0.5, 2.0, 1.0, 3.0])
+    logs = rm.evaluate(x, y, sample_weight=sw, return_dict=True)
+    correct = rm.predict(x).argmax(-1) == y
+    valid = np.any(x != 0, axis=-1)
+    w = sw[:, None] * valid
+    assert logs["accuracy"] == pytest.approx(correct[valid].mean())
+    assert logs["weighted_accuracy"] == pytest.approx((correct * w).sum() / w.sum())
+    assert logs["weighted_accuracy"] != pytest.approx(logs["accuracy"])
+
+
+def test_weighted_metrics_bad_arguments_name_it():
+    rm = Sequential([L.Input((T, D)), L.GRU(3), L.Dense(1)])
+    with pytest.raises(ValueError, match="compile: weighted_metrics: unknown metric 'acuracy'"):
+        rm.compile(optimizer="sgd", loss="mse", weighted_metrics=["acuracy"])
+    with pytest.raises(TypeError, match="compile: weighted_metrics must be a list of names or functions, got 3"):
+        rm.compile(optimizer="sgd", loss="mse", weighted_metrics=3)
