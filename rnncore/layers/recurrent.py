@@ -48,7 +48,7 @@ def _one_blas_thread():
     """NumPy's BLAS limited to one thread for the per-step path (restored afterwards).
 
     Its products are small, (B, H) @ (H, H), one per gate and step: on a busy 2-core machine a
-    second OpenBLAS thread only spins and waits (measured: a training epoch 10x slower).
+    second OpenBLAS thread only spins and waits (measured: a training epoch took 20 s instead of 2.3-3.0 s).
     """
     if not _BLAS_CONTROLLER:
         from threadpoolctl import ThreadpoolController
@@ -183,7 +183,7 @@ class _Cell(Layer):
     # differences in tests/test_recurrent_dropout.py). Inference never comes here.
     # What it costs, measured once (2 busy cores; LSTM(64) -> Dense, 512 sequences of 100 steps
     # x 4 features, batch 32, Adam, warm caches): a training epoch took 1.2-1.4 s on the CPU
-    # kernels and 2.3-2.8 s with recurrent_dropout=0.2, about 2x (10x before NumPy's BLAS was
+    # kernels and 2.3-3.0 s with recurrent_dropout=0.2, about 2x (20 s before NumPy's BLAS was
     # held to one thread here). The path is NumPy whatever the backend, so 'cuda' does not help it.
     def run_dropout(self, x, initial_state, in_mask, rec_mask, keep_cache=True):
         """The sequence with Keras' dropout masks, one NumPy step at a time (no mask of padded steps).

@@ -22,7 +22,9 @@ class Bidirectional(Layer):
     order, and with ``return_sequences=True`` both directions output zeros at masked steps.
     Weights (``get_weights``): the forward layer's, then the backward layer's. A
     ``torch.nn.LSTM(bidirectional=True)`` state dict loads directly (``*_reverse`` keys go
-    to the backward layer).
+    to the backward layer). With ``dropout``/``recurrent_dropout``, each direction draws its
+    own masks, as Keras' two cells do (``forward_layer.dropout_masks``,
+    ``backward_layer.set_dropout_masks(...)``).
     """
 
     def __init__(self, layer, merge_mode="concat", backward_layer=None, **kwargs):
