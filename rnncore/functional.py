@@ -16,7 +16,12 @@ import numpy as np
 
 from . import _validation as v
 
-_BACKEND_PACKAGES = {"numpy": "rnncore.reference", "cpu": "rnncore.cpu", "cuda": "rnncore.cuda"}
+# The backends are listed once, in _validation.BACKENDS; each is a package of the same name
+# except "numpy", the reference.
+_PACKAGE = {"numpy": "reference"}
+# cpu/rnn.py and cpu/gru.py (the performance work's files) do not take keep_cache yet;
+# they compute the same either way and the cache is dropped here. Empty this set once they do.
+_NO_KEEP_CACHE = {("cpu", "rnn"), ("cpu", "gru")}
 _GATES = {"rnn": 1, "lstm": 4, "gru": 3, "peephole": 4}
 # The RNN's nonlinearity (PyTorch's name) and the LSTM/GRU candidate activation (Keras' name)
 NONLINEARITIES = ACTIVATIONS = ("tanh", "relu")
@@ -63,7 +68,12 @@ def _backend(name, cell):
             raise ValueError("the peephole LSTM has backends 'numpy' and 'cpu' only")
         cuda = import_module("rnncore.cuda")
         cuda.require_cuda()
-    return import_module(f"{_BACKEND_PACKAGES[name]}.{cell}")
+    return import_module(f"rnncore.{_PACKAGE.get(name, name)}.{cell}")
+
+
+def _keep(backend, cell, keep_cache):
+    """The ``keep_cache`` keyword every backend's forward takes."""
+    return {} if (backend, cell) in _NO_KEEP_CACHE else {"keep_cache": keep_cache}
 
 
 def _prepare(cell, x, W_ih, W_hh, b_ih, b_hh, backend):
@@ -109,7 +119,7 @@ def rnn_forward(x, W_ih, W_hh, b_ih, b_hh, h0=None, nonlinearity="tanh", backend
     x, W_ih, W_hh, b_ih, b_hh, H, dev = _prepare("rnn", x, W_ih, W_hh, b_ih, b_hh, backend)
     h0 = v.state_or_zeros("h0", h0, x.shape[0], H, x.dtype, dev)
     h_seq, h_T, data = _run(backend, "rnn", x.dtype, "forward", mod.forward, x, W_ih, W_hh, b_ih, b_hh, h0,
-                             nonlinearity)
+                             nonlinearity, **_keep(backend, "rnn", keep_cache))
     return h_seq, h_T, _cache("rnn", backend, x, H, data, keep_cache)
 
 
@@ -144,9 +154,8 @@ def lstm_forward(x, W_ih, W_hh, b_ih, b_hh, h0=None, c0=None, activation="tanh",
     x, W_ih, W_hh, b_ih, b_hh, H, dev = _prepare("lstm", x, W_ih, W_hh, b_ih, b_hh, backend)
     h0 = v.state_or_zeros("h0", h0, x.shape[0], H, x.dtype, dev)
     c0 = v.state_or_zeros("c0", c0, x.shape[0], H, x.dtype, dev)
-    kw = {"keep_cache": keep_cache} if backend == "cpu" else {}
     h_seq, h_T, c_T, data = _run(backend, "lstm", x.dtype, "forward", mod.forward, x, W_ih, W_hh, b_ih, b_hh, h0,
-                                 c0, activation, **kw)
+                                 c0, activation, **_keep(backend, "lstm", keep_cache))
     return h_seq, (h_T, c_T), _cache("lstm", backend, x, H, data, keep_cache)
 
 
@@ -176,7 +185,7 @@ def gru_forward(x, W_ih, W_hh, b_ih, b_hh, h0=None, activation="tanh", backend="
     x, W_ih, W_hh, b_ih, b_hh, H, dev = _prepare("gru", x, W_ih, W_hh, b_ih, b_hh, backend)
     h0 = v.state_or_zeros("h0", h0, x.shape[0], H, x.dtype, dev)
     h_seq, h_T, data = _run(backend, "gru", x.dtype, "forward", mod.forward, x, W_ih, W_hh, b_ih, b_hh, h0,
-                             activation)
+                             activation, **_keep(backend, "gru", keep_cache))
     return h_seq, h_T, _cache("gru", backend, x, H, data, keep_cache)
 
 
@@ -204,7 +213,7 @@ def peephole_lstm_forward(x, W_ih, W_hh, b_ih, b_hh, w_peep, h0=None, c0=None, b
     h0 = v.state_or_zeros("h0", h0, x.shape[0], H, x.dtype)
     c0 = v.state_or_zeros("c0", c0, x.shape[0], H, x.dtype)
     h_seq, h_T, c_T, data = _run(backend, "peephole LSTM", x.dtype, "forward", mod.forward, x, W_ih, W_hh, b_ih,
-                                 b_hh, w_peep, h0, c0)
+                                 b_hh, w_peep, h0, c0, **_keep(backend, "peephole", keep_cache))
     return h_seq, (h_T, c_T), _cache("peephole", backend, x, H, data, keep_cache)
 
 

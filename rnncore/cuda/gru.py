@@ -112,8 +112,9 @@ def _kernels(dtype):
     return fwd_step, bwd_step
 
 
-def forward(x, W_ih, W_hh, b_ih, b_hh, h0, activation="tanh", persistent=None, stream=0):
-    """Whole sequence on the GPU. Returns h_seq, h_T and the data for ``backward``."""
+def forward(x, W_ih, W_hh, b_ih, b_hh, h0, activation="tanh", keep_cache=True, persistent=None, stream=0):
+    """Whole sequence on the GPU. Returns h_seq, h_T and the data for ``backward``
+    (None with ``keep_cache=False``, inference)."""
     host = not kc.is_device(x)
     x, W_ih, W_hh, b_ih, b_hh, h0 = (kc.to_device(a, stream) for a in (x, W_ih, W_hh, b_ih, b_hh, h0))
     B, T, _ = x.shape
@@ -136,7 +137,7 @@ def forward(x, W_ih, W_hh, b_ih, b_hh, h0, activation="tanh", persistent=None, s
             step[grid, tpb, stream](t, xp, W_hhT, b_hh, h0, h_seq, gates, hn_seq, h_T, use_tanh)
     data = {"host": host, "x": x, "W_ih": W_ih, "W_hh": W_hh, "h0": h0, "h_seq": h_seq,
             "gates": gates, "hn_seq": hn_seq, "use_tanh": use_tanh, "persistent": ran}
-    return kc.to_output(h_seq, host), kc.to_output(h_T, host), data
+    return kc.to_output(h_seq, host), kc.to_output(h_T, host), (data if keep_cache else None)
 
 
 def backward(dh_seq, data, dh_T, stream=0):

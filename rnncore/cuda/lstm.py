@@ -122,8 +122,9 @@ def _kernels(dtype):
     return fwd_step, bwd_step
 
 
-def forward(x, W_ih, W_hh, b_ih, b_hh, h0, c0, activation="tanh", persistent=None, stream=0):
-    """Whole sequence on the GPU. Returns h_seq, h_T, c_T and the data for ``backward``."""
+def forward(x, W_ih, W_hh, b_ih, b_hh, h0, c0, activation="tanh", keep_cache=True, persistent=None, stream=0):
+    """Whole sequence on the GPU. Returns h_seq, h_T, c_T and the data for ``backward``
+    (None with ``keep_cache=False``, inference)."""
     host = not kc.is_device(x)
     x, W_ih, W_hh, b_ih, b_hh, h0, c0 = (kc.to_device(a, stream) for a in (x, W_ih, W_hh, b_ih, b_hh, h0, c0))
     B, T, _ = x.shape
@@ -148,7 +149,7 @@ def forward(x, W_ih, W_hh, b_ih, b_hh, h0, c0, activation="tanh", persistent=Non
             step[grid, tpb, stream](t, xp, W_hhT, b_hh, h0, c0, h_seq, c_seq, gates, h_T, c_T, use_tanh)
     data = {"host": host, "x": x, "W_ih": W_ih, "W_hh": W_hh, "h0": h0, "c0": c0,
             "h_seq": h_seq, "c_seq": c_seq, "gates": gates, "use_tanh": use_tanh, "persistent": ran}
-    return kc.to_output(h_seq, host), kc.to_output(h_T, host), kc.to_output(c_T, host), data
+    return kc.to_output(h_seq, host), kc.to_output(h_T, host), kc.to_output(c_T, host), (data if keep_cache else None)
 
 
 def backward(dh_seq, data, dh_T, dc_T, stream=0):
