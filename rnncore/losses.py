@@ -22,6 +22,8 @@ Stability:
 """
 import numpy as np
 
+from ._validation import integer_ids
+
 EPSILON = 1e-7
 # Keras clips in float32: its bounds are float32(1e-7) and float32(1) - float32(1e-7)
 _LO = float(np.float32(EPSILON))
@@ -192,10 +194,7 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
                 hint = "; the targets look one-hot: use loss='categorical_crossentropy'"
             raise ValueError(f"{self.name}: integer targets of shape {y_true.shape} do not match the model "
                              f"output of shape {y_pred.shape} (expected targets of shape {y_pred.shape[:-1]}){hint}")
-        if y_true.dtype.kind == "f":
-            if not np.all(y_true == np.round(y_true)):
-                raise ValueError(f"{self.name} needs integer class labels, got non-integer values")
-        y_int = y_true.astype(np.int64)
+        y_int = integer_ids(y_true, f"{self.name} needs integer class labels")
         K = y_pred.shape[-1]
         if y_int.size and (y_int.min() < 0 or y_int.max() >= K):
             raise ValueError(f"{self.name}: labels must lie in [0, {K - 1}] for an output with {K} classes, "

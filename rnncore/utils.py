@@ -5,6 +5,7 @@ import random
 
 import numpy as np
 
+from ._validation import integer_ids
 from .encoding import pad_sequences  # noqa: F401  (Keras' keras.utils.pad_sequences; one implementation)
 
 
@@ -13,13 +14,7 @@ def to_categorical(y, num_classes=None, dtype="float32"):
 
     As Keras, a trailing axis of size 1 is dropped first (labels of shape (N, 1) give (N, C)).
     """
-    y = np.asarray(y)
-    if y.dtype.kind == "f":
-        if not np.all(y == np.round(y)):
-            raise ValueError("to_categorical needs integer class labels, got non-integer values")
-    elif y.dtype.kind not in "iub":
-        raise TypeError(f"to_categorical needs integer class labels, got dtype {y.dtype}")
-    y = y.astype(np.int64)
+    y = integer_ids(y, "to_categorical needs integer class labels")
     if y.ndim > 1 and y.shape[-1] == 1:
         y = y[..., 0]
     if y.size and y.min() < 0:

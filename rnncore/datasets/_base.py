@@ -1,10 +1,11 @@
-"""Small helpers shared by the loaders: a dict with attribute access, data paths, the seed rule."""
+"""Small helpers shared by the loaders: a dict with attribute access, data paths.
+
+(The seed rule is :func:`rnncore._random.as_generator`.)
+"""
 
 from __future__ import annotations
 
 from importlib import resources
-
-from .._random import as_generator
 
 
 class Bunch(dict):
@@ -37,8 +38,3 @@ class Bunch(dict):
 def data_path(name):
     """Path to a file shipped in ``rnncore/datasets/data/`` (no download at run time)."""
     return resources.files("rnncore.datasets").joinpath("data").joinpath(name)
-
-
-def rng_from(seed):
-    """A NumPy Generator from ``seed`` (None, int or Generator): :func:`rnncore._random.as_generator`."""
-    return as_generator(seed)

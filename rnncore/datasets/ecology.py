@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from ._base import Bunch, rng_from
+from .._random import as_generator
+from ._base import Bunch
 
 __all__ = ["lotka_volterra", "logistic_growth", "time_block_split"]
 
@@ -89,7 +90,7 @@ def lotka_volterra(T=200, dt=0.5, params=None, x0=(30.0, 4.0), noise="poisson", 
     t = np.arange(T) * dt
     sol = solve_ivp(rhs, (0.0, t[-1]), x0, t_eval=t, rtol=1e-8, atol=1e-8)
     rates = sol.y.T
-    return Bunch(t=t, rates=rates, counts=_observe(rates, noise, rng_from(seed)), params=p)
+    return Bunch(t=t, rates=rates, counts=_observe(rates, noise, as_generator(seed)), params=p)
 
 
 def logistic_growth(T=100, dt=0.25, r=0.5, K=1000.0, n0=10.0, noise="poisson", seed=None):
@@ -128,7 +129,7 @@ def logistic_growth(T=100, dt=0.25, r=0.5, K=1000.0, n0=10.0, noise="poisson", s
         raise ValueError(f"K and n0 must be positive, got K={K}, n0={n0}")
     t = np.arange(T) * dt
     rates = K / (1.0 + (K / n0 - 1.0) * np.exp(-r * t))
-    return Bunch(t=t, rates=rates, counts=_observe(rates, noise, rng_from(seed)))
+    return Bunch(t=t, rates=rates, counts=_observe(rates, noise, as_generator(seed)))
 
 
 def time_block_split(t_target, n_test, n_val, n_train=None):

@@ -29,7 +29,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..encoding import IUPAC_DNA, one_hot_dna
-from ._base import Bunch, rng_from
+from .._random import as_generator
+from ._base import Bunch
 
 __all__ = ["CONSENSUS", "pwm_from_consensus", "sample_from_pwm", "pwm_scan", "consensus_hits",
            "planted_motifs", "split_motifs"]
@@ -63,7 +64,7 @@ def pwm_from_consensus(consensus, strength=0.85):
 
 def sample_from_pwm(pwm, size, rng=None):
     """Sample ``size`` sites from a PWM. Returns int codes (size, len(pwm)), 0..3 = ACGT."""
-    rng = rng_from(rng)
+    rng = as_generator(rng)
     cum = np.cumsum(pwm, axis=1)                                      # (W, 4)
     u = rng.random((size, len(pwm), 1))
     return np.minimum((u > cum[None]).sum(-1), 3)
@@ -180,7 +181,7 @@ def planted_motifs(n=1000, L=100, spacing=(8, 10), negatives="both", margin=3, m
     need = wa + wb + max(hi, max_gap if negatives != "order" else hi)
     if need > L:
         raise ValueError(f"L={L} is too short: the longest arrangement needs {need} bases")
-    rng = rng_from(seed)
+    rng = as_generator(seed)
 
     n_pos = n // 2
     n_neg = n - n_pos

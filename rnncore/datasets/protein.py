@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import Bunch, data_path, rng_from
+from .._random import as_generator
+from ._base import Bunch, data_path
 
 __all__ = ["load_protein_ss", "homology_groups", "protein_split",
            "SS_CLASSES", "SS_LABELS", "AMINO_ACIDS"]
@@ -142,7 +143,7 @@ def protein_split(sequences, val_fraction: float = 0.2, seed=0, k: int = 20):
     if not 0.0 < float(val_fraction) < 1.0:
         raise ValueError(f"val_fraction must be between 0 and 1, got {val_fraction!r}")
     groups = homology_groups(sequences, k=k)
-    random_state = int(rng_from(seed).integers(2**31 - 1))
+    random_state = int(as_generator(seed).integers(2**31 - 1))
     splitter = GroupShuffleSplit(n_splits=1, test_size=val_fraction, random_state=random_state)
     train_idx, val_idx = next(splitter.split(np.zeros(len(sequences)), groups=groups))
     return np.sort(train_idx).astype(np.int64), np.sort(val_idx).astype(np.int64)
