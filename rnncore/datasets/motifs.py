@@ -245,7 +245,8 @@ def split_motifs(sequences, y, val_size=0.2, test_size=0.2, seed=0):
     sequences : sequence of str, length N
     y : array_like (N,) of int labels
     val_size, test_size : float, fractions of N
-    seed : int
+    seed : None, int or numpy.random.Generator
+        The shuffle of the groups (:func:`rnncore._random.as_generator`).
 
     Returns
     -------
@@ -265,7 +266,7 @@ def split_motifs(sequences, y, val_size=0.2, test_size=0.2, seed=0):
     label[group] = y
     if np.any(label[group] != y):
         raise ValueError("one sequence carries two labels: drop it before splitting")
-    rng = np.random.default_rng(seed)
+    rng = as_generator(seed)
     part = np.empty(n_groups, dtype=np.int64)                   # 0 train, 1 val, 2 test
     for c in np.unique(y):
         groups = rng.permutation(np.flatnonzero(label == c))

@@ -10,6 +10,7 @@ import re
 
 import numpy as np
 
+from .._random import as_int_seed
 from ..encoding import one_hot_dna
 from ._base import Bunch, data_path
 from .splice import dedupe_splice
@@ -151,7 +152,9 @@ def yeast_gene_splits(genes, y, n_folds=5, n_repeats=1, val_fraction=0.2, seed=0
         Independent reshuffles of the folds (``seed, seed + 1, ...``).
     val_fraction : float
         Approximate fraction of the training genes held out for validation.
-    seed : int
+    seed : None, int or numpy.random.Generator
+        An int seeds the folds as above; a Generator or None first gives an int seed
+        (:func:`rnncore._random.as_int_seed`).
 
     Returns
     -------
@@ -169,6 +172,7 @@ def yeast_gene_splits(genes, y, n_folds=5, n_repeats=1, val_fraction=0.2, seed=0
         raise ValueError(f"n_repeats must be an integer >= 1, got {n_repeats!r}")
     if not 0 < val_fraction < 0.5:
         raise ValueError(f"val_fraction must be in (0, 0.5), got {val_fraction!r}")
+    seed = as_int_seed(seed)
     _, groups = np.unique(genes, return_inverse=True)
     n_val_folds = max(2, int(round(1 / val_fraction)))
     splits = []

@@ -19,6 +19,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold
 
+from .._random import as_int_seed
+
 __all__ = ["dedupe_splice", "sequence_groups", "sequence_group_splits", "sequence_group_holdout"]
 
 
@@ -97,8 +99,9 @@ def sequence_group_splits(sequences, y, n_splits=5, n_repeats=1, seed=0):
     n_splits : int, default 5
         Folds per repeat (test size about ``1 / n_splits``).
     n_repeats : int, default 1
-    seed : int, default 0
-        Repeat ``r`` uses ``random_state = seed + r``.
+    seed : None, int or numpy.random.Generator, default 0
+        Repeat ``r`` uses ``random_state = seed + r`` (a Generator or None first gives an int
+        seed: :func:`rnncore._random.as_int_seed`).
 
     Returns
     -------
@@ -112,6 +115,7 @@ def sequence_group_splits(sequences, y, n_splits=5, n_repeats=1, seed=0):
         raise ValueError(f"n_splits must be an integer >= 2, got {n_splits!r}")
     if not isinstance(n_repeats, (int, np.integer)) or n_repeats < 1:
         raise ValueError(f"n_repeats must be a positive integer, got {n_repeats!r}")
+    seed = as_int_seed(seed)
     groups = sequence_groups(seqs)
     out = []
     for r in range(n_repeats):
@@ -133,7 +137,8 @@ def sequence_group_holdout(sequences, y, test_size=0.2, seed=0):
     sequences : sequence of str, length N
     y : array-like (N,)
     test_size : float in (0, 0.5], default 0.2
-    seed : int, default 0
+    seed : None, int or numpy.random.Generator, default 0
+        As :func:`sequence_group_splits`.
 
     Returns
     -------
