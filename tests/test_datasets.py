@@ -292,10 +292,14 @@ def test_one_seed_rule_int_none_or_generator():
 
 def test_gillespie_takes_the_seed_rule():
     """The stochastic repressilator draws from a numpy Generator passed into its Numba kernel
-    (no np.random.seed inside compiled code): an int seed and default_rng(seed) give the same
-    trajectory, a shared Generator advances, and a bad seed is a clear error."""
+    (no np.random.seed inside compiled code): an int seed is MT19937 seeded as np.random.seed
+    seeds it (the trajectories of earlier versions), a shared Generator advances, and a bad
+    seed is a clear error."""
     by_int = ds.repressilator_gillespie(t_end=20, dt=0.1, seed=3)
-    gen = np.random.default_rng(3)
+    _, key, pos, *_ = np.random.RandomState(3).get_state()
+    bits = np.random.MT19937()
+    bits.state = {"bit_generator": "MT19937", "state": {"key": key, "pos": pos}}
+    gen = np.random.Generator(bits)
     by_gen = ds.repressilator_gillespie(t_end=20, dt=0.1, seed=gen)
     np.testing.assert_array_equal(by_gen.protein, by_int.protein)
     np.testing.assert_array_equal(by_gen.mrna, by_int.mrna)
@@ -303,6 +307,9 @@ def test_gillespie_takes_the_seed_rule():
     for bad, err in ((-1, ValueError), (1.5, TypeError)):
         with pytest.raises(err, match="seed"):
             ds.repressilator_gillespie(t_end=1, seed=bad)
+    again = ds.repressilator_gillespie(t_end=20, dt=0.1, seed=np.random.default_rng(3))
+    np.testing.assert_array_equal(again.protein, ds.repressilator_gillespie(t_end=20, dt=0.1,
+                                                                            seed=np.random.default_rng(3)).protein)
 
 
 def test_int_seeds_for_scikit_learn_splitters():

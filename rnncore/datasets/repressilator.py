@@ -100,6 +100,21 @@ def repressilator_ode(t_end: float = 100.0, dt: float = 0.1, params: dict | None
     return Bunch(t=t, mrna=sol.y[:3].T, protein=sol.y[3:].T, genes=GENES, params=p)
 
 
+def _generator(seed):
+    """The Generator the simulation draws from (see ``seed`` in repressilator_gillespie).
+
+    An int seeds MT19937 as ``np.random.seed(int)`` does, so that the trajectories (and the
+    figures made from them) stay those of the earlier versions; None or a Generator follow
+    :func:`rnncore._random.as_generator`."""
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_)):
+        as_generator(seed)                                  # the same checks (>= 0)
+        _, key, pos, *_ = np.random.RandomState(int(seed)).get_state()
+        bits = np.random.MT19937()
+        bits.state = {"bit_generator": "MT19937", "state": {"key": key, "pos": pos}}
+        return np.random.Generator(bits)
+    return as_generator(seed)
+
+
 @njit(cache=True)
 def _gillespie(t_grid, state, a, a0, b, n, omega_m, omega_p, rng):
     """Direct-method SSA; records the state at each grid time. state: (6,) int64.
@@ -121,7 +136,7 @@ def _gillespie(t_grid, state, a, a0, b, n, omega_m, omega_p, rng):
             props[4 * i + 2] = b * (omega_p / omega_m) * state[i]
             props[4 * i + 3] = b * state[3 + i]
             total += props[4 * i] + props[4 * i + 1] + props[4 * i + 2] + props[4 * i + 3]
-        t_next = t + rng.exponential(1.0 / total)
+        t_next = t - np.log(1.0 - rng.random()) / total       # tau ~ Exponential(total), inverse CDF
         # the state is piecewise constant: record it at every grid time we pass
         while k < n_out and t_grid[k] < t_next:
             out[k] = state
@@ -177,8 +192,9 @@ def repressilator_gillespie(t_end: float = 300.0, dt: float = 0.1, params: dict 
     y0 : array_like (6,) of int, optional
         Initial molecule counts ``(M_lacI, M_tetR, M_cI, P_lacI, P_tetR, P_cI)``.
     seed : None, int or numpy.random.Generator
-        The randomness (:func:`rnncore._random.as_generator`): an int gives the same
-        trajectory every run; a Generator is drawn from (and advanced).
+        The randomness: an int gives the same trajectory every run (the one earlier
+        versions, which seeded Numba's global generator, gave for that int); a Generator
+        is drawn from (and advanced); None draws fresh entropy.
 
     Returns
     -------
@@ -192,7 +208,7 @@ def repressilator_gillespie(t_end: float = 300.0, dt: float = 0.1, params: dict 
     p = _params(params)
     if not (omega_m > 0 and omega_p > 0):
         raise ValueError(f"omega_m and omega_p must be positive, got {omega_m}, {omega_p}")
-    rng = as_generator(seed)
+    rng = _generator(seed)
     if y0 is None:
         y0 = np.rint(np.array([0.0, 0.0, 0.0, 1.0 * omega_p, 2.0 * omega_p, 5.0 * omega_p]))
     state = np.asarray(y0).astype(np.int64).copy()
