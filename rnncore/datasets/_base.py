@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from importlib import resources
+from importlib.resources.abc import Traversable
 
 
 class Bunch(dict):
@@ -35,6 +36,17 @@ class Bunch(dict):
         return "Bunch(" + ", ".join(parts) + ")"
 
 
-def data_path(name):
-    """Path to a file shipped in ``rnncore/datasets/data/`` (no download at run time)."""
+def data_path(name: str) -> Traversable:
+    """Path to a file shipped in ``rnncore/datasets/data/`` (no download at run time).
+
+    Parameters
+    ----------
+    name : str
+        The file's path below ``data/``, e.g. ``"lynx.csv"``.
+
+    Returns
+    -------
+    importlib.resources.abc.Traversable
+        Open it with ``.open()`` or ``.read_text()``.
+    """
     return resources.files("rnncore.datasets").joinpath("data").joinpath(name)

@@ -8,9 +8,10 @@ animals (or cells, or reads): ``count_t ~ Poisson(abundance_t)``.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 from scipy.integrate import solve_ivp
 
-from .._random import as_generator
+from .._random import SeedLike, as_generator
 from ._base import Bunch
 
 __all__ = ["lotka_volterra", "logistic_growth", "time_block_split"]
@@ -35,7 +36,8 @@ def _check_grid(T, dt):
         raise ValueError(f"dt must be positive, got {dt!r}")
 
 
-def lotka_volterra(T=200, dt=0.5, params=None, x0=(30.0, 4.0), noise="poisson", seed=None):
+def lotka_volterra(T: int = 200, dt: float = 0.5, params: dict | None = None, x0: tuple[float, float] = (30.0, 4.0),
+                   noise: str | None = "poisson", seed: SeedLike = None) -> Bunch:
     """Predator-prey counts from the Lotka-Volterra model.
 
     The expected abundances of prey ``x`` and predators ``y`` follow
@@ -93,7 +95,8 @@ def lotka_volterra(T=200, dt=0.5, params=None, x0=(30.0, 4.0), noise="poisson", 
     return Bunch(t=t, rates=rates, counts=_observe(rates, noise, as_generator(seed)), params=p)
 
 
-def logistic_growth(T=100, dt=0.25, r=0.5, K=1000.0, n0=10.0, noise="poisson", seed=None):
+def logistic_growth(T: int = 100, dt: float = 0.25, r: float = 0.5, K: float = 1000.0, n0: float = 10.0,
+                    noise: str | None = "poisson", seed: SeedLike = None) -> Bunch:
     """Counts from logistic (density-limited) growth.
 
     The expected population obeys
@@ -132,7 +135,8 @@ def logistic_growth(T=100, dt=0.25, r=0.5, K=1000.0, n0=10.0, noise="poisson", s
     return Bunch(t=t, rates=rates, counts=_observe(rates, noise, as_generator(seed)))
 
 
-def time_block_split(t_target, n_test, n_val, n_train=None):
+def time_block_split(t_target: npt.ArrayLike, n_test: int, n_val: int, n_train: int | None = None
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Chronological train / validation / test masks for one-step forecasts.
 
     The test set is the last ``n_test`` targets, validation the ``n_val`` targets
