@@ -8,6 +8,9 @@ Every function validates its input, then hands clean arrays to one backend:
 
 Weights follow PyTorch: ``W_ih (G*H, D)``, ``W_hh (G*H, H)``, ``b_ih, b_hh (G*H,)``;
 LSTM gates ``i, f, g, o``, GRU gates ``r, z, n``. Input is batch-first ``(B, T, D)``.
+
+The numpydoc sections repeat from function to function on purpose: each function states
+its shapes where it is read (``help()``, the website), as the reference backend does.
 """
 from __future__ import annotations
 
@@ -113,6 +116,8 @@ def _check_cache(cache, cell):
     return (B, T, H), (B, H), cache.backend == "cuda"
 
 
+# Each public function spells out its own checks and backend call (alike from cell to cell, on
+# purpose): one cell's whole contract reads in one place; what they share is in the helpers above.
 # ----------------------------------------------------------------------------- RNN
 def rnn_forward(x: ArrayLike, W_ih: ArrayLike, W_hh: ArrayLike, b_ih: ArrayLike, b_hh: ArrayLike,
                 h0: ArrayLike | None = None, nonlinearity: str = "tanh", backend: str = "cpu",

@@ -59,6 +59,7 @@ def _backward_rows(dh_seq, dh_T, dc_T, gates, c_seq, c0, W_hh_pk, w_peep, dA, dh
     for t in range(T - 1, -1, -1):
         if t + 1 < T:                  # dL/dh_t via step t+1 (dh_rec starts as dh_T)
             gemm_packed(dA[:, t + 1, :], W_hh_pk, 0, dh_rec, False)
+        # lstm._backward_step's loop plus the peephole terms: its own kernel, so the LSTM's tuned loops read no w_peep
         for b in range(B):
             gb, da = gates[b, t], dA[b, t]
             cb = c_seq[b, t]

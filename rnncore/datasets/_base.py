@@ -1,4 +1,4 @@
-"""Small helpers shared by the loaders: a dict with attribute access, data paths.
+"""Small helpers shared by the loaders: a dict with attribute access, model parameters, data paths.
 
 (The seed rule is :func:`rnncore._random.as_generator`.)
 """
@@ -34,6 +34,17 @@ class Bunch(dict):
             shape = getattr(v, "shape", None)
             parts.append(f"{k}: shape {shape}" if shape is not None else f"{k}: {type(v).__name__}")
         return "Bunch(" + ", ".join(parts) + ")"
+
+
+def model_params(defaults: dict, params: dict | None, model: str) -> dict:
+    """``defaults`` updated with ``params``; an unknown name is a ValueError naming ``model``."""
+    p = dict(defaults)
+    if params:
+        unknown = set(params) - set(p)
+        if unknown:
+            raise ValueError(f"unknown {model} parameters {sorted(unknown)}; expected some of {sorted(p)}")
+        p.update(params)
+    return p
 
 
 def data_path(name: str) -> Traversable:

@@ -12,7 +12,7 @@ import numpy.typing as npt
 from scipy.integrate import solve_ivp
 
 from .._random import SeedLike, as_generator
-from ._base import Bunch
+from ._base import Bunch, model_params
 
 __all__ = ["lotka_volterra", "logistic_growth", "time_block_split"]
 
@@ -73,13 +73,7 @@ def lotka_volterra(T: int = 200, dt: float = 0.5, params: dict | None = None, x0
         params : dict of the parameters used
     """
     _check_grid(T, dt)
-    p = dict(LV_DEFAULTS)
-    if params:
-        unknown = set(params) - set(p)
-        if unknown:
-            raise ValueError(f"unknown Lotka-Volterra parameters {sorted(unknown)}; "
-                             f"expected some of {sorted(p)}")
-        p.update(params)
+    p = model_params(LV_DEFAULTS, params, "Lotka-Volterra")
     x0 = np.asarray(x0, dtype=float)
     if x0.shape != (2,) or np.any(x0 < 0):
         raise ValueError(f"x0 must be two non-negative numbers (prey, predator), got {x0}")

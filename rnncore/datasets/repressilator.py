@@ -28,7 +28,7 @@ from numba import njit
 from scipy.integrate import solve_ivp
 
 from .._random import SeedLike, as_generator
-from ._base import Bunch
+from ._base import Bunch, model_params
 
 __all__ = ["REPRESSILATOR_DEFAULTS", "repressilator_ode", "repressilator_gillespie"]
 
@@ -39,14 +39,7 @@ REPRESSOR = np.array([2, 0, 1])
 
 
 def _params(params):
-    p = dict(REPRESSILATOR_DEFAULTS)
-    if params:
-        unknown = set(params) - set(p)
-        if unknown:
-            raise ValueError(f"unknown repressilator parameters {sorted(unknown)}; "
-                             f"expected some of {sorted(p)}")
-        p.update(params)
-    return p
+    return model_params(REPRESSILATOR_DEFAULTS, params, "repressilator")
 
 
 def _grid(t_end, dt):
