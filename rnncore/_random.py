@@ -39,3 +39,27 @@ def as_generator(seed: SeedLike = None, name: str = "seed") -> np.random.Generat
     if seed < 0:
         raise ValueError(f"{name} must be a non-negative int, got {seed}")
     return np.random.default_rng(int(seed))
+
+
+def as_int_seed(seed: SeedLike = None, name: str = "seed") -> int:
+    """An ``int`` seed for code that takes one (scikit-learn's ``random_state``, seed arithmetic).
+
+    An int is returned as it is, so ``seed`` and ``seed + 1`` stay two documented streams;
+    None or a Generator give an int drawn from :func:`as_generator` (a Generator's
+    stream advances by one draw).
+
+    Parameters
+    ----------
+    seed : None, int or numpy.random.Generator
+    name : str
+        The argument's name, for the error message.
+
+    Returns
+    -------
+    int
+        In ``[0, 2**31 - 1)``, or ``seed`` itself when it is an int.
+    """
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_)):
+        as_generator(seed, name)                # the same checks (>= 0)
+        return int(seed)
+    return int(as_generator(seed, name).integers(2**31 - 1))

@@ -16,6 +16,19 @@ def check_choice(name, value, choices):
     return value
 
 
+def integer_ids(a, needs):
+    """``a`` as int64 class labels or token ids: an integer (or bool) array, or floats that hold
+    whole numbers (as Keras accepts). ``needs`` starts the error messages, e.g.
+    "to_categorical needs integer class labels". The range is the caller's to check."""
+    a = np.asarray(a)
+    if a.dtype.kind == "f":
+        if not (np.isfinite(a).all() and np.all(a == np.round(a))):
+            raise ValueError(f"{needs}, got non-integer values")
+    elif a.dtype.kind not in "iub":
+        raise TypeError(f"{needs}, got dtype {a.dtype}")
+    return a.astype(np.int64)
+
+
 def is_device_array(a):
     """True for a CUDA device array: numba's (also the simulator's, which has no
     ``__cuda_array_interface__``) or any ``__cuda_array_interface__`` object."""

@@ -8,15 +8,26 @@ Every function validates its input, then hands clean arrays to one backend:
 
 Weights follow PyTorch: ``W_ih (G*H, D)``, ``W_hh (G*H, H)``, ``b_ih, b_hh (G*H,)``;
 LSTM gates ``i, f, g, o``, GRU gates ``r, z, n``. Input is batch-first ``(B, T, D)``.
+
+The numpydoc sections repeat from function to function on purpose: each function states
+its shapes where it is read (``help()``, the website), as the reference backend does.
 """
+from __future__ import annotations
+
 from dataclasses import dataclass
 from importlib import import_module
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import _validation as v
 
-_BACKEND_PACKAGES = {"numpy": "rnncore.reference", "cpu": "rnncore.cpu", "cuda": "rnncore.cuda"}
+# The backends are listed once, in _validation.BACKENDS; each is a package of the same name
+# except "numpy", the reference.
+_PACKAGE = {"numpy": "reference"}
+# cpu/rnn.py and cpu/gru.py (the performance work's files) do not take keep_cache yet;
+# they compute the same either way and the cache is dropped here. Empty this set once they do.
+_NO_KEEP_CACHE = {("cpu", "rnn"), ("cpu", "gru")}
 _GATES = {"rnn": 1, "lstm": 4, "gru": 3, "peephole": 4}
 # The RNN's nonlinearity (PyTorch's name) and the LSTM/GRU candidate activation (Keras' name)
 NONLINEARITIES = ACTIVATIONS = ("tanh", "relu")
@@ -24,7 +35,22 @@ NONLINEARITIES = ACTIVATIONS = ("tanh", "relu")
 
 @dataclass
 class Cache:
-    """What forward keeps for backward. ``data`` belongs to the backend."""
+    """What a forward function keeps for its backward.
+
+    Attributes
+    ----------
+    cell : str
+        "rnn", "lstm", "gru" or "peephole": the backward it belongs to.
+    backend : str
+        The backend that ran forward; backward runs on the same one.
+    shape : tuple of int
+        (B, T, D, H).
+    dtype : numpy.dtype
+        float32 or float64.
+    data : object
+        Whatever that backend keeps (its own business: the reference keeps one
+        NamedTuple per step, the compiled backends whole arrays).
+    """
     cell: str
     backend: str
     shape: tuple      # (B, T, D, H)
@@ -63,7 +89,12 @@ def _backend(name, cell):
             raise ValueError("the peephole LSTM has backends 'numpy' and 'cpu' only")
         cuda = import_module("rnncore.cuda")
         cuda.require_cuda()
-    return import_module(f"{_BACKEND_PACKAGES[name]}.{cell}")
+    return import_module(f"rnncore.{_PACKAGE.get(name, name)}.{cell}")
+
+
+def _keep(backend, cell, keep_cache):
+    """The ``keep_cache`` keyword every backend's forward takes."""
+    return {} if (backend, cell) in _NO_KEEP_CACHE else {"keep_cache": keep_cache}
 
 
 def _prepare(cell, x, W_ih, W_hh, b_ih, b_hh, backend):
@@ -85,23 +116,39 @@ def _check_cache(cache, cell):
     return (B, T, H), (B, H), cache.backend == "cuda"
 
 
+# Each public function spells out its own checks and backend call (alike from cell to cell, on
+# purpose): one cell's whole contract reads in one place; what they share is in the helpers above.
 # ----------------------------------------------------------------------------- RNN
-def rnn_forward(x, W_ih, W_hh, b_ih, b_hh, h0=None, nonlinearity="tanh", backend="cpu", keep_cache=True):
+def rnn_forward(x: ArrayLike, W_ih: ArrayLike, W_hh: ArrayLike, b_ih: ArrayLike, b_hh: ArrayLike,
+                h0: ArrayLike | None = None, nonlinearity: str = "tanh", backend: str = "cpu",
+                keep_cache: bool = True) -> tuple[np.ndarray, np.ndarray, Cache | None]:
     """Elman RNN over a sequence: h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh).
 
     Parameters
     ----------
-    x : (B, T, D) float32 or float64
-    W_ih : (H, D);  W_hh : (H, H);  b_ih, b_hh : (H,)
-    h0 : (B, H) or None (zeros)
-    nonlinearity : "tanh" or "relu"
-    backend : "numpy", "cpu" or "cuda"
-    keep_cache : False for inference: the returned cache is None and nothing is kept for
-        backward (the same for every cell; the CPU LSTM is then also faster)
+    x : array_like, shape (B, T, D)
+        Batch-first input, float32 or float64 (its dtype is the dtype of the call; the
+        other arrays must have it too). With ``backend="cuda"`` it may be a device array.
+    W_ih : array_like, shape (H, D)
+    W_hh : array_like, shape (H, H)
+    b_ih, b_hh : array_like, shape (H,)
+    h0 : array_like, shape (B, H), optional
+        The initial hidden state; None means zeros.
+    nonlinearity : {"tanh", "relu"}
+        act, PyTorch's name for it.
+    backend : {"numpy", "cpu", "cuda"}
+        The kernels: the NumPy reference, Numba on the CPU, or Numba CUDA.
+    keep_cache : bool
+        False for inference: the returned cache is None and nothing is kept for backward.
 
     Returns
     -------
-    h_seq : (B, T, H) every hidden state;  h_T : (B, H) the last;  cache : for ``rnn_backward``
+    h_seq : ndarray, shape (B, T, H)
+        Every hidden state h_1 .. h_T.
+    h_T : ndarray, shape (B, H)
+        The last one.
+    cache : Cache or None
+        What :func:`rnn_backward` needs (None with ``keep_cache=False``).
     """
     v.check_choice("nonlinearity", nonlinearity, NONLINEARITIES)
     _check_keep(keep_cache)
@@ -109,15 +156,26 @@ def rnn_forward(x, W_ih, W_hh, b_ih, b_hh, h0=None, nonlinearity="tanh", backend
     x, W_ih, W_hh, b_ih, b_hh, H, dev = _prepare("rnn", x, W_ih, W_hh, b_ih, b_hh, backend)
     h0 = v.state_or_zeros("h0", h0, x.shape[0], H, x.dtype, dev)
     h_seq, h_T, data = _run(backend, "rnn", x.dtype, "forward", mod.forward, x, W_ih, W_hh, b_ih, b_hh, h0,
-                             nonlinearity)
+                             nonlinearity, **_keep(backend, "rnn", keep_cache))
     return h_seq, h_T, _cache("rnn", backend, x, H, data, keep_cache)
 
 
-def rnn_backward(dh_seq, cache, dh_T=None):
+def rnn_backward(dh_seq: ArrayLike | None, cache: Cache, dh_T: ArrayLike | None = None) -> dict:
     """Backpropagation through time for :func:`rnn_forward`.
 
-    dh_seq : (B, T, H) dL/dh_t from above (None = zeros);  dh_T : (B, H) dL/dh_T (None = zeros).
-    Returns a dict with dx (B, T, D), dh0 (B, H), dW_ih, dW_hh, db_ih, db_hh.
+    Parameters
+    ----------
+    dh_seq : array_like, shape (B, T, H), or None
+        dL/dh_t from the layers above, at every step; None means zeros.
+    cache : Cache
+        From :func:`rnn_forward` (with ``keep_cache=True``).
+    dh_T : array_like, shape (B, H), optional
+        dL/dh_T from whatever consumed the final state; None means zeros.
+
+    Returns
+    -------
+    dict of ndarray
+        "dx" (B, T, D), "dh0" (B, H), "dW_ih" (H, D), "dW_hh" (H, H), "db_ih", "db_hh" (H,).
     """
     seq_shape, state_shape, dev = _check_cache(cache, "rnn")
     dh_seq = v.grad_or_zeros("dh_seq", dh_seq, seq_shape, cache.dtype, dev)
@@ -127,16 +185,43 @@ def rnn_backward(dh_seq, cache, dh_T=None):
 
 
 # ----------------------------------------------------------------------------- LSTM
-def lstm_forward(x, W_ih, W_hh, b_ih, b_hh, h0=None, c0=None, activation="tanh", backend="cpu", keep_cache=True):
-    """LSTM over a sequence (PyTorch gate order i, f, g, o).
+def lstm_forward(x: ArrayLike, W_ih: ArrayLike, W_hh: ArrayLike, b_ih: ArrayLike, b_hh: ArrayLike,
+                 h0: ArrayLike | None = None, c0: ArrayLike | None = None, activation: str = "tanh",
+                 backend: str = "cpu", keep_cache: bool = True
+                 ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray], Cache | None]:
+    """LSTM over a sequence (PyTorch's gate order i, f, g, o).
 
-    x : (B, T, D); W_ih : (4H, D); W_hh : (4H, H); b_ih, b_hh : (4H,); h0, c0 : (B, H) or None.
-    activation : "tanh" (the standard cell, as PyTorch) or "relu" (Keras' ``LSTM(activation='relu')``):
-        used for the candidate g_t = act(a_g) and the output h_t = o_t * act(c_t); the gates
-        i, f, o stay sigmoid. Kept in the cache, so ``lstm_backward`` needs no argument for it.
-    keep_cache : False for inference: the cache is None, and the CPU kernel skips storing the
-        gates and cell states of every step (faster: see benchmarks/README.md).
-    Returns h_seq (B, T, H), (h_T, c_T) each (B, H), and the cache for ``lstm_backward``.
+    i, f, o = sigmoid(a_i), sigmoid(a_f), sigmoid(a_o);  g = act(a_g);
+    c_t = f * c_{t-1} + i * g;  h_t = o * act(c_t),  with a = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh.
+
+    Parameters
+    ----------
+    x : array_like, shape (B, T, D)
+        Batch-first input, float32 or float64 (its dtype is the dtype of the call; the
+        other arrays must have it too). With ``backend="cuda"`` it may be a device array.
+    W_ih : array_like, shape (4H, D)
+    W_hh : array_like, shape (4H, H)
+    b_ih, b_hh : array_like, shape (4H,)
+    h0, c0 : array_like, shape (B, H), optional
+        The initial hidden and cell states; None means zeros.
+    activation : {"tanh", "relu"}
+        act: "tanh" is the standard cell (PyTorch's), "relu" Keras' ``LSTM(activation='relu')``.
+        The gates i, f, o stay sigmoid. Kept in the cache, so :func:`lstm_backward` needs
+        no argument for it.
+    backend : {"numpy", "cpu", "cuda"}
+        The kernels: the NumPy reference, Numba on the CPU, or Numba CUDA.
+    keep_cache : bool
+        False for inference: the returned cache is None and nothing is kept for backward.
+        The CPU kernel then also skips storing the gates and cell states of every step
+        (faster: see benchmarks/README.md).
+
+    Returns
+    -------
+    h_seq : ndarray, shape (B, T, H)
+    (h_T, c_T) : tuple of ndarray, each shape (B, H)
+        The final hidden and cell states.
+    cache : Cache or None
+        What :func:`lstm_backward` needs (None with ``keep_cache=False``).
     """
     v.check_choice("activation", activation, ACTIVATIONS)
     _check_keep(keep_cache)
@@ -144,14 +229,29 @@ def lstm_forward(x, W_ih, W_hh, b_ih, b_hh, h0=None, c0=None, activation="tanh",
     x, W_ih, W_hh, b_ih, b_hh, H, dev = _prepare("lstm", x, W_ih, W_hh, b_ih, b_hh, backend)
     h0 = v.state_or_zeros("h0", h0, x.shape[0], H, x.dtype, dev)
     c0 = v.state_or_zeros("c0", c0, x.shape[0], H, x.dtype, dev)
-    kw = {"keep_cache": keep_cache} if backend == "cpu" else {}
     h_seq, h_T, c_T, data = _run(backend, "lstm", x.dtype, "forward", mod.forward, x, W_ih, W_hh, b_ih, b_hh, h0,
-                                 c0, activation, **kw)
+                                 c0, activation, **_keep(backend, "lstm", keep_cache))
     return h_seq, (h_T, c_T), _cache("lstm", backend, x, H, data, keep_cache)
 
 
-def lstm_backward(dh_seq, cache, dh_T=None, dc_T=None):
-    """BPTT for :func:`lstm_forward`. Returns dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh."""
+def lstm_backward(dh_seq: ArrayLike | None, cache: Cache, dh_T: ArrayLike | None = None,
+                  dc_T: ArrayLike | None = None) -> dict:
+    """Backpropagation through time for :func:`lstm_forward`.
+
+    Parameters
+    ----------
+    dh_seq : array_like, shape (B, T, H), or None
+        dL/dh_t from the layers above; None means zeros.
+    cache : Cache
+        From :func:`lstm_forward` (with ``keep_cache=True``).
+    dh_T, dc_T : array_like, shape (B, H), optional
+        dL/dh_T and dL/dc_T from whatever consumed the final states; None means zeros.
+
+    Returns
+    -------
+    dict of ndarray
+        "dx" (B, T, D), "dh0", "dc0" (B, H), "dW_ih" (4H, D), "dW_hh" (4H, H), "db_ih", "db_hh" (4H,).
+    """
     seq_shape, state_shape, dev = _check_cache(cache, "lstm")
     dh_seq = v.grad_or_zeros("dh_seq", dh_seq, seq_shape, cache.dtype, dev)
     dh_T = v.grad_or_zeros("dh_T", dh_T, state_shape, cache.dtype, dev)
@@ -161,14 +261,38 @@ def lstm_backward(dh_seq, cache, dh_T=None, dc_T=None):
 
 
 # ----------------------------------------------------------------------------- GRU
-def gru_forward(x, W_ih, W_hh, b_ih, b_hh, h0=None, activation="tanh", backend="cpu", keep_cache=True):
-    """GRU over a sequence (PyTorch gate order r, z, n; n = act(W_in x + b_in + r*(W_hn h + b_hn))).
+def gru_forward(x: ArrayLike, W_ih: ArrayLike, W_hh: ArrayLike, b_ih: ArrayLike, b_hh: ArrayLike,
+                h0: ArrayLike | None = None, activation: str = "tanh", backend: str = "cpu",
+                keep_cache: bool = True) -> tuple[np.ndarray, np.ndarray, Cache | None]:
+    """GRU over a sequence (PyTorch's gate order r, z, n).
 
-    x : (B, T, D); W_ih : (3H, D); W_hh : (3H, H); b_ih, b_hh : (3H,); h0 : (B, H) or None.
-    activation : "tanh" (the standard cell, as PyTorch) or "relu" (Keras' ``GRU(activation='relu')``)
-        for the candidate n; the gates r, z stay sigmoid. Kept in the cache for ``gru_backward``.
-    keep_cache : False for inference: the cache is None.
-    Returns h_seq (B, T, H), h_T (B, H), and the cache for ``gru_backward``.
+    r, z = sigmoid(...);  n = act(W_in x_t + b_in + r * (W_hn h_{t-1} + b_hn));
+    h_t = (1 - z) * n + z * h_{t-1}.
+
+    Parameters
+    ----------
+    x : array_like, shape (B, T, D)
+        Batch-first input, float32 or float64 (its dtype is the dtype of the call; the
+        other arrays must have it too). With ``backend="cuda"`` it may be a device array.
+    W_ih : array_like, shape (3H, D)
+    W_hh : array_like, shape (3H, H)
+    b_ih, b_hh : array_like, shape (3H,)
+    h0 : array_like, shape (B, H), optional
+        The initial hidden state; None means zeros.
+    activation : {"tanh", "relu"}
+        act for the candidate n: "tanh" is the standard cell (PyTorch's), "relu" Keras'
+        ``GRU(activation='relu')``; the gates r, z stay sigmoid. Kept in the cache.
+    backend : {"numpy", "cpu", "cuda"}
+        The kernels: the NumPy reference, Numba on the CPU, or Numba CUDA.
+    keep_cache : bool
+        False for inference: the returned cache is None and nothing is kept for backward.
+
+    Returns
+    -------
+    h_seq : ndarray, shape (B, T, H)
+    h_T : ndarray, shape (B, H)
+    cache : Cache or None
+        What :func:`gru_backward` needs (None with ``keep_cache=False``).
     """
     v.check_choice("activation", activation, ACTIVATIONS)
     _check_keep(keep_cache)
@@ -176,12 +300,27 @@ def gru_forward(x, W_ih, W_hh, b_ih, b_hh, h0=None, activation="tanh", backend="
     x, W_ih, W_hh, b_ih, b_hh, H, dev = _prepare("gru", x, W_ih, W_hh, b_ih, b_hh, backend)
     h0 = v.state_or_zeros("h0", h0, x.shape[0], H, x.dtype, dev)
     h_seq, h_T, data = _run(backend, "gru", x.dtype, "forward", mod.forward, x, W_ih, W_hh, b_ih, b_hh, h0,
-                             activation)
+                             activation, **_keep(backend, "gru", keep_cache))
     return h_seq, h_T, _cache("gru", backend, x, H, data, keep_cache)
 
 
-def gru_backward(dh_seq, cache, dh_T=None):
-    """BPTT for :func:`gru_forward`. Returns dx, dh0, dW_ih, dW_hh, db_ih, db_hh."""
+def gru_backward(dh_seq: ArrayLike | None, cache: Cache, dh_T: ArrayLike | None = None) -> dict:
+    """Backpropagation through time for :func:`gru_forward`.
+
+    Parameters
+    ----------
+    dh_seq : array_like, shape (B, T, H), or None
+        dL/dh_t from the layers above; None means zeros.
+    cache : Cache
+        From :func:`gru_forward` (with ``keep_cache=True``).
+    dh_T : array_like, shape (B, H), optional
+        dL/dh_T; None means zeros.
+
+    Returns
+    -------
+    dict of ndarray
+        "dx" (B, T, D), "dh0" (B, H), "dW_ih" (3H, D), "dW_hh" (3H, H), "db_ih", "db_hh" (3H,).
+    """
     seq_shape, state_shape, dev = _check_cache(cache, "gru")
     dh_seq = v.grad_or_zeros("dh_seq", dh_seq, seq_shape, cache.dtype, dev)
     dh_T = v.grad_or_zeros("dh_T", dh_T, state_shape, cache.dtype, dev)
@@ -190,11 +329,38 @@ def gru_backward(dh_seq, cache, dh_T=None):
 
 
 # ----------------------------------------------------------------------------- peephole LSTM
-def peephole_lstm_forward(x, W_ih, W_hh, b_ih, b_hh, w_peep, h0=None, c0=None, backend="cpu", keep_cache=True):
-    """Peephole LSTM (Gers & Schmidhuber): gates also see the cell through diagonal weights.
+def peephole_lstm_forward(x: ArrayLike, W_ih: ArrayLike, W_hh: ArrayLike, b_ih: ArrayLike, b_hh: ArrayLike,
+                          w_peep: ArrayLike, h0: ArrayLike | None = None, c0: ArrayLike | None = None,
+                          backend: str = "cpu", keep_cache: bool = True
+                          ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray], Cache | None]:
+    """Peephole LSTM (Gers & Schmidhuber): the gates also see the cell through diagonal weights.
 
-    w_peep : (3, H), rows w_ci, w_cf, w_co (i and f see c_{t-1}, o sees c_t).
-    Other arguments and returns as :func:`lstm_forward`.
+    i = sigmoid(a_i + w_ci * c_{t-1}),  f = sigmoid(a_f + w_cf * c_{t-1}),
+    o = sigmoid(a_o + w_co * c_t) (the new cell); otherwise the tanh LSTM of :func:`lstm_forward`.
+
+    Parameters
+    ----------
+    x : array_like, shape (B, T, D)
+        Batch-first input, float32 or float64 (its dtype is the dtype of the call; the
+        other arrays must have it too). With ``backend="cuda"`` it may be a device array.
+    W_ih : array_like, shape (4H, D)
+    W_hh : array_like, shape (4H, H)
+    b_ih, b_hh : array_like, shape (4H,)
+    w_peep : array_like, shape (3, H)
+        Rows w_ci, w_cf, w_co.
+    h0, c0 : array_like, shape (B, H), optional
+        The initial hidden and cell states; None means zeros.
+    backend : {"numpy", "cpu"}
+        The NumPy reference or the Numba CPU kernels (there is no CUDA peephole cell).
+    keep_cache : bool
+        False for inference: the returned cache is None and nothing is kept for backward.
+
+    Returns
+    -------
+    h_seq : ndarray, shape (B, T, H)
+    (h_T, c_T) : tuple of ndarray, each shape (B, H)
+    cache : Cache or None
+        What :func:`peephole_lstm_backward` needs (None with ``keep_cache=False``).
     """
     _check_keep(keep_cache)
     mod = _backend(backend, "peephole")
@@ -204,12 +370,28 @@ def peephole_lstm_forward(x, W_ih, W_hh, b_ih, b_hh, w_peep, h0=None, c0=None, b
     h0 = v.state_or_zeros("h0", h0, x.shape[0], H, x.dtype)
     c0 = v.state_or_zeros("c0", c0, x.shape[0], H, x.dtype)
     h_seq, h_T, c_T, data = _run(backend, "peephole LSTM", x.dtype, "forward", mod.forward, x, W_ih, W_hh, b_ih,
-                                 b_hh, w_peep, h0, c0)
+                                 b_hh, w_peep, h0, c0, **_keep(backend, "peephole", keep_cache))
     return h_seq, (h_T, c_T), _cache("peephole", backend, x, H, data, keep_cache)
 
 
-def peephole_lstm_backward(dh_seq, cache, dh_T=None, dc_T=None):
-    """BPTT for :func:`peephole_lstm_forward`. Returns the LSTM gradients plus dw_peep (3, H)."""
+def peephole_lstm_backward(dh_seq: ArrayLike | None, cache: Cache, dh_T: ArrayLike | None = None,
+                           dc_T: ArrayLike | None = None) -> dict:
+    """Backpropagation through time for :func:`peephole_lstm_forward`.
+
+    Parameters
+    ----------
+    dh_seq : array_like, shape (B, T, H), or None
+        dL/dh_t from the layers above; None means zeros.
+    cache : Cache
+        From :func:`peephole_lstm_forward` (with ``keep_cache=True``).
+    dh_T, dc_T : array_like, shape (B, H), optional
+        dL/dh_T and dL/dc_T; None means zeros.
+
+    Returns
+    -------
+    dict of ndarray
+        The gradients of :func:`lstm_backward` plus "dw_peep" (3, H).
+    """
     seq_shape, state_shape, _ = _check_cache(cache, "peephole")
     dh_seq = v.grad_or_zeros("dh_seq", dh_seq, seq_shape, cache.dtype)
     dh_T = v.grad_or_zeros("dh_T", dh_T, state_shape, cache.dtype)

@@ -20,7 +20,14 @@ Stability:
   this automatically when a sigmoid/softmax ``Dense`` layer feeds a matching
   cross-entropy, and the gradient is then the familiar ``p - y``.
 """
+from __future__ import annotations
+
+from collections.abc import Callable
+
 import numpy as np
+from numpy.typing import ArrayLike
+
+from ._validation import integer_ids
 
 EPSILON = 1e-7
 # Keras clips in float32: its bounds are float32(1e-7) and float32(1) - float32(1e-7)
@@ -69,11 +76,40 @@ class Loss:
         return ""
 
     def per_position(self, y_true, y_pred, from_logits=None):
+        """The loss at every position and its gradient.
+
+        Parameters
+        ----------
+        y_true : ndarray, shape (N, ..., K)
+            Targets from :meth:`check`.
+        y_pred : ndarray, shape (N, ..., K)
+            Predictions (logits when ``from_logits``).
+        from_logits : bool, optional
+            Overrides the instance's setting (the model passes True when it fuses the
+            output activation into the loss).
+
+        Returns
+        -------
+        per : ndarray, shape (N, ...)
+        dper_dpred : ndarray, shape (N, ..., K)
+        """
         raise NotImplementedError
 
-    def __call__(self, y_true, y_pred, sample_weight=None):
-        """The scalar loss, as Keras' ``loss(y_true, y_pred, sample_weight)``: the weighted sum over
-        positions divided by the number of positions (not by the sum of the weights)."""
+    def __call__(self, y_true, y_pred, sample_weight=None) -> float:
+        """The scalar loss, as Keras' ``loss(y_true, y_pred, sample_weight)``.
+
+        Parameters
+        ----------
+        y_true : array_like, shape (N, ..., K) (integer labels (N, ...) for the sparse loss)
+        y_pred : array_like, shape (N, ..., K)
+        sample_weight : array_like, shape (N,), optional
+
+        Returns
+        -------
+        float
+            The weighted sum over positions divided by the number of positions (not by
+            the sum of the weights), as Keras.
+        """
         y_pred = np.asarray(y_pred, dtype=np.float64)
         per, _ = self.per_position(self.check(y_true, y_pred), y_pred)
         return reduce(per, None, sample_weight)[0]
@@ -192,10 +228,7 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
                 hint = "; the targets look one-hot: use loss='categorical_crossentropy'"
             raise ValueError(f"{self.name}: integer targets of shape {y_true.shape} do not match the model "
                              f"output of shape {y_pred.shape} (expected targets of shape {y_pred.shape[:-1]}){hint}")
-        if y_true.dtype.kind == "f":
-            if not np.all(y_true == np.round(y_true)):
-                raise ValueError(f"{self.name} needs integer class labels, got non-integer values")
-        y_int = y_true.astype(np.int64)
+        y_int = integer_ids(y_true, f"{self.name} needs integer class labels")
         K = y_pred.shape[-1]
         if y_int.size and (y_int.min() < 0 or y_int.max() >= K):
             raise ValueError(f"{self.name}: labels must lie in [0, {K - 1}] for an output with {K} classes, "
@@ -213,8 +246,19 @@ LOSSES = {"mean_squared_error": MeanSquaredError, "mse": MeanSquaredError,
           "sparse_categorical_crossentropy": SparseCategoricalCrossentropy}
 
 
-def get(identifier):
-    """A :class:`Loss` from a Keras name (``'mse'``, ``'binary_crossentropy'``, ...) or an instance."""
+def get(identifier: str | Loss | type) -> Loss:
+    """A :class:`Loss` from a Keras name, a Loss class or an instance.
+
+    Parameters
+    ----------
+    identifier : str, Loss subclass or Loss
+        A name of ``LOSSES`` (``'mse'``, ``'binary_crossentropy'``, ...; any case), a
+        class (instantiated with its defaults) or an instance (returned as it is).
+
+    Returns
+    -------
+    Loss
+    """
     if isinstance(identifier, Loss):
         return identifier
     if isinstance(identifier, type) and issubclass(identifier, Loss):
@@ -227,13 +271,29 @@ def get(identifier):
                      "or a rnncore.losses.Loss instance")
 
 
-def reduce(per, grad, sample_weight=None, mask=None):
-    """Average ``per (N, ...)`` over positions as Keras' ``sum_over_batch_size``.
+def reduce(per: np.ndarray, grad: np.ndarray | None, sample_weight: ArrayLike | None = None,
+           mask: ArrayLike | None = None) -> tuple[float, np.ndarray | None]:
+    """Average ``per`` over positions as Keras' ``sum_over_batch_size``.
 
     ``loss = sum(per * w) / n`` where ``n`` is the number of positions and ``w`` is
     ``sample_weight`` (broadcast over the positions of a sample); a ``mask`` (e.g. padded
     time steps) drops positions and divides by the number of valid ones instead of all.
-    Returns ``(loss, dloss_dpred)`` (the gradient is ``None`` when ``grad`` is None).
+
+    Parameters
+    ----------
+    per : ndarray, shape (N, ...)
+        The loss at every position (from ``Loss.per_position``).
+    grad : ndarray, shape (N, ..., K), or None
+        d per / d y_pred at every position; None when only the value is wanted.
+    sample_weight : array_like, shape (N,) or (N, ...), optional
+        One weight per sample (or per position).
+    mask : array_like, shape (N, ...), optional
+        1 for the positions that count, 0 for padding.
+
+    Returns
+    -------
+    loss : float
+    dloss_dpred : ndarray, shape of ``grad``, or None
     """
     n = per.size
     if n == 0:
@@ -255,22 +315,44 @@ def reduce(per, grad, sample_weight=None, mask=None):
 # ----------------------------------------------------------------------------- metrics
 # Each metric gives one value per position; the model averages them, weighted by the sample
 # weights and the mask, over all batches of an epoch (Keras' MeanMetricWrapper).
-def binary_accuracy(y_true, y_pred, threshold=0.5):
-    """Mean over the last axis of ``y_true == (y_pred > threshold)``. As Keras, ``y_true`` is not
-    thresholded: soft targets (not 0 or 1) never count as correct."""
+def binary_accuracy(y_true: np.ndarray, y_pred: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+    """Mean over the last axis of ``y_true == (y_pred > threshold)``.
+
+    As Keras, ``y_true`` is not thresholded: soft targets (not 0 or 1) never count as correct.
+
+    Parameters
+    ----------
+    y_true, y_pred : ndarray, shape (N, ..., K)
+    threshold : float
+
+    Returns
+    -------
+    ndarray, shape (N, ...), float64
+    """
     return np.mean(y_true == (y_pred > threshold), axis=-1).astype(np.float64)
 
 
-def categorical_accuracy(y_true, y_pred):
-    """``argmax(y_true) == argmax(y_pred)`` over the last axis (one-hot targets)."""
+def categorical_accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+    """``argmax(y_true) == argmax(y_pred)`` over the last axis (one-hot targets).
+
+    Parameters
+    ----------
+    y_true, y_pred : ndarray, shape (N, ..., K)
+
+    Returns
+    -------
+    ndarray, shape (N, ...), float64 (1.0 where the classes agree)
+    """
     return (np.argmax(y_pred, axis=-1) == np.argmax(y_true, axis=-1)).astype(np.float64)
 
 
-def mean_absolute_error(y_true, y_pred):
+def mean_absolute_error(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+    """Mean over the last axis of ``|y_pred - y_true|``: shapes (N, ..., K) -> (N, ...)."""
     return np.mean(np.abs(y_pred - y_true), axis=-1)
 
 
-def mean_squared_error(y_true, y_pred):
+def mean_squared_error(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+    """Mean over the last axis of ``(y_pred - y_true)**2``: shapes (N, ..., K) -> (N, ...)."""
     return np.mean((y_pred - y_true) ** 2, axis=-1)
 
 
@@ -282,11 +364,27 @@ METRICS = {"binary_accuracy": binary_accuracy, "categorical_accuracy": categoric
 METRIC_NAMES = ("accuracy", "acc") + tuple(METRICS)
 
 
-def get_metric(name, loss, output_dim):
-    """``(log_name, fn(y_true_checked, y_pred) -> per-position values)`` for a Keras metric name.
+def get_metric(name: str | Callable, loss: Loss, output_dim: int) -> tuple[str, Callable]:
+    """A metric function for a Keras metric name.
 
     ``'accuracy'`` is resolved as Keras does: binary accuracy when the output has one unit,
     categorical otherwise (integer targets are one-hot encoded by the loss first).
+
+    Parameters
+    ----------
+    name : str or callable
+        One of ``METRIC_NAMES``, or a function ``(y_true, y_pred) -> per-position values``.
+    loss : Loss
+        The model's loss (its ``check`` has prepared the targets the metric sees).
+    output_dim : int
+        Units of the model's output, K.
+
+    Returns
+    -------
+    log_name : str
+        The name the training history logs.
+    fn : callable
+        ``fn(y_true (N, ..., K), y_pred (N, ..., K)) -> (N, ...)`` values per position.
     """
     if callable(name) and not isinstance(name, str):
         return getattr(name, "__name__", "metric"), name

@@ -2,6 +2,10 @@
 import numpy as np
 
 import rnncore as rc
+from rnncore._validation import BACKENDS
+
+# The backends these tests run on every cell; "cuda" (in the simulator, slow) has tests/test_cuda.py.
+HOST_BACKENDS = tuple(b for b in BACKENDS if b != "cuda")
 
 # "<cell>_relu": the relu variant (the RNN's nonlinearity, the LSTM/GRU activation)
 GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "lstm_relu": 4, "gru": 3, "gru_relu": 3, "peephole": 4}

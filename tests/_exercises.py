@@ -4,9 +4,10 @@ import pytest
 from rnncore_course import ExerciseFailed
 
 
-def assert_rejects(check, answer, where):
-    """``check(answer)`` raises ExerciseFailed, and its message contains ``where``."""
+def assert_rejects(check, answer, *where):
+    """``check(answer)`` raises ExerciseFailed, and its message contains every string in ``where``."""
     name = check.__name__.removeprefix("check_").replace("_", " ")
     with pytest.raises(ExerciseFailed, match=f"^FAILED {name}: ") as e:
         check(answer)
-    assert where in str(e.value), str(e.value)
+    for w in where:
+        assert w in str(e.value), f"{w!r} not in {str(e.value)!r}"

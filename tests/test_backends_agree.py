@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import rnncore as rc
-from _cells import CELLS, HAS_C, backward, forward, make_params, split
+from _cells import CELLS, HAS_C, HOST_BACKENDS, backward, forward, make_params, split
 
 # Backends and CPUs differ in the last bits (BLAS kernels, FMA or not, the float32
 # tanh approximation), never by more than these; one backend on one machine gives
@@ -65,7 +65,7 @@ def _sigmoid(a):
     return 1.0 / (1.0 + np.exp(-a))
 
 
-@pytest.mark.parametrize("backend", ["numpy", "cpu"])
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
 def test_relu_lstm_one_step_by_hand(backend):
     """Keras' LSTM(activation='relu'), one step written out with NumPy: relu replaces tanh in
     g_t and in h_t = o_t * relu(c_t); i, f, o stay sigmoid. The backward of dc0 and db by hand too."""
@@ -100,7 +100,7 @@ def test_relu_lstm_one_step_by_hand(backend):
     assert np.abs(rc.lstm_forward(x, W_ih, W_hh, b_ih, b_hh, h0, c0, backend=backend)[0][:, 0] - h).max() > 0.1
 
 
-@pytest.mark.parametrize("backend", ["numpy", "cpu"])
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
 def test_relu_gru_one_step_by_hand(backend):
     """Keras' GRU(activation='relu'), one step: n_t = relu(W_in x + b_in + r * (W_hn h + b_hn))."""
     rng = np.random.default_rng(32)
@@ -151,7 +151,7 @@ def test_long_sequence_float32_stays_close():
     np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("backend", ["numpy", "cpu"])
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
 @pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("shape", [(3, 7, 5, 6), (2, 1, 3, 4), (2, 2, 3, 4), (64, 9, 8, 64)])
 def test_inference_forward_without_cache(cell, backend, shape):

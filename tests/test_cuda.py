@@ -144,6 +144,30 @@ def test_functional_cuda_matches_numpy(cell, dtype):
         assert_close(c_g[k], r_g[k], dtype, f"{cell} {k}")
 
 
+@pytest.mark.parametrize("cell", ["rnn_relu", "lstm", "gru"])
+def test_inference_forward_without_cache(cell):
+    """keep_cache=False through the public API: the outputs of keep_cache=True, bit for bit,
+    and no cache (as the other backends: tests/test_backends_agree.py)."""
+    p = make(cell)
+    w = (p["x"], p["W_ih"], p["W_hh"], p["b_ih"], p["b_hh"])
+    kind, act = split(cell)
+    outs = []
+    for keep in (True, False):
+        if kind == "rnn":
+            h_seq, h_T, cache = rc.rnn_forward(*w, h0=p["h0"], nonlinearity=act, backend="cuda", keep_cache=keep)
+            res = (h_seq, h_T)
+        elif kind == "lstm":
+            h_seq, (h_T, c_T), cache = rc.lstm_forward(*w, h0=p["h0"], c0=p["c0"], backend="cuda", keep_cache=keep)
+            res = (h_seq, h_T, c_T)
+        else:
+            h_seq, h_T, cache = rc.gru_forward(*w, h0=p["h0"], backend="cuda", keep_cache=keep)
+            res = (h_seq, h_T)
+        assert (cache is not None) == keep
+        outs.append(res)
+    for a, b in zip(*outs):
+        np.testing.assert_array_equal(b, a)
+
+
 @pytest.mark.parametrize("cell", ["rnn_tanh", "lstm", "gru", "lstm_relu"])
 def test_per_step_kernels_with_several_blocks_and_chunks(cell, monkeypatch):
     """Blocks smaller than H: several thread blocks per sequence and several shared-memory chunks."""

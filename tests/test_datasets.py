@@ -288,3 +288,43 @@ def test_one_seed_rule_int_none_or_generator():
     b2, _ = ds.adding_problem(4, 10, seed=g)
     np.testing.assert_array_equal(a1, b1)
     assert not np.array_equal(b1, b2)
+
+
+def test_gillespie_takes_the_seed_rule():
+    """The stochastic repressilator draws from a numpy Generator passed into its Numba kernel
+    (no np.random.seed inside compiled code): an int seed is MT19937 seeded as np.random.seed
+    seeds it (the trajectories of earlier versions), a shared Generator advances, and a bad
+    seed is a clear error."""
+    by_int = ds.repressilator_gillespie(t_end=20, dt=0.1, seed=3)
+    _, key, pos, *_ = np.random.RandomState(3).get_state()
+    bits = np.random.MT19937()
+    bits.state = {"bit_generator": "MT19937", "state": {"key": key, "pos": pos}}
+    gen = np.random.Generator(bits)
+    by_gen = ds.repressilator_gillespie(t_end=20, dt=0.1, seed=gen)
+    np.testing.assert_array_equal(by_gen.protein, by_int.protein)
+    np.testing.assert_array_equal(by_gen.mrna, by_int.mrna)
+    assert not np.array_equal(ds.repressilator_gillespie(t_end=20, dt=0.1, seed=gen).protein, by_int.protein)
+    for bad, err in ((-1, ValueError), (1.5, TypeError)):
+        with pytest.raises(err, match="seed"):
+            ds.repressilator_gillespie(t_end=1, seed=bad)
+    again = ds.repressilator_gillespie(t_end=20, dt=0.1, seed=np.random.default_rng(3))
+    np.testing.assert_array_equal(again.protein, ds.repressilator_gillespie(t_end=20, dt=0.1,
+                                                                            seed=np.random.default_rng(3)).protein)
+
+
+def test_int_seeds_for_scikit_learn_splitters():
+    """Splits built on scikit-learn's random_state take the seed rule too: an int is used as it is
+    (seed + r per repeat), a Generator gives an int drawn from its stream."""
+    from rnncore._random import as_int_seed
+    assert as_int_seed(7) == 7 and isinstance(as_int_seed(np.int64(7)), int)
+    assert as_int_seed(np.random.default_rng(0)) == as_int_seed(np.random.default_rng(0))
+    with pytest.raises(ValueError, match="seed"):
+        as_int_seed(-1)
+    seqs = [f"{'ACGT'[i % 4]}{i:03d}" for i in range(40)]
+    y = np.arange(40) % 2
+    a = ds.sequence_group_splits(seqs, y, n_splits=4, seed=np.random.default_rng(2))
+    b = ds.sequence_group_splits(seqs, y, n_splits=4, seed=as_int_seed(np.random.default_rng(2)))
+    for (tr_a, te_a), (tr_b, te_b) in zip(a, b):
+        np.testing.assert_array_equal(te_a, te_b)
+    tr, va, te = ds.split_motifs(seqs, y, seed=np.random.default_rng(4))
+    np.testing.assert_array_equal(te, ds.split_motifs(seqs, y, seed=4)[2])

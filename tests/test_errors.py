@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import rnncore as rc
-from _cells import make_params
+from _cells import HOST_BACKENDS, make_params
 
 
 def lstm_args(**over):
@@ -13,7 +13,7 @@ def lstm_args(**over):
     return args
 
 
-@pytest.mark.parametrize("backend", ["numpy", "cpu"])
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
 @pytest.mark.parametrize("over, exc, match", [
     (dict(x=np.zeros((4, 3))), ValueError, r"\(B, T, D\).*x\[None\]"),
     (dict(x=np.zeros((2, 0, 3))), ValueError, "empty sequence"),
@@ -39,7 +39,7 @@ def test_unknown_backend_and_nonlinearity():
         rc.rnn_forward(*w, nonlinearity="sigmoid")
 
 
-@pytest.mark.parametrize("backend", ["numpy", "cpu"])
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
 def test_unknown_activation(backend):
     """LSTM/GRU take activation 'tanh' or 'relu' (Keras' name; the RNN's is nonlinearity, as PyTorch)."""
     with pytest.raises(ValueError, match="unknown activation 'sigmoid'; expected one of 'tanh', 'relu'"):

@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 
 import rnncore as rc
-from _cells import CELLS, HAS_C, backward, forward, make_params, make_params_off_kinks, relu_inputs
+from _cells import CELLS, HAS_C, HOST_BACKENDS, backward, forward, make_params, make_params_off_kinks, relu_inputs
 
 
-@pytest.mark.parametrize("backend", ["numpy", "cpu"])
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
 @pytest.mark.parametrize("cell", CELLS)
 def test_bptt_matches_numeric_gradient(cell, backend):
     # relu cells: no relu input within 1e-4 of its kink (re-drawn if need be); tanh cells: seed 1 as drawn

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from _cells import backward, forward, make_params
+from _cells import HOST_BACKENDS, backward, forward, make_params
 
 MODULES = {"rnn_tanh": ("RNN", {"nonlinearity": "tanh"}), "rnn_relu": ("RNN", {"nonlinearity": "relu"}),
            "lstm": ("LSTM", {}), "gru": ("GRU", {})}
@@ -36,7 +36,7 @@ def torch_run(cell, p, dh_seq, dh_T, dc_T):
     return out.detach().numpy(), {k: g.numpy() for k, g in grads.items()}
 
 
-@pytest.mark.parametrize("backend", ["numpy", "cpu"])
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
 @pytest.mark.parametrize("cell", list(MODULES))
 def test_matches_torch(cell, backend):
     p = make_params(cell, B=3, T=6, D=4, H=5, seed=21)

@@ -1,22 +1,12 @@
 """The checks of notebook 14's exercises reject known-wrong answers and say where to look."""
 import numpy as np
-import pytest
 from scipy.stats import rankdata
 from sklearn.metrics import roc_auc_score
 
-from rnncore_course import ExerciseFailed
+from _exercises import assert_rejects
 from rnncore_course import nb14_motif_grammar as nb14
 
 IUPAC = {"A": "A", "C": "C", "G": "G", "T": "T", "W": "AT", "S": "CG", "R": "AG"}
-
-
-def _fails(check, answer, *words):
-    with pytest.raises(ExerciseFailed) as err:
-        check(answer)
-    msg = str(err.value)
-    assert msg.startswith("FAILED")
-    for w in words:
-        assert w in msg, f"{w!r} not in {msg!r}"
 
 
 def _sites(seq, cons, stop=1):
@@ -27,8 +17,8 @@ def _sites(seq, cons, stop=1):
 def test_find_sites_wrong_answers():
     literal = lambda seq, cons: [s for s in range(len(seq) - len(cons) + 1) if seq[s:s + len(cons)] == cons]
     misses_last = lambda seq, cons: _sites(seq, cons, stop=0)
-    _fails(nb14.check_find_sites, literal, "IUPAC")
-    _fails(nb14.check_find_sites, misses_last, "last base")
+    assert_rejects(nb14.check_find_sites, literal, "IUPAC")
+    assert_rejects(nb14.check_find_sites, misses_last, "last base")
 
 
 def _grammar(order="ebox_first", gap_from="end", inclusive=True):
@@ -44,11 +34,11 @@ def _grammar(order="ebox_first", gap_from="end", inclusive=True):
 
 
 def test_grammar_call_wrong_answers():
-    _fails(nb14.check_grammar_call, _grammar(order="gata_first"), "positive", "END")
-    _fails(nb14.check_grammar_call, _grammar(gap_from="start"), "END of the E-box")
-    _fails(nb14.check_grammar_call, _grammar(inclusive=False), "both ends of spacing")
+    assert_rejects(nb14.check_grammar_call, _grammar(order="gata_first"), "positive", "END")
+    assert_rejects(nb14.check_grammar_call, _grammar(gap_from="start"), "END of the E-box")
+    assert_rejects(nb14.check_grammar_call, _grammar(inclusive=False), "both ends of spacing")
     either = lambda seq, spacing=(8, 10): max(_grammar()(seq, spacing), _grammar(order="gata_first")(seq, spacing))
-    _fails(nb14.check_grammar_call, either, "UPSTREAM")
+    assert_rejects(nb14.check_grammar_call, either, "UPSTREAM")
 
 
 def _bootstrap(kind):
@@ -68,9 +58,9 @@ def _bootstrap(kind):
 
 
 def test_paired_bootstrap_wrong_answers():
-    _fails(nb14.check_paired_bootstrap, _bootstrap("unpaired"), "SAME")
-    _fails(nb14.check_paired_bootstrap, _bootstrap("no_replacement"), "WITH replacement")
-    _fails(nb14.check_paired_bootstrap, _bootstrap("mean"), "point estimate")
+    assert_rejects(nb14.check_paired_bootstrap, _bootstrap("unpaired"), "SAME")
+    assert_rejects(nb14.check_paired_bootstrap, _bootstrap("no_replacement"), "WITH replacement")
+    assert_rejects(nb14.check_paired_bootstrap, _bootstrap("mean"), "point estimate")
 
 
 def test_auroc_wrong_answers():
@@ -86,5 +76,5 @@ def test_auroc_wrong_answers():
         n_pos, n_neg = y.sum(), (~y).sum()
         return (r[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
 
-    _fails(nb14.check_auroc, negatives, "POSITIVES")
-    _fails(nb14.check_auroc, ordinal, "tie")
+    assert_rejects(nb14.check_auroc, negatives, "POSITIVES")
+    assert_rejects(nb14.check_auroc, ordinal, "tie")

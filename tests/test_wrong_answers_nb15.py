@@ -1,18 +1,8 @@
 """The checks of notebook 15's exercises reject known-wrong answers and say where to look."""
 import numpy as np
-import pytest
 
-from rnncore_course import ExerciseFailed
+from _exercises import assert_rejects
 from rnncore_course import nb15_repressilator as nb15
-
-
-def _fails(check, answer, *words):
-    with pytest.raises(ExerciseFailed) as err:
-        check(answer)
-    msg = str(err.value)
-    assert msg.startswith("FAILED")
-    for w in words:
-        assert w in msg, f"{w!r} not in {msg!r}"
 
 
 def test_rhs_wrong_answers():
@@ -28,9 +18,9 @@ def test_rhs_wrong_answers():
         m, p = y[:3], y[3:]
         return np.concatenate([-m + alpha / (1 + np.roll(p, 1) ** n), -beta * (p - m)])
 
-    _fails(nb15.check_repressilator_rhs, wrong_wiring, "wiring")
-    _fails(nb15.check_repressilator_rhs, flipped_protein, "protein part")
-    _fails(nb15.check_repressilator_rhs, no_leak, "mRNA part", "alpha0")
+    assert_rejects(nb15.check_repressilator_rhs, wrong_wiring, "wiring")
+    assert_rejects(nb15.check_repressilator_rhs, flipped_protein, "protein part")
+    assert_rejects(nb15.check_repressilator_rhs, no_leak, "mRNA part", "alpha0")
 
 
 def test_gillespie_wrong_answers():
@@ -42,8 +32,8 @@ def test_gillespie_wrong_answers():
         a0 = np.sum(a)
         return -np.log(u1) / a0, x + stoich[int(np.argmax(np.cumsum(a) > u2))]
 
-    _fails(nb15.check_gillespie_step, rate_times, "waiting time")
-    _fails(nb15.check_gillespie_step, unscaled_u2, "new state", "u2 * a0")
+    assert_rejects(nb15.check_gillespie_step, rate_times, "waiting time")
+    assert_rejects(nb15.check_gillespie_step, unscaled_u2, "new state", "u2 * a0")
 
 
 def test_rollout_wrong_answers():
@@ -57,5 +47,5 @@ def test_rollout_wrong_answers():
             window = np.append(out[-1], window[:-1])
         return np.array(out)
 
-    _fails(nb15.check_rollout, never_slides, "OLDEST", "END")
-    _fails(nb15.check_rollout, prepends, "OLDEST", "END")
+    assert_rejects(nb15.check_rollout, never_slides, "OLDEST", "END")
+    assert_rejects(nb15.check_rollout, prepends, "OLDEST", "END")

@@ -59,6 +59,7 @@ def _backward_rows(dh_seq, dh_T, dc_T, gates, c_seq, c0, W_hh_pk, w_peep, dA, dh
     for t in range(T - 1, -1, -1):
         if t + 1 < T:                  # dL/dh_t via step t+1 (dh_rec starts as dh_T)
             gemm_packed(dA[:, t + 1, :], W_hh_pk, 0, dh_rec, False)
+        # lstm._backward_step's loop plus the peephole terms: its own kernel, so the LSTM's tuned loops read no w_peep
         for b in range(B):
             gb, da = gates[b, t], dA[b, t]
             cb = c_seq[b, t]
@@ -85,8 +86,9 @@ def _backward_rows(dh_seq, dh_T, dc_T, gates, c_seq, c0, W_hh_pk, w_peep, dA, dh
     gemm_packed(dA[:, 0, :], W_hh_pk, 0, dh_rec, False)     # dh0 = dA_0 W_hh
 
 
-def forward(x, W_ih, W_hh, b_ih, b_hh, w_peep, h0, c0):
-    """x (B, T, D) -> h_seq (B, T, H), h_T, c_T (B, H), data for ``backward``."""
+def forward(x, W_ih, W_hh, b_ih, b_hh, w_peep, h0, c0, keep_cache=True):
+    """x (B, T, D) -> h_seq (B, T, H), h_T, c_T (B, H), data for ``backward``
+    (None with ``keep_cache=False``: the kernel still fills the gates, then they are dropped)."""
     B, T, D = x.shape
     H = h0.shape[1]
     chunks = batch_chunks(B, T, D, H, G)
@@ -101,7 +103,7 @@ def forward(x, W_ih, W_hh, b_ih, b_hh, w_peep, h0, c0):
         _forward_rows(x[b0:b1], W_pk, bias, w_peep, h0[b0:b1], c0[b0:b1], gates[b0:b1], c_seq[b0:b1],
                       h_seq[b0:b1])
     run_chunks(job, chunks)
-    data = (x, h0, c0, W_cat, w_peep, chunks, gates, c_seq, h_seq)
+    data = (x, h0, c0, W_cat, w_peep, chunks, gates, c_seq, h_seq) if keep_cache else None
     return h_seq, h_seq[:, -1].copy(), c_seq[:, -1].copy(), data
 
 

@@ -125,7 +125,7 @@ def _gemm_kernel(dtype, tile):
                 r = row0 + ty
                 k = k0 + tx
                 sA[ty, tx] = A[r, k] if (r < M and k < K) else dt(0.0)
-            # op(B) tile: k k0.., cols col0..
+            # op(B) tile: k k0.., cols col0..  (alike op(A)'s, written out: each walks its own contiguous axis)
             if tb:
                 c = col0 + ty
                 k = k0 + tx

@@ -46,6 +46,7 @@ def _kernels(dtype):
         af = dt(0.0)
         ag = dt(0.0)
         ao = dt(0.0)
+        # Repeated in each step kernel (why: each cell keeps its own count of gate sums, 1, 3 or 4, in registers)
         for k0 in range(0, H, nt):          # W_hh h_{t-1}, h_{t-1} staged chunk by chunk
             k = k0 + tid
             if k < H:
@@ -90,6 +91,7 @@ def _kernels(dtype):
         one = dt(1.0)
         rec = dt(0.0)
         if t < T - 1:                        # dL/dh_t through step t+1: dA_{t+1} W_hh
+            # The staging loop again, for dA_{t+1} W_hh: repeated per cell for the same reason as in fwd_step
             for k0 in range(0, GH, nt):
                 if k0 + tid < GH:
                     sh[tid] = dA[b, t + 1, k0 + tid]
@@ -122,8 +124,10 @@ def _kernels(dtype):
     return fwd_step, bwd_step
 
 
-def forward(x, W_ih, W_hh, b_ih, b_hh, h0, c0, activation="tanh", persistent=None, stream=0):
-    """Whole sequence on the GPU. Returns h_seq, h_T, c_T and the data for ``backward``."""
+def forward(x, W_ih, W_hh, b_ih, b_hh, h0, c0, activation="tanh", keep_cache=True, persistent=None, stream=0):
+    """Whole sequence on the GPU. Returns h_seq, h_T, c_T and the data for ``backward``
+    (None with ``keep_cache=False``, inference)."""
+    # Host glue alike in rnn/lstm/gru on purpose: each cell's own arrays, in its own kernels' argument order
     host = not kc.is_device(x)
     x, W_ih, W_hh, b_ih, b_hh, h0, c0 = (kc.to_device(a, stream) for a in (x, W_ih, W_hh, b_ih, b_hh, h0, c0))
     B, T, _ = x.shape
@@ -148,7 +152,7 @@ def forward(x, W_ih, W_hh, b_ih, b_hh, h0, c0, activation="tanh", persistent=Non
             step[grid, tpb, stream](t, xp, W_hhT, b_hh, h0, c0, h_seq, c_seq, gates, h_T, c_T, use_tanh)
     data = {"host": host, "x": x, "W_ih": W_ih, "W_hh": W_hh, "h0": h0, "c0": c0,
             "h_seq": h_seq, "c_seq": c_seq, "gates": gates, "use_tanh": use_tanh, "persistent": ran}
-    return kc.to_output(h_seq, host), kc.to_output(h_T, host), kc.to_output(c_T, host), data
+    return kc.to_output(h_seq, host), kc.to_output(h_T, host), kc.to_output(c_T, host), (data if keep_cache else None)
 
 
 def backward(dh_seq, data, dh_T, dc_T, stream=0):

@@ -150,6 +150,7 @@ def _kernels(dtype):
 
     @cuda.jit
     def rnn_k(xp, W_hh, b_hh, h0, h_seq, h_T, use_tanh, Jb, KS):
+        # Each persistent kernel's prologue: its own shared-memory layout (G gates); the steps are device functions
         grid = cuda.cg.this_grid()
         smem = cuda.shared.array(0, dt)
         B = xp.shape[0]
@@ -178,6 +179,7 @@ def _kernels(dtype):
 
     @cuda.jit
     def lstm_k(xp, W_hh, b_hh, h0, c0, h_seq, c_seq, gates, h_T, c_T, use_tanh, Jb, KS):
+        # Each persistent kernel's prologue: its own shared-memory layout (G gates); the steps are device functions
         grid = cuda.cg.this_grid()
         smem = cuda.shared.array(0, dt)
         B = xp.shape[0]
@@ -197,6 +199,7 @@ def _kernels(dtype):
                 b = p // nj
                 jj = p - b * nj
                 j = j0 + jj
+                # = lstm.fwd_step's cell equations; merge the two only where a GPU can confirm the same bits
                 i = sigmoid(xp[b, t, j] + b_hh[j] + reduced(smem, roff, b, jj, 0, Jb, 4, KS))
                 f = sigmoid(xp[b, t, H + j] + b_hh[H + j] + reduced(smem, roff, b, jj, 1, Jb, 4, KS))
                 a_g = xp[b, t, 2 * H + j] + b_hh[2 * H + j] + reduced(smem, roff, b, jj, 2, Jb, 4, KS)
@@ -218,6 +221,7 @@ def _kernels(dtype):
 
     @cuda.jit
     def gru_k(xp, W_hh, b_hh, h0, h_seq, gates, hn_seq, h_T, use_tanh, Jb, KS):
+        # Each persistent kernel's prologue: its own shared-memory layout (G gates); the steps are device functions
         grid = cuda.cg.this_grid()
         smem = cuda.shared.array(0, dt)
         B = xp.shape[0]
@@ -237,6 +241,7 @@ def _kernels(dtype):
                 b = p // nj
                 jj = p - b * nj
                 j = j0 + jj
+                # = gru.fwd_step's cell equations; merge the two only where a GPU can confirm the same bits
                 r = sigmoid(xp[b, t, j] + reduced(smem, roff, b, jj, 0, Jb, 3, KS) + b_hh[j])
                 z = sigmoid(xp[b, t, H + j] + reduced(smem, roff, b, jj, 1, Jb, 3, KS) + b_hh[H + j])
                 hn = reduced(smem, roff, b, jj, 2, Jb, 3, KS) + b_hh[2 * H + j]

@@ -31,6 +31,7 @@ def _kernels(dtype):
         H = h0.shape[1]
         T = h_seq.shape[1]
         acc = dt(0.0)
+        # Repeated in each step kernel (why: each cell keeps its own count of gate sums, 1, 3 or 4, in registers)
         for k0 in range(0, H, nt):
             k = k0 + tid
             if k < H:
@@ -57,6 +58,7 @@ def _kernels(dtype):
         H = h_seq.shape[2]
         rec = dt(0.0)
         if t < T - 1:
+            # The staging loop again, for dA_{t+1} W_hh: repeated per cell for the same reason as in fwd_step
             for k0 in range(0, H, nt):
                 if k0 + tid < H:
                     sh[tid] = dA[b, t + 1, k0 + tid]
@@ -75,8 +77,10 @@ def _kernels(dtype):
     return fwd_step, bwd_step
 
 
-def forward(x, W_ih, W_hh, b_ih, b_hh, h0, nonlinearity="tanh", persistent=None, stream=0):
-    """Whole sequence on the GPU. Returns h_seq, h_T and the data for ``backward``."""
+def forward(x, W_ih, W_hh, b_ih, b_hh, h0, nonlinearity="tanh", keep_cache=True, persistent=None, stream=0):
+    """Whole sequence on the GPU. Returns h_seq, h_T and the data for ``backward``
+    (None with ``keep_cache=False``, inference)."""
+    # Host glue alike in rnn/lstm/gru on purpose: each cell's own arrays, in its own kernels' argument order
     host = not kc.is_device(x)
     x, W_ih, W_hh, b_ih, b_hh, h0 = (kc.to_device(a, stream) for a in (x, W_ih, W_hh, b_ih, b_hh, h0))
     B, T, _ = x.shape
@@ -97,7 +101,7 @@ def forward(x, W_ih, W_hh, b_ih, b_hh, h0, nonlinearity="tanh", persistent=None,
             step[grid, tpb, stream](t, xp, W_hhT, b_hh, h0, h_seq, h_T, use_tanh)
     data = {"host": host, "x": x, "W_ih": W_ih, "W_hh": W_hh, "h0": h0, "h_seq": h_seq,
             "use_tanh": use_tanh, "persistent": ran}
-    return kc.to_output(h_seq, host), kc.to_output(h_T, host), data
+    return kc.to_output(h_seq, host), kc.to_output(h_T, host), (data if keep_cache else None)
 
 
 def backward(dh_seq, data, dh_T, stream=0):

@@ -1,10 +1,12 @@
-"""Small helpers shared by the loaders: a dict with attribute access, data paths, the seed rule."""
+"""Small helpers shared by the loaders: a dict with attribute access, model parameters, data paths.
+
+(The seed rule is :func:`rnncore._random.as_generator`.)
+"""
 
 from __future__ import annotations
 
 from importlib import resources
-
-from .._random import as_generator
+from importlib.resources.abc import Traversable
 
 
 class Bunch(dict):
@@ -34,11 +36,28 @@ class Bunch(dict):
         return "Bunch(" + ", ".join(parts) + ")"
 
 
-def data_path(name):
-    """Path to a file shipped in ``rnncore/datasets/data/`` (no download at run time)."""
+def model_params(defaults: dict, params: dict | None, model: str) -> dict:
+    """``defaults`` updated with ``params``; an unknown name is a ValueError naming ``model``."""
+    p = dict(defaults)
+    if params:
+        unknown = set(params) - set(p)
+        if unknown:
+            raise ValueError(f"unknown {model} parameters {sorted(unknown)}; expected some of {sorted(p)}")
+        p.update(params)
+    return p
+
+
+def data_path(name: str) -> Traversable:
+    """Path to a file shipped in ``rnncore/datasets/data/`` (no download at run time).
+
+    Parameters
+    ----------
+    name : str
+        The file's path below ``data/``, e.g. ``"lynx.csv"``.
+
+    Returns
+    -------
+    importlib.resources.abc.Traversable
+        Open it with ``.open()`` or ``.read_text()``.
+    """
     return resources.files("rnncore.datasets").joinpath("data").joinpath(name)
-
-
-def rng_from(seed):
-    """A NumPy Generator from ``seed`` (None, int or Generator): :func:`rnncore._random.as_generator`."""
-    return as_generator(seed)

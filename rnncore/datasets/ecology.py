@@ -8,9 +8,11 @@ animals (or cells, or reads): ``count_t ~ Poisson(abundance_t)``.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 from scipy.integrate import solve_ivp
 
-from ._base import Bunch, rng_from
+from .._random import SeedLike, as_generator
+from ._base import Bunch, model_params
 
 __all__ = ["lotka_volterra", "logistic_growth", "time_block_split"]
 
@@ -34,7 +36,8 @@ def _check_grid(T, dt):
         raise ValueError(f"dt must be positive, got {dt!r}")
 
 
-def lotka_volterra(T=200, dt=0.5, params=None, x0=(30.0, 4.0), noise="poisson", seed=None):
+def lotka_volterra(T: int = 200, dt: float = 0.5, params: dict | None = None, x0: tuple[float, float] = (30.0, 4.0),
+                   noise: str | None = "poisson", seed: SeedLike = None) -> Bunch:
     """Predator-prey counts from the Lotka-Volterra model.
 
     The expected abundances of prey ``x`` and predators ``y`` follow
@@ -70,13 +73,7 @@ def lotka_volterra(T=200, dt=0.5, params=None, x0=(30.0, 4.0), noise="poisson", 
         params : dict of the parameters used
     """
     _check_grid(T, dt)
-    p = dict(LV_DEFAULTS)
-    if params:
-        unknown = set(params) - set(p)
-        if unknown:
-            raise ValueError(f"unknown Lotka-Volterra parameters {sorted(unknown)}; "
-                             f"expected some of {sorted(p)}")
-        p.update(params)
+    p = model_params(LV_DEFAULTS, params, "Lotka-Volterra")
     x0 = np.asarray(x0, dtype=float)
     if x0.shape != (2,) or np.any(x0 < 0):
         raise ValueError(f"x0 must be two non-negative numbers (prey, predator), got {x0}")
@@ -89,10 +86,11 @@ def lotka_volterra(T=200, dt=0.5, params=None, x0=(30.0, 4.0), noise="poisson", 
     t = np.arange(T) * dt
     sol = solve_ivp(rhs, (0.0, t[-1]), x0, t_eval=t, rtol=1e-8, atol=1e-8)
     rates = sol.y.T
-    return Bunch(t=t, rates=rates, counts=_observe(rates, noise, rng_from(seed)), params=p)
+    return Bunch(t=t, rates=rates, counts=_observe(rates, noise, as_generator(seed)), params=p)
 
 
-def logistic_growth(T=100, dt=0.25, r=0.5, K=1000.0, n0=10.0, noise="poisson", seed=None):
+def logistic_growth(T: int = 100, dt: float = 0.25, r: float = 0.5, K: float = 1000.0, n0: float = 10.0,
+                    noise: str | None = "poisson", seed: SeedLike = None) -> Bunch:
     """Counts from logistic (density-limited) growth.
 
     The expected population obeys
@@ -128,10 +126,11 @@ def logistic_growth(T=100, dt=0.25, r=0.5, K=1000.0, n0=10.0, noise="poisson", s
         raise ValueError(f"K and n0 must be positive, got K={K}, n0={n0}")
     t = np.arange(T) * dt
     rates = K / (1.0 + (K / n0 - 1.0) * np.exp(-r * t))
-    return Bunch(t=t, rates=rates, counts=_observe(rates, noise, rng_from(seed)))
+    return Bunch(t=t, rates=rates, counts=_observe(rates, noise, as_generator(seed)))
 
 
-def time_block_split(t_target, n_test, n_val, n_train=None):
+def time_block_split(t_target: npt.ArrayLike, n_test: int, n_val: int, n_train: int | None = None
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Chronological train / validation / test masks for one-step forecasts.
 
     The test set is the last ``n_test`` targets, validation the ``n_val`` targets

@@ -26,10 +26,14 @@ redrawn until it holds no other match of either consensus.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+import numpy.typing as npt
 
 from ..encoding import IUPAC_DNA, one_hot_dna
-from ._base import Bunch, rng_from
+from .._random import SeedLike, as_generator
+from ._base import Bunch
 
 __all__ = ["CONSENSUS", "pwm_from_consensus", "sample_from_pwm", "pwm_scan", "consensus_hits",
            "planted_motifs", "split_motifs"]
@@ -43,7 +47,7 @@ CONSENSUS = {
 }
 
 
-def pwm_from_consensus(consensus, strength=0.85):
+def pwm_from_consensus(consensus: str, strength: float = 0.85) -> np.ndarray:
     """A position weight matrix from an IUPAC consensus string.
 
     At each position, ``strength`` of the probability goes to the bases the
@@ -61,15 +65,30 @@ def pwm_from_consensus(consensus, strength=0.85):
     return strength * core + (1.0 - strength) * 0.25
 
 
-def sample_from_pwm(pwm, size, rng=None):
-    """Sample ``size`` sites from a PWM. Returns int codes (size, len(pwm)), 0..3 = ACGT."""
-    rng = rng_from(rng)
+def sample_from_pwm(pwm: np.ndarray, size: int, seed: SeedLike = None) -> np.ndarray:
+    """Sample ``size`` sites from a position weight matrix.
+
+    Parameters
+    ----------
+    pwm : ndarray, shape (W, 4)
+        Base probabilities per position (rows sum to 1), columns A, C, G, T.
+    size : int
+        Number of sites, N.
+    seed : None, int or numpy.random.Generator
+        The randomness (:func:`rnncore._random.as_generator`).
+
+    Returns
+    -------
+    ndarray of int, shape (N, W)
+        Base codes 0..3 = A, C, G, T.
+    """
+    rng = as_generator(seed)
     cum = np.cumsum(pwm, axis=1)                                      # (W, 4)
     u = rng.random((size, len(pwm), 1))
     return np.minimum((u > cum[None]).sum(-1), 3)
 
 
-def pwm_scan(X, pwm, background=0.25):
+def pwm_scan(X: np.ndarray, pwm: np.ndarray, background: float = 0.25) -> np.ndarray:
     """Log-odds score of a PWM at every start position.
 
     Parameters
@@ -88,7 +107,7 @@ def pwm_scan(X, pwm, background=0.25):
     return np.einsum("nlcw,wc->nl", win, logodds)
 
 
-def consensus_hits(X, consensus):
+def consensus_hits(X: np.ndarray, consensus: str) -> np.ndarray:
     """Where an IUPAC consensus matches exactly, at every start position.
 
     Parameters
@@ -118,8 +137,9 @@ def _sample_sites(consensus, size, rng):
     return sample_from_pwm(allowed, size, rng)
 
 
-def planted_motifs(n=1000, L=100, spacing=(8, 10), negatives="both", margin=3, max_gap=40,
-                   first="EBOX", second="GATA", gc=0.5, seed=None, dtype=np.float32):
+def planted_motifs(n: int = 1000, L: int = 100, spacing: tuple[int, int] = (8, 10), negatives: str = "both",
+                   margin: int = 3, max_gap: int = 40, first: str = "EBOX", second: str = "GATA", gc: float = 0.5,
+                   seed: SeedLike = None, dtype: npt.DTypeLike = np.float32) -> Bunch:
     """Sequences labelled by the order and spacing of two planted sites.
 
     Parameters
@@ -180,7 +200,7 @@ def planted_motifs(n=1000, L=100, spacing=(8, 10), negatives="both", margin=3, m
     need = wa + wb + max(hi, max_gap if negatives != "order" else hi)
     if need > L:
         raise ValueError(f"L={L} is too short: the longest arrangement needs {need} bases")
-    rng = rng_from(seed)
+    rng = as_generator(seed)
 
     n_pos = n // 2
     n_neg = n - n_pos
@@ -231,7 +251,8 @@ def planted_motifs(n=1000, L=100, spacing=(8, 10), negatives="both", margin=3, m
                  spacing=(lo, hi))
 
 
-def split_motifs(sequences, y, val_size=0.2, test_size=0.2, seed=0):
+def split_motifs(sequences: Sequence[str], y: npt.ArrayLike, val_size: float = 0.2, test_size: float = 0.2,
+                 seed: SeedLike = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Stratified train/validation/test indices with no sequence in two parts.
 
     Identical sequences form one group and the whole group goes to one part,
@@ -244,7 +265,8 @@ def split_motifs(sequences, y, val_size=0.2, test_size=0.2, seed=0):
     sequences : sequence of str, length N
     y : array_like (N,) of int labels
     val_size, test_size : float, fractions of N
-    seed : int
+    seed : None, int or numpy.random.Generator
+        The shuffle of the groups (:func:`rnncore._random.as_generator`).
 
     Returns
     -------
@@ -264,7 +286,7 @@ def split_motifs(sequences, y, val_size=0.2, test_size=0.2, seed=0):
     label[group] = y
     if np.any(label[group] != y):
         raise ValueError("one sequence carries two labels: drop it before splitting")
-    rng = np.random.default_rng(seed)
+    rng = as_generator(seed)
     part = np.empty(n_groups, dtype=np.int64)                   # 0 train, 1 val, 2 test
     for c in np.unique(y):
         groups = rng.permutation(np.flatnonzero(label == c))

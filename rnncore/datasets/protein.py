@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import Bunch, data_path, rng_from
+from .._random import SeedLike, as_generator
+from ._base import Bunch, data_path
 
 __all__ = ["load_protein_ss", "homology_groups", "protein_split",
            "SS_CLASSES", "SS_LABELS", "AMINO_ACIDS"]
@@ -88,13 +89,25 @@ def load_protein_ss(subset: str = "train") -> Bunch:
                  classes=SS_CLASSES)
 
 
-def homology_groups(sequences, k: int = 20) -> np.ndarray:
-    """Group ids ``(n,)`` such that proteins sharing any window of ``k`` identical residues
+def homology_groups(sequences: list[str], k: int = 20) -> np.ndarray:
+    """Group ids such that proteins sharing any window of ``k`` identical residues
     (directly or through a chain of such proteins) get the same id.
 
     An identical 20-residue window between two chains is far beyond chance (20^-20)
     and marks the same protein or a close homologue (e.g. two haemoglobin chains from
     different species). Splitting by these groups keeps them on one side.
+
+    Parameters
+    ----------
+    sequences : list of str, length n
+        Protein sequences (one letter per residue).
+    k : int
+        Window length (>= 1).
+
+    Returns
+    -------
+    ndarray of int, shape (n,)
+        The group of each protein.
     """
     if not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"k must be a positive int, got {k!r}")
@@ -118,7 +131,8 @@ def homology_groups(sequences, k: int = 20) -> np.ndarray:
     return ids.astype(np.int64)
 
 
-def protein_split(sequences, val_fraction: float = 0.2, seed=0, k: int = 20):
+def protein_split(sequences: list[str], val_fraction: float = 0.2, seed: SeedLike = 0,
+                  k: int = 20) -> tuple[np.ndarray, np.ndarray]:
     """Indices ``(train_idx, val_idx)`` of a split by protein, homologues kept together.
 
     Parameters
@@ -142,7 +156,7 @@ def protein_split(sequences, val_fraction: float = 0.2, seed=0, k: int = 20):
     if not 0.0 < float(val_fraction) < 1.0:
         raise ValueError(f"val_fraction must be between 0 and 1, got {val_fraction!r}")
     groups = homology_groups(sequences, k=k)
-    random_state = int(rng_from(seed).integers(2**31 - 1))
+    random_state = int(as_generator(seed).integers(2**31 - 1))
     splitter = GroupShuffleSplit(n_splits=1, test_size=val_fraction, random_state=random_state)
     train_idx, val_idx = next(splitter.split(np.zeros(len(sequences)), groups=groups))
     return np.sort(train_idx).astype(np.int64), np.sort(val_idx).astype(np.int64)

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 
+from .._random import SeedLike, as_int_seed
 from ..encoding import one_hot_dna
 from ._base import Bunch, data_path
 from .splice import dedupe_splice
@@ -21,7 +24,7 @@ YEAST_PHASES = ("G1", "S", "G2", "M", "M/G1")      # cell-cycle order
 YEAST_EXPERIMENTS = ("alpha", "cdc15", "cdc28", "elu")
 
 
-def load_splice(encoding="onehot", dtype=np.float32, dedupe=False):
+def load_splice(encoding: str = "onehot", dtype: npt.DTypeLike = np.float32, dedupe: bool = False) -> Bunch:
     """UCI primate splice-junction sequences (Towell, Noordewier & Shavlik).
 
     3,190 DNA windows of 60 nt centred on a candidate splice site. Classes:
@@ -86,7 +89,7 @@ def load_splice(encoding="onehot", dtype=np.float32, dedupe=False):
                  conflicting=conflicting)
 
 
-def load_yeast_cell_cycle():
+def load_yeast_cell_cycle() -> Bunch:
     """Spellman et al. (1998) yeast cell-cycle expression, 800 genes x 73 arrays.
 
     Log expression ratios of 800 cell-cycle regulated genes over four
@@ -129,7 +132,9 @@ def load_yeast_cell_cycle():
                  columns=columns, experiments=experiments, times=times)
 
 
-def yeast_gene_splits(genes, y, n_folds=5, n_repeats=1, val_fraction=0.2, seed=0):
+def yeast_gene_splits(genes: Sequence[str], y: npt.ArrayLike, n_folds: int = 5, n_repeats: int = 1,
+                      val_fraction: float = 0.2, seed: SeedLike = 0
+                      ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Train / validation / test indices grouped by gene, stratified by phase.
 
     Every gene is in exactly one of the three parts of a split, so no gene is
@@ -151,7 +156,9 @@ def yeast_gene_splits(genes, y, n_folds=5, n_repeats=1, val_fraction=0.2, seed=0
         Independent reshuffles of the folds (``seed, seed + 1, ...``).
     val_fraction : float
         Approximate fraction of the training genes held out for validation.
-    seed : int
+    seed : None, int or numpy.random.Generator
+        An int seeds the folds as above; a Generator or None first gives an int seed
+        (:func:`rnncore._random.as_int_seed`).
 
     Returns
     -------
@@ -169,6 +176,7 @@ def yeast_gene_splits(genes, y, n_folds=5, n_repeats=1, val_fraction=0.2, seed=0
         raise ValueError(f"n_repeats must be an integer >= 1, got {n_repeats!r}")
     if not 0 < val_fraction < 0.5:
         raise ValueError(f"val_fraction must be in (0, 0.5), got {val_fraction!r}")
+    seed = as_int_seed(seed)
     _, groups = np.unique(genes, return_inverse=True)
     n_val_folds = max(2, int(round(1 / val_fraction)))
     splits = []
@@ -181,7 +189,7 @@ def yeast_gene_splits(genes, y, n_folds=5, n_repeats=1, val_fraction=0.2, seed=0
     return splits
 
 
-def load_lynx():
+def load_lynx() -> Bunch:
     """Annual Canadian lynx trappings, 1821-1934 (114 years).
 
     The classic ~10-year predator cycle (Mackenzie River district), used in

@@ -23,10 +23,12 @@ smooth deterministic and noisy stochastic oscillations.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 from numba import njit
 from scipy.integrate import solve_ivp
 
-from ._base import Bunch
+from .._random import SeedLike, as_generator
+from ._base import Bunch, model_params
 
 __all__ = ["REPRESSILATOR_DEFAULTS", "repressilator_ode", "repressilator_gillespie"]
 
@@ -37,14 +39,7 @@ REPRESSOR = np.array([2, 0, 1])
 
 
 def _params(params):
-    p = dict(REPRESSILATOR_DEFAULTS)
-    if params:
-        unknown = set(params) - set(p)
-        if unknown:
-            raise ValueError(f"unknown repressilator parameters {sorted(unknown)}; "
-                             f"expected some of {sorted(p)}")
-        p.update(params)
-    return p
+    return model_params(REPRESSILATOR_DEFAULTS, params, "repressilator")
 
 
 def _grid(t_end, dt):
@@ -53,7 +48,8 @@ def _grid(t_end, dt):
     return np.arange(0.0, t_end + 0.5 * dt, dt)
 
 
-def repressilator_ode(t_end=100.0, dt=0.1, params=None, y0=None):
+def repressilator_ode(t_end: float = 100.0, dt: float = 0.1, params: dict | None = None,
+                      y0: npt.ArrayLike | None = None) -> Bunch:
     """Deterministic repressilator trajectories on a regular time grid.
 
     Parameters
@@ -97,10 +93,27 @@ def repressilator_ode(t_end=100.0, dt=0.1, params=None, y0=None):
     return Bunch(t=t, mrna=sol.y[:3].T, protein=sol.y[3:].T, genes=GENES, params=p)
 
 
+def _generator(seed):
+    """The Generator the simulation draws from (see ``seed`` in repressilator_gillespie).
+
+    An int seeds MT19937 as ``np.random.seed(int)`` does, so that the trajectories (and the
+    figures made from them) stay those of the earlier versions; None or a Generator follow
+    :func:`rnncore._random.as_generator`."""
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_)):
+        as_generator(seed)                                  # the same checks (>= 0)
+        _, key, pos, *_ = np.random.RandomState(int(seed)).get_state()
+        bits = np.random.MT19937()
+        bits.state = {"bit_generator": "MT19937", "state": {"key": key, "pos": pos}}
+        return np.random.Generator(bits)
+    return as_generator(seed)
+
+
 @njit(cache=True)
-def _gillespie(t_grid, state, a, a0, b, n, omega_m, omega_p, seed):
-    """Direct-method SSA; records the state at each grid time. state: (6,) int64."""
-    np.random.seed(seed)
+def _gillespie(t_grid, state, a, a0, b, n, omega_m, omega_p, rng):
+    """Direct-method SSA; records the state at each grid time. state: (6,) int64.
+
+    rng is a numpy.random.Generator: Numba draws from the caller's stream (no global
+    random state), the same numbers NumPy's Generator would give."""
     out = np.empty((t_grid.shape[0], 6), dtype=np.int64)
     props = np.empty(12)
     t = 0.0
@@ -116,7 +129,7 @@ def _gillespie(t_grid, state, a, a0, b, n, omega_m, omega_p, seed):
             props[4 * i + 2] = b * (omega_p / omega_m) * state[i]
             props[4 * i + 3] = b * state[3 + i]
             total += props[4 * i] + props[4 * i + 1] + props[4 * i + 2] + props[4 * i + 3]
-        t_next = t + np.random.exponential(1.0 / total)
+        t_next = t - np.log(1.0 - rng.random()) / total       # tau ~ Exponential(total), inverse CDF
         # the state is piecewise constant: record it at every grid time we pass
         while k < n_out and t_grid[k] < t_next:
             out[k] = state
@@ -124,7 +137,7 @@ def _gillespie(t_grid, state, a, a0, b, n, omega_m, omega_p, seed):
         if k == n_out:
             break
         t = t_next
-        r = np.random.random() * total
+        r = rng.random() * total
         j = 0
         acc = props[0]
         while acc < r and j < 11:
@@ -142,8 +155,9 @@ def _gillespie(t_grid, state, a, a0, b, n, omega_m, omega_p, seed):
     return out
 
 
-def repressilator_gillespie(t_end=300.0, dt=0.1, params=None, omega_m=1.0, omega_p=5.0,
-                            y0=None, seed=0):
+def repressilator_gillespie(t_end: float = 300.0, dt: float = 0.1, params: dict | None = None,
+                            omega_m: float = 1.0, omega_p: float = 5.0, y0: npt.ArrayLike | None = None,
+                            seed: SeedLike = 0) -> Bunch:
     """Stochastic repressilator: exact Gillespie simulation with molecule counts.
 
     Molecule numbers are ``M_i = omega_m * m_i`` and ``P_i = omega_p * p_i``
@@ -170,8 +184,10 @@ def repressilator_gillespie(t_end=300.0, dt=0.1, params=None, omega_m=1.0, omega
         Molecules per dimensionless unit of mRNA and protein.
     y0 : array_like (6,) of int, optional
         Initial molecule counts ``(M_lacI, M_tetR, M_cI, P_lacI, P_tetR, P_cI)``.
-    seed : int
-        Seed of the simulation (deterministic for a given seed).
+    seed : None, int or numpy.random.Generator
+        The randomness: an int gives the same trajectory every run (the one earlier
+        versions, which seeded Numba's global generator, gave for that int); a Generator
+        is drawn from (and advanced); None draws fresh entropy.
 
     Returns
     -------
@@ -185,8 +201,7 @@ def repressilator_gillespie(t_end=300.0, dt=0.1, params=None, omega_m=1.0, omega
     p = _params(params)
     if not (omega_m > 0 and omega_p > 0):
         raise ValueError(f"omega_m and omega_p must be positive, got {omega_m}, {omega_p}")
-    if not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise TypeError(f"seed must be a non-negative int, got {seed!r}")
+    rng = _generator(seed)
     if y0 is None:
         y0 = np.rint(np.array([0.0, 0.0, 0.0, 1.0 * omega_p, 2.0 * omega_p, 5.0 * omega_p]))
     state = np.asarray(y0).astype(np.int64).copy()
@@ -194,6 +209,6 @@ def repressilator_gillespie(t_end=300.0, dt=0.1, params=None, omega_m=1.0, omega
         raise ValueError(f"y0 must be 6 non-negative counts, got {y0}")
     t = _grid(t_end, dt)
     out = _gillespie(t, state, float(p["alpha"]), float(p["alpha0"]), float(p["beta"]),
-                     float(p["n"]), float(omega_m), float(omega_p), int(seed))
+                     float(p["n"]), float(omega_m), float(omega_p), rng)
     return Bunch(t=t, mrna=out[:, :3], protein=out[:, 3:], genes=GENES,
                  params=dict(p, omega_m=omega_m, omega_p=omega_p))

@@ -16,8 +16,13 @@ are stratified as far as the groups allow (scikit-learn's
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+import numpy.typing as npt
 from sklearn.model_selection import StratifiedGroupKFold
+
+from .._random import SeedLike, as_int_seed
 
 __all__ = ["dedupe_splice", "sequence_groups", "sequence_group_splits", "sequence_group_holdout"]
 
@@ -31,7 +36,7 @@ def _as_sequences(sequences, y=None):
     return seqs, y
 
 
-def dedupe_splice(sequences, y):
+def dedupe_splice(sequences: Sequence[str], y: npt.ArrayLike) -> np.ndarray:
     """Rows to keep so that every sequence occurs once with one label.
 
     A sequence seen several times with the same label keeps its first row; a
@@ -65,7 +70,7 @@ def dedupe_splice(sequences, y):
     return keep, conflicting
 
 
-def sequence_groups(sequences):
+def sequence_groups(sequences: Sequence[str]) -> np.ndarray:
     """Group id per row: rows with identical sequences share an id.
 
     Parameters
@@ -81,7 +86,8 @@ def sequence_groups(sequences):
     return groups.astype(np.int64)
 
 
-def sequence_group_splits(sequences, y, n_splits=5, n_repeats=1, seed=0):
+def sequence_group_splits(sequences: Sequence[str], y: npt.ArrayLike, n_splits: int = 5, n_repeats: int = 1,
+                          seed: SeedLike = 0) -> list[tuple[np.ndarray, np.ndarray]]:
     """Stratified K-fold splits in which identical sequences never cross the split.
 
     Each repeat is one ``StratifiedGroupKFold(n_splits, shuffle=True)`` with
@@ -97,8 +103,9 @@ def sequence_group_splits(sequences, y, n_splits=5, n_repeats=1, seed=0):
     n_splits : int, default 5
         Folds per repeat (test size about ``1 / n_splits``).
     n_repeats : int, default 1
-    seed : int, default 0
-        Repeat ``r`` uses ``random_state = seed + r``.
+    seed : None, int or numpy.random.Generator, default 0
+        Repeat ``r`` uses ``random_state = seed + r`` (a Generator or None first gives an int
+        seed: :func:`rnncore._random.as_int_seed`).
 
     Returns
     -------
@@ -112,6 +119,7 @@ def sequence_group_splits(sequences, y, n_splits=5, n_repeats=1, seed=0):
         raise ValueError(f"n_splits must be an integer >= 2, got {n_splits!r}")
     if not isinstance(n_repeats, (int, np.integer)) or n_repeats < 1:
         raise ValueError(f"n_repeats must be a positive integer, got {n_repeats!r}")
+    seed = as_int_seed(seed)
     groups = sequence_groups(seqs)
     out = []
     for r in range(n_repeats):
@@ -121,7 +129,8 @@ def sequence_group_splits(sequences, y, n_splits=5, n_repeats=1, seed=0):
     return out
 
 
-def sequence_group_holdout(sequences, y, test_size=0.2, seed=0):
+def sequence_group_holdout(sequences: Sequence[str], y: npt.ArrayLike, test_size: float = 0.2,
+                           seed: SeedLike = 0) -> tuple[np.ndarray, np.ndarray]:
     """One stratified (train, test) split in which identical sequences stay together.
 
     The test part is one fold of ``StratifiedGroupKFold(round(1 / test_size))``,
@@ -133,7 +142,8 @@ def sequence_group_holdout(sequences, y, test_size=0.2, seed=0):
     sequences : sequence of str, length N
     y : array-like (N,)
     test_size : float in (0, 0.5], default 0.2
-    seed : int, default 0
+    seed : None, int or numpy.random.Generator, default 0
+        As :func:`sequence_group_splits`.
 
     Returns
     -------

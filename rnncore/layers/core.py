@@ -1,6 +1,7 @@
 """Dense, Activation, Dropout, Flatten, Masking, Embedding (and InputLayer/Input from base)."""
 import numpy as np
 
+from .._validation import integer_ids
 from .base import Input, InputLayer, Layer, _shape_str, _to_numpy, check_bool, check_int, check_rate, \
     get_activation, get_initializer, input_ndim_message
 
@@ -233,13 +234,7 @@ class Embedding(Layer):
         return (np.asarray(x) != 0) if self.mask_zero else mask
 
     def forward(self, x, training=False, mask=None):
-        ids = np.asarray(x)
-        if ids.dtype.kind == "f":
-            if not np.all(ids == np.round(ids)):
-                raise TypeError("Embedding expects integer token ids, got non-integer floats")
-        elif ids.dtype.kind not in "iu":
-            raise TypeError(f"Embedding expects integer token ids, got dtype {ids.dtype}")
-        ids = ids.astype(np.int64)
+        ids = integer_ids(x, f"Embedding {self.name!r} expects integer token ids")
         if ids.size and (ids.min() < 0 or ids.max() >= self.input_dim):
             raise ValueError(f"Embedding {self.name!r} has input_dim={self.input_dim}: token ids must lie in "
                              f"[0, {self.input_dim - 1}], got {ids.min()}..{ids.max()}")

@@ -87,7 +87,7 @@ def step_backward(dh_t: np.ndarray, cache: StepCache, nonlinearity: str | None =
 
 
 def forward(x: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray, b_ih: np.ndarray, b_hh: np.ndarray,
-            h0: np.ndarray, nonlinearity: str = "tanh"):
+            h0: np.ndarray, nonlinearity: str = "tanh", keep_cache: bool = True):
     """The whole sequence, one ``step_forward`` per time step.
 
     Parameters
@@ -98,16 +98,18 @@ def forward(x: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray, b_ih: np.ndarray,
     b_ih, b_hh : ndarray, shape (H,)
     h0 : ndarray, shape (B, H)
     nonlinearity : {"tanh", "relu"}
+    keep_cache : bool
+        False (inference): the step caches are dropped and None is returned for them.
 
     Returns
     -------
     h_seq : ndarray, shape (B, T, H)
     h_T : ndarray, shape (B, H)
-    caches : list of T StepCache, for ``backward``
+    caches : list of T StepCache, for ``backward``, or None (``keep_cache=False``)
     """
     h_seq, final, caches = _sequence.forward(step_forward, x, (h0,), (W_ih, W_hh, b_ih, b_hh, nonlinearity))
     (h_T,) = final
-    return h_seq, h_T, caches
+    return h_seq, h_T, caches if keep_cache else None
 
 
 def backward(dh_seq: np.ndarray, caches: list, dh_T: np.ndarray) -> dict:
