@@ -315,8 +315,8 @@ def test_trains_in_a_sequential_model_and_attends_to_the_signal():
     first = model.evaluate(x, y, return_dict=True)
     model.fit(x, y, epochs=15, batch_size=32, verbose=0)
     last = model.evaluate(x, y, return_dict=True)
-    assert last["loss"] < 0.3 * first["loss"] and last["accuracy"] > 0.95
+    assert last["loss"] < 0.2 * first["loss"] and last["accuracy"] > 0.95
     model(x[y == 1])
     alpha = model.layers[2].attention_weights
     on_token = alpha[np.arange(len(alpha)), where[y == 1]]
-    assert np.mean(on_token) > 3 / L                          # well above the uniform 1/L
+    assert np.mean(on_token) > 0.8                            # the uniform weight would be 1/L
