@@ -12,6 +12,7 @@ Weights are in Keras' layout and order, so ``layer.set_weights(keras_layer.get_w
 gives the same layer; the recurrent kernels underneath use PyTorch's layout
 (:mod:`rnncore.functional`), and the cells translate.
 """
+from .attention import AttentionPooling
 from .base import Input, InputLayer, Layer, inference, input_ndim_message
 from .conv import Conv1D
 from .core import Activation, Dense, Dropout, Embedding, Flatten, Masking
@@ -23,3 +24,4 @@ __all__ = ["Layer", "Input", "InputLayer", "Dense", "Activation", "Dropout", "Fl
            "TimeDistributed", "Conv1D", "MaxPooling1D", "GlobalMaxPooling1D", "GlobalAveragePooling1D",
            "RNN", "SimpleRNNCell", "LSTMCell", "GRUCell", "SimpleRNN", "LSTM", "GRU", "Bidirectional",
            "inference"]
+__all__ += ["AttentionPooling"]
