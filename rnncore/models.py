@@ -31,15 +31,15 @@ from . import losses as _losses
 from . import optimizers as _optimizers
 from . import utils as _utils
 from .layers.base import _shape_str
+from ._validation import BACKENDS
 
-_BACKENDS = ("numpy", "cpu", "cuda")
 _SEQUENCE_LAYERS = (_layers.RNN, _layers.Bidirectional, _layers.Conv1D, _layers.MaxPooling1D,
                     _layers.Masking, _layers.GlobalMaxPooling1D, _layers.GlobalAveragePooling1D)
 
 
 def _check_backend(backend):
-    if backend is not None and backend not in _BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; expected one of {', '.join(map(repr, _BACKENDS))}")
+    if backend is not None and backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; expected one of {', '.join(map(repr, BACKENDS))}")
     return backend
 
 

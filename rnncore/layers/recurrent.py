@@ -34,11 +34,11 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import functional as F
+from .._validation import BACKENDS
 from ..reference.activations import ACTIVATIONS as _ACT, sigmoid
 from .base import Layer, _shape_str, _to_numpy, check_bool, check_choice, check_int, check_rate, \
     get_initializer, input_ndim_message
 
-_BACKENDS = ("numpy", "cpu", "cuda")
 
 
 _BLAS_CONTROLLER = []
@@ -465,7 +465,7 @@ class RNN(Layer):
         self.unroll = check_bool(kind, "unroll", unroll)       # no effect: the kernels loop over time
         self.zero_output_for_mask = check_bool(kind, "zero_output_for_mask", zero_output_for_mask)
         if backend is not None:
-            check_choice(kind, "backend", backend, _BACKENDS)
+            check_choice(kind, "backend", backend, BACKENDS)
         self.backend = backend
 
     # ---- what the cell holds
