@@ -230,8 +230,8 @@ def test_misuse_errors():
         L.LSTM(0)
     with pytest.raises(TypeError, match="LSTM.. got unexpected keyword argument.*'kernel_regularizer'"):
         L.LSTM(3, kernel_regularizer="l2")
-    with pytest.raises(NotImplementedError, match="recurrent_dropout"):
-        L.LSTM(3, recurrent_dropout=0.2)
+    with pytest.raises(ValueError, match=r"LSTM: recurrent_dropout must be in \[0, 1\)"):
+        L.LSTM(3, recurrent_dropout=1.5)
 
 
 @pytest.mark.parametrize("cls", [L.LSTM, L.GRU])

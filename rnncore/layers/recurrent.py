@@ -13,6 +13,15 @@ The split follows Keras:
   ``return_sequences`` and ``return_state``. :class:`SimpleRNN`, :class:`LSTM` and :class:`GRU`
   are the RNN layer with their cell built from the usual Keras arguments.
 
+Dropout follows Keras 3: in training, ``dropout`` masks the inputs and ``recurrent_dropout``
+masks h_{t-1} where it enters the recurrent products, each mask drawn once per sequence (the
+same at every step, scaled by 1/(1-rate)). With ``recurrent_dropout`` > 0 the LSTM and GRU
+draw one mask per gate, for the inputs too (Keras' ``implementation=1``), and the GRU's final
+mix z * h_{t-1} uses the unmasked state. A mask inside the recurrence needs a hook between time
+steps that the whole-sequence kernels do not have, so such a training pass runs a NumPy loop,
+one step at a time, with a hand-written backward (:meth:`_Cell.run_dropout`); inference is
+unchanged. :meth:`RNN.set_dropout_masks` fixes the masks and ``RNN.dropout_masks`` reads them.
+
 Masking follows Keras: masked time steps are skipped (the state is carried over them) and,
 with ``return_sequences=True``, a masked step repeats the last valid output (zeros before the
 first), or outputs zeros with ``zero_output_for_mask=True`` (what Bidirectional uses). The
@@ -20,13 +29,43 @@ kernels never see a mask: each sample's valid steps are gathered to the front, t
 and the result is scattered back; backward does the inverse. ``go_backwards`` reverses only the
 valid part of each sequence, so pre- and post-padding both work.
 """
+from typing import NamedTuple
+
 import numpy as np
 
 from .. import functional as F
+from ..reference.activations import ACTIVATIONS as _ACT, sigmoid
 from .base import Layer, _shape_str, _to_numpy, check_bool, check_choice, check_int, check_rate, \
     get_initializer, input_ndim_message
 
 _BACKENDS = ("numpy", "cpu", "cuda")
+
+
+_BLAS_CONTROLLER = []
+
+
+def _one_blas_thread():
+    """NumPy's BLAS limited to one thread for the per-step path (restored afterwards).
+
+    Its products are small, (B, H) @ (H, H), one per gate and step: on a busy 2-core machine a
+    second OpenBLAS thread only spins and waits (measured: a training epoch 10x slower).
+    """
+    if not _BLAS_CONTROLLER:
+        from threadpoolctl import ThreadpoolController
+        _BLAS_CONTROLLER.append(ThreadpoolController())
+    return _BLAS_CONTROLLER[0].limit(limits=1, user_api="blas")
+
+
+class DropoutCache(NamedTuple):
+    """What :meth:`_Cell.backprop_dropout` needs from :meth:`_Cell.run_dropout` (PyTorch gate order)."""
+    x: np.ndarray              # (B, T, D) the inputs, before input dropout
+    in_mask: object            # (n, B, D) input-dropout masks (n = 1 or G), or None
+    rec_mask: np.ndarray       # (G or 1, B, H) recurrent-dropout masks
+    h_prev_seq: np.ndarray     # (B, T, H) h_{t-1} of every step, unmasked
+    steps: list                # T per-step tuples of the cell's gates
+    W_ih: np.ndarray           # (G*H, D)
+    W_hh: np.ndarray           # (G*H, H)
+    dtype: np.dtype
 
 
 # ============================================================================= cells
@@ -59,11 +98,17 @@ class _Cell(Layer):
         self.recurrent_initializer = get_initializer(kind, "recurrent_initializer", recurrent_initializer)
         self.bias_initializer = get_initializer(kind, "bias_initializer", bias_initializer)
         self.dropout = check_rate(kind, "dropout", dropout)
-        if check_rate(kind, "recurrent_dropout", recurrent_dropout):
-            raise NotImplementedError(f"{kind}: recurrent_dropout is not supported by rnncore's whole-sequence "
-                                      "kernels; use dropout= (one mask per sequence on the inputs) or a Dropout "
-                                      "layer")
-        self.recurrent_dropout = 0.0
+        self.recurrent_dropout = check_rate(kind, "recurrent_dropout", recurrent_dropout)
+
+    @property
+    def dropout_mask_count(self):
+        """How many dropout masks per sequence Keras draws: one per gate once ``recurrent_dropout`` > 0.
+
+        Keras' LSTM and GRU cells switch to ``implementation=1`` when ``recurrent_dropout`` is set:
+        every gate then gets its own input mask and its own recurrent mask. The SimpleRNN cell has
+        one of each; so has any cell with ``recurrent_dropout=0`` (one input mask, all gates).
+        """
+        return self.gates if self.recurrent_dropout else 1
 
     @property
     def state_size(self):
@@ -130,6 +175,117 @@ class _Cell(Layer):
         """The functional backward: a dict with dx, dh0 (dc0), dW_ih, dW_hh, db_ih, db_hh."""
         raise NotImplementedError
 
+    # ---- the per-step path: recurrent dropout (training only)
+    # Why it exists: a recurrent-dropout mask multiplies h_{t-1} inside the recurrence, between
+    # two time steps, and the whole-sequence kernels (CPU, CUDA) run the recurrence in one call
+    # with no hook there. So a training pass with recurrent_dropout > 0 runs this NumPy loop,
+    # one step at a time, with the backward written by hand below (checked against central
+    # differences in tests/test_recurrent_dropout.py). Inference never comes here.
+    # What it costs, measured once (2 busy cores; LSTM(64) -> Dense, 512 sequences of 100 steps
+    # x 4 features, batch 32, Adam, warm caches): a training epoch took 1.2-1.4 s on the CPU
+    # kernels and 2.3-2.8 s with recurrent_dropout=0.2, about 2x (10x before NumPy's BLAS was
+    # held to one thread here). The path is NumPy whatever the backend, so 'cuda' does not help it.
+    def run_dropout(self, x, initial_state, in_mask, rec_mask, keep_cache=True):
+        """The sequence with Keras' dropout masks, one NumPy step at a time (no mask of padded steps).
+
+        Parameters
+        ----------
+        x : ndarray, shape (B, T, D)
+        initial_state : list of ndarray (B, H), or None for zeros
+        in_mask : ndarray, shape (n, B, D), or None
+            Input-dropout masks (0 or 1/(1-rate)) in Keras' gate order; n = 1 (all gates) or G.
+        rec_mask : ndarray, shape (G, B, H)
+            Recurrent-dropout masks in Keras' gate order (SimpleRNN: G = 1), applied to h_{t-1}.
+
+        Returns
+        -------
+        h_seq (B, T, H), the final states ``[h_T]`` (LSTM ``[h_T, c_T]``) and a ``DropoutCache``.
+        """
+        W_ih, W_hh, b_ih, b_hh = self.torch_weights()
+        B, T, D = x.shape
+        H, G = self.units, self.gates
+        order = list(self.torch_blocks)
+        in_m = None if in_mask is None else in_mask[order] if len(in_mask) > 1 else in_mask
+        rec_m = rec_mask[order] if len(rec_mask) > 1 else rec_mask
+        # Input projections of every step at once, each gate's with its own input mask.
+        if in_m is None:
+            gi = x @ W_ih.T + b_ih
+        else:
+            gi = np.concatenate([(x * in_m[g if len(in_m) > 1 else 0][:, None, :]) @ W_ih[g * H:(g + 1) * H].T
+                                 for g in range(G)], axis=-1) + b_ih
+        # gate g's recurrent block W_hh[gH:(g+1)H], transposed; one 2-D product per gate (BLAS)
+        W_hh_T = [np.ascontiguousarray(W_hh[g * H:(g + 1) * H].T) for g in range(G)]
+        h = np.zeros((B, H), x.dtype) if not initial_state else initial_state[0]
+        c = None
+        if G == 4:
+            c = np.zeros((B, H), x.dtype) if not initial_state else initial_state[1]
+        h_seq = np.empty((B, T, H), x.dtype)
+        h_prev_seq = np.empty((B, T, H), x.dtype)
+        saved = []
+        for t in range(T):
+            gh = np.empty((B, G * H), x.dtype)
+            for g in range(G):          # h_{t-1} as gate g sees it: times its own mask
+                np.matmul(h * rec_m[g if len(rec_m) > 1 else 0], W_hh_T[g], out=gh[:, g * H:(g + 1) * H])
+            gh += b_hh
+            h_prev_seq[:, t] = h
+            h, c, step = self._pointwise(gi[:, t], gh, h, c)
+            h_seq[:, t] = h
+            saved.append(step)
+        states = [h] if c is None else [h, c]
+        cache = None
+        if keep_cache:
+            cache = DropoutCache(x, in_m, rec_m, h_prev_seq, saved, W_ih, W_hh, x.dtype)
+        return h_seq, states, cache
+
+    def backprop_dropout(self, dh_seq, cache, d_states):
+        """Backward of :meth:`run_dropout`: the functional API's gradient dict (PyTorch layout)."""
+        x, in_m, rec_m, h_prev_seq, saved, W_ih, W_hh, dtype = cache
+        B, T, D = x.shape
+        H, G = self.units, self.gates
+        W_hh_g = [np.ascontiguousarray(W_hh[g * H:(g + 1) * H]) for g in range(G)]
+        dh_next = np.zeros((B, H), dtype) if d_states[0] is None else d_states[0]
+        dc_next = None
+        if G == 4:
+            dc_next = np.zeros((B, H), dtype) if len(d_states) < 2 or d_states[1] is None else d_states[1]
+        dgi = np.empty((B, T, G * H), dtype)          # dL/d(input projections)
+        dgh = np.empty((B, T, G * H), dtype)          # dL/d(recurrent projections)
+        for t in reversed(range(T)):
+            dh = dh_next if dh_seq is None else dh_seq[:, t] + dh_next
+            dgi[:, t], dgh[:, t], dh_direct, dc_next = self._pointwise_backward(dh, dc_next, saved[t],
+                                                                                h_prev_seq[:, t])
+            # h_{t-1} reaches gate g through its dropout mask: d h_{t-1} = sum_g (dgh_g W_hh_g) * mask_g
+            dh_next = dh_direct
+            for g in range(G):
+                dh_next = dh_next + (dgh[:, t, g * H:(g + 1) * H] @ W_hh_g[g]) * rec_m[g if len(rec_m) > 1 else 0]
+        # dW_hh_g = sum over batch and time of dgh_g^T (h_{t-1} * mask_g)
+        dgh2 = dgh.reshape(B * T, G * H)
+        dW_hh = np.empty_like(W_hh)
+        for g in range(G):
+            h_drop = (h_prev_seq * rec_m[g if len(rec_m) > 1 else 0][:, None, :]).reshape(B * T, H)
+            dW_hh[g * H:(g + 1) * H] = dgh2[:, g * H:(g + 1) * H].T @ h_drop
+        dx = np.zeros_like(x)
+        dW_ih = np.empty_like(W_ih)
+        for g in range(G):
+            dg = dgi[..., g * H:(g + 1) * H]
+            W = W_ih[g * H:(g + 1) * H]
+            m = None if in_m is None else in_m[g if len(in_m) > 1 else 0][:, None, :]
+            dx += dg @ W if m is None else (dg @ W) * m
+            x_g = x if m is None else x * m
+            dW_ih[g * H:(g + 1) * H] = dg.reshape(B * T, H).T @ x_g.reshape(B * T, D)
+        out = {"dx": dx, "dh0": dh_next, "dW_ih": dW_ih, "dW_hh": dW_hh,
+               "db_ih": dgi.sum(axis=(0, 1)), "db_hh": dgh.sum(axis=(0, 1))}
+        if G == 4:
+            out["dc0"] = dc_next
+        return out
+
+    def _pointwise(self, gi_t, gh_t, h_prev, c_prev):
+        """One step after the matrix products: ``(h_t, c_t or None, what backward needs)``."""
+        raise NotImplementedError
+
+    def _pointwise_backward(self, dh_t, dc_t, step, h_prev):
+        """Returns dL/d gi_t, dL/d gh_t (B, G*H), the direct dL/dh_{t-1} (not through gh_t), dL/dc_{t-1}."""
+        raise NotImplementedError
+
     # ---- PyTorch interop
     def load_torch_weights(self, W_ih, W_hh, b_ih=None, b_hh=None):
         p = self._params
@@ -165,6 +321,14 @@ class SimpleRNNCell(_Cell):
     def backprop(self, dh_seq, cache, d_states):
         return F.rnn_backward(dh_seq, cache, d_states[0])
 
+    def _pointwise(self, gi_t, gh_t, h_prev, c_prev):
+        h_t = _ACT[self.activation][0](gi_t + gh_t)
+        return h_t, None, h_t
+
+    def _pointwise_backward(self, dh_t, dc_t, h_t, h_prev):
+        da = dh_t * _ACT[self.activation][1](h_t)          # act'(a_t) from the output
+        return da, da, 0, None
+
 
 class LSTMCell(_Cell):
     """LSTM cell, Keras' gate order i, f, c, o (PyTorch's i, f, g, o: the same blocks).
@@ -199,6 +363,25 @@ class LSTMCell(_Cell):
     def backprop(self, dh_seq, cache, d_states):
         return F.lstm_backward(dh_seq, cache, d_states[0], d_states[1])
 
+    def _pointwise(self, gi_t, gh_t, h_prev, c_prev):
+        act = _ACT[self.activation][0]
+        H = self.units
+        a = gi_t + gh_t
+        i, f, o = sigmoid(a[:, :H]), sigmoid(a[:, H:2 * H]), sigmoid(a[:, 3 * H:])
+        g = act(a[:, 2 * H:3 * H])
+        c_t = f * c_prev + i * g
+        act_c = act(c_t)
+        return o * act_c, c_t, (i, f, g, o, act_c, c_prev)
+
+    def _pointwise_backward(self, dh_t, dc_t, step, h_prev):
+        dact = _ACT[self.activation][1]
+        i, f, g, o, act_c, c_prev = step
+        do = dh_t * act_c
+        dc = dc_t + dh_t * o * dact(act_c)
+        da = np.concatenate([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * dact(g),
+                             do * o * (1 - o)], axis=1)
+        return da, da, 0, dc * f
+
 
 class GRUCell(_Cell):
     """GRU cell with the reset gate applied after the matrix product (Keras' default ``reset_after=True``,
@@ -226,6 +409,25 @@ class GRUCell(_Cell):
 
     def backprop(self, dh_seq, cache, d_states):
         return F.gru_backward(dh_seq, cache, d_states[0])
+
+    def _pointwise(self, gi_t, gh_t, h_prev, c_prev):
+        # Keras (implementation=1, reset_after=True): the gates and the recurrent part of the
+        # candidate use the dropped-out h_{t-1} (inside gh_t); the final mix z * h_{t-1} uses
+        # the unmasked h_{t-1}.
+        H = self.units
+        r = sigmoid(gi_t[:, :H] + gh_t[:, :H])
+        z = sigmoid(gi_t[:, H:2 * H] + gh_t[:, H:2 * H])
+        hn = gh_t[:, 2 * H:]
+        n = _ACT[self.activation][0](gi_t[:, 2 * H:] + r * hn)
+        return (1 - z) * n + z * h_prev, None, (r, z, n, hn)
+
+    def _pointwise_backward(self, dh_t, dc_t, step, h_prev):
+        r, z, n, hn = step
+        da_n = dh_t * (1 - z) * _ACT[self.activation][1](n)
+        da_r = da_n * hn * r * (1 - r)
+        da_z = dh_t * (h_prev - n) * z * (1 - z)
+        return (np.concatenate([da_r, da_z, da_n], axis=1), np.concatenate([da_r, da_z, da_n * r], axis=1),
+                dh_t * z, None)
 
 
 # ============================================================================= the RNN layer
@@ -338,15 +540,91 @@ class RNN(Layer):
             raise ValueError(f"{kind} got an empty sequence (time axis of length 0)")
         return self._cast(a)
 
+    # ---- dropout masks (training)
+    def set_dropout_masks(self, input_mask=None, recurrent_mask=None):
+        """Use these dropout masks in every training pass, instead of drawing new ones (tests, teaching).
+
+        The masks are Keras' (what its cells' ``get_dropout_mask`` / ``get_recurrent_dropout_mask``
+        return): values 0 or 1/(1-rate), one per sequence, the same at every time step.
+        ``input_mask``: shape (B, D), or (G, B, D) with one per gate in Keras' order when
+        ``recurrent_dropout`` > 0 for an LSTM (G = 4) or GRU (G = 3); ``recurrent_mask``: shape
+        (B, H), or (G, B, H). A mask for a rate of 0 is an error. ``set_dropout_masks()`` with no
+        masks goes back to drawing them from the layer's seeded generator.
+        """
+        kind = type(self).__name__
+        fixed = {}
+        for name, m, rate in (("input_mask", input_mask, self.cell.dropout),
+                              ("recurrent_mask", recurrent_mask, self.cell.recurrent_dropout)):
+            if m is None:
+                continue
+            if not rate:
+                raise ValueError(f"{kind}: {name} given but the layer's "
+                                 f"{'dropout' if name == 'input_mask' else 'recurrent_dropout'} is 0")
+            m = np.asarray(_to_numpy(m), dtype=float)
+            n = self.cell.dropout_mask_count
+            if m.ndim == 2 and n == 1:
+                m = m[None]
+            if m.ndim != 3 or m.shape[0] != n:
+                raise ValueError(f"{kind}: {name} must have shape "
+                                 + ("(batch, features)" if n == 1 else f"({n}, batch, features), one per gate")
+                                 + f", got {m.shape}")
+            fixed[name] = m
+        self._fixed_masks = fixed or None
+
+    def _draw_masks(self, B, D, dtype):
+        """The training pass's dropout masks (Keras' values), fixed or drawn: ``(input (n, B, D) or None,
+        recurrent (n, B, H) or None)`` with n = :attr:`cell.dropout_mask_count`."""
+        fixed = getattr(self, "_fixed_masks", None) or {}
+        n, H = self.cell.dropout_mask_count, self.units
+        out = []
+        for name, rate, width in (("input_mask", self.cell.dropout, D),
+                                  ("recurrent_mask", self.cell.recurrent_dropout, H)):
+            if not rate:
+                out.append(None)
+            elif name in fixed:
+                m = fixed[name]
+                if m.shape[1:] != (B, width):
+                    raise ValueError(f"{type(self).__name__}: the {name} set by set_dropout_masks has shape "
+                                     f"{m.shape}, but this batch needs {(n, B, width)}")
+                out.append(m.astype(dtype))
+            else:
+                keep = self.rng.random((n, B, width)) >= rate
+                out.append(keep.astype(dtype) / dtype.type(1 - rate))
+        return tuple(out)
+
+    @property
+    def dropout_masks(self):
+        """The masks of the last training pass (``{"input": (n, B, D), "recurrent": (n, B, H)}``,
+        Keras' gate order, None where the rate is 0), or None before any."""
+        return getattr(self, "_last_masks", None)
+
     # ---- the sequence, with masking and direction
-    def _run(self, x, initial_state):
-        return self.cell.run(np.ascontiguousarray(x), initial_state, self.backend or "cpu", self.keep_cache)
+    def _run(self, x, initial_state, rows=None):
+        """The cell over packed sequences (a subset ``rows`` of the batch when given)."""
+        if rows is not None and initial_state:
+            initial_state = [s[rows] for s in initial_state]
+        x = np.ascontiguousarray(x)
+        if self._drop is not None:
+            in_mask, rec_mask = self._drop
+            if rows is not None:
+                in_mask = None if in_mask is None else in_mask[:, rows]
+                rec_mask = rec_mask[:, rows]
+            with _one_blas_thread():
+                return self.cell.run_dropout(x, initial_state, in_mask, rec_mask, self.keep_cache)
+        return self.cell.run(x, initial_state, self.backend or "cpu", self.keep_cache)
+
+    def _backprop(self, dh_seq, cache, d_states):
+        if isinstance(cache, DropoutCache):
+            with _one_blas_thread():
+                return self.cell.backprop_dropout(dh_seq, cache, d_states)
+        return self.cell.backprop(dh_seq, cache, d_states)
 
     def _sequence_forward(self, x, mask, initial_state):
         """Run over x (B, T, D), skipping masked steps, in ``go_backwards``' direction.
 
         Returns ``h_aligned (B, T, H)``, the output at each original time step, and the final
-        states (the state after the last valid step; zeros for an all-masked sample).
+        states: each sample's state after its last valid step (its initial state, or zeros, when
+        all its steps are masked).
         """
         reverse = self.go_backwards
         if mask is None and not reverse:
@@ -361,40 +639,80 @@ class RNN(Layer):
         # Valid steps first (in processing order), padding after: a stable sort on this key.
         key = np.where(m, (T - 1 - t) if reverse else t, T + t)
         perm = np.argsort(key, axis=1, kind="stable")
-        h_seq, states, cache = self._run(np.take_along_axis(x, perm[..., None], axis=1), initial_state)
+        x_packed = np.take_along_axis(x, perm[..., None], axis=1)
         lengths = m.sum(axis=1)
+        has = lengths > 0
+        n_states = len(self.cell.state_size) if isinstance(self.cell.state_size, list) else 1
+        if np.all(lengths == T) or n_states == 1:
+            # One run over the packed batch: its h_seq holds every sample's last valid state.
+            h_seq, run_states, cache = self._run(x_packed, initial_state)
+            groups = None
+            h_last = h_seq[np.arange(B), np.maximum(lengths - 1, 0)]
+            states = [h_last] + list(run_states[1:])
+        else:
+            # An LSTM's c at each sample's last valid step is inside the kernel only: run each
+            # group of samples of one length over its valid steps, and read its final states.
+            h_seq = np.zeros((B, T, self.units), dtype=x.dtype)
+            states = [np.zeros((B, self.units), dtype=x.dtype) for _ in range(n_states)]
+            groups = []
+            for L in np.unique(lengths[has]):
+                rows = np.flatnonzero(lengths == L)
+                hs, st, cache_g = self._run(x_packed[rows, :L], initial_state, rows)
+                h_seq[rows, :L] = hs
+                for k in range(n_states):
+                    states[k][rows] = st[k]
+                groups.append((rows, int(L), cache_g))
+            cache = None
+        if initial_state:       # an all-masked sample keeps its initial state, as in Keras
+            states = [np.where(has[:, None], s, np.asarray(s0, dtype=x.dtype)) for s, s0 in zip(states, initial_state)]
+        else:
+            states = [s * has[:, None] for s in states]
         csum = np.cumsum(m, axis=1)
         # Position in the packed run of the state each original step outputs (-1: none yet).
         idx = (lengths[:, None] - (csum - m) - 1) if reverse else (csum - 1)
         valid = (idx >= 0) & (m if self.zero_output_for_mask else True)
         h_aligned = np.take_along_axis(h_seq, np.maximum(idx, 0)[..., None], axis=1) * valid[..., None]
-        has = lengths > 0
-        h_last = h_seq[np.arange(B), np.maximum(lengths - 1, 0)]
-        if initial_state:       # an all-masked sample keeps its initial state, as in Keras
-            h_last = np.where(has[:, None], h_last, np.asarray(initial_state[0], dtype=x.dtype))
-        else:
-            h_last = h_last * has[:, None]
-        full = bool(np.all(lengths == T))
-        # The kernel's c_T is the state after all T packed steps: right only when nothing is masked.
-        states = [h_last.astype(x.dtype, copy=False)] + [s if full else None for s in states[1:]]
-        self._seq_cache = (cache, (perm, idx, valid, lengths, h_seq.shape))
+        states = [s.astype(x.dtype, copy=False) for s in states]
+        self._seq_cache = (cache, (perm, idx, valid, lengths, h_seq.shape, x.dtype, groups))
         return h_aligned.astype(x.dtype, copy=False), states
 
     def _sequence_backward(self, dh_aligned, d_states):
         """Inverse of :meth:`_sequence_forward`: returns the functional gradient dict, ``dx`` in original order."""
         cache, pack = self._seq_cache
         if pack is None:
-            return self.cell.backprop(dh_aligned, cache, d_states)
-        perm, idx, valid, lengths, shape = pack
+            return self._backprop(dh_aligned, cache, d_states)
+        perm, idx, valid, lengths, shape, dtype, groups = pack
         B, T, H = shape
-        dh_seq = np.zeros(shape, dtype=cache.dtype)
+        dh_seq = np.zeros(shape, dtype=dtype)
         if dh_aligned is not None:
             b = np.broadcast_to(np.arange(B)[:, None], (B, T))
             np.add.at(dh_seq, (b[valid], idx[valid]), dh_aligned[valid])
+        has = lengths > 0
         if d_states[0] is not None:
-            has = lengths > 0
             dh_seq[np.arange(B)[has], lengths[has] - 1] += d_states[0][has]
-        g = dict(self.cell.backprop(dh_seq, cache, [None] + list(d_states[1:])))
+        if groups is None:
+            g = dict(self._backprop(dh_seq, cache, [None] + list(d_states[1:])))
+            if d_states[0] is not None and not has.all():     # all masked: h_T is h0
+                g["dh0"] = np.where(has[:, None], g["dh0"], d_states[0])
+        else:
+            g, dx_packed = None, None
+            d_init = [np.zeros((B, H), dtype) if d is None else np.where(has[:, None], 0, d).astype(dtype)
+                      for d in d_states]       # an all-masked sample: its final state is its initial state
+            for rows, L, cache_g in groups:
+                d_rest = [None if d is None else d[rows] for d in d_states[1:]]
+                gg = self._backprop(np.ascontiguousarray(dh_seq[rows, :L]), cache_g, [None] + d_rest)
+                if g is None:
+                    g = {k: np.zeros_like(v) for k, v in gg.items() if k not in ("dx", "dh0", "dc0")}
+                    dx_packed = np.zeros((B, T, gg["dx"].shape[2]), dtype)
+                for k in g:
+                    g[k] += gg[k]
+                dx_packed[rows, :L] = gg["dx"]
+                d_init[0][rows] = gg["dh0"]
+                if "dc0" in gg:
+                    d_init[1][rows] = gg["dc0"]
+            g["dx"], g["dh0"] = dx_packed, d_init[0]
+            if len(d_init) > 1:
+                g["dc0"] = d_init[1]
         dx = np.empty_like(g["dx"])
         np.put_along_axis(dx, perm[..., None], g["dx"], axis=1)
         g["dx"] = dx
@@ -406,6 +724,11 @@ class RNN(Layer):
 
         ``initial_state``: a list of (B, H) arrays (LSTM: ``[h0, c0]``), default zeros; after
         ``backward``, ``initial_state_grads`` holds their gradients.
+
+        In training, ``dropout`` multiplies the inputs and ``recurrent_dropout`` the state
+        h_{t-1} that enters the recurrent products, each by a mask drawn once per sequence
+        (Keras' semantics: see :meth:`set_dropout_masks`); with ``recurrent_dropout`` > 0 this
+        pass runs the NumPy per-step path whatever the backend. Inference uses no mask.
         """
         x = self._check_input(x)
         if initial_state is not None:
@@ -417,11 +740,16 @@ class RNN(Layer):
                                  f"(batch, {self.units}), got {len(initial_state)}")
             initial_state = [self._cast(s) for s in initial_state]
         self._keep = None
-        if training and self.cell.dropout:
-            # Keras: one input-dropout mask per sequence, the same at every time step
-            keep = self.rng.random((x.shape[0], x.shape[2])) >= self.cell.dropout
-            self._keep = (keep.astype(x.dtype) / (1 - self.cell.dropout))[:, None, :]
-            x = x * self._keep
+        self._drop = None
+        if training and (self.cell.dropout or self.cell.recurrent_dropout):
+            in_mask, rec_mask = self._draw_masks(x.shape[0], x.shape[2], x.dtype)
+            self._last_masks = {"input": in_mask, "recurrent": rec_mask}
+            if rec_mask is not None:
+                self._drop = (in_mask, rec_mask)       # the per-step path applies both
+            else:
+                # Keras: one input-dropout mask per sequence, the same at every time step
+                self._keep = in_mask[0][:, None, :]
+                x = x * self._keep
         h_aligned, states = self._sequence_forward(x, mask, initial_state)
         if not self.return_sequences:
             out = states[0]
@@ -429,13 +757,7 @@ class RNN(Layer):
             out = np.ascontiguousarray(h_aligned[:, ::-1]) if self.go_backwards else h_aligned
         if not self.return_state:
             return out
-        if any(s is None for s in states):
-            raise NotImplementedError(f"{type(self).__name__}(return_state=True) with a mask that hides steps: "
-                                      "the final cell state c_T is not available (the kernels run the packed "
-                                      "sequence to its end); the final h_T is the output with "
-                                      "return_sequences=False")
         return [out] + list(states)
-
     def __call__(self, x, training=False, mask=None, initial_state=None):
         """``layer(x, initial_state=[h0, c0])`` as Keras: builds on first use, then :meth:`forward`."""
         x = np.asarray(x)
