@@ -1,4 +1,4 @@
-"""Optimisers (SGD with momentum, RMSprop, Adam, Adagrad) with Keras' defaults and gradient clipping.
+"""Optimisers (SGD with momentum, RMSprop, Adam, AdamW, Adagrad) with Keras' defaults, weight decay and gradient clipping.
 
 An optimiser updates parameter arrays in place::
 
@@ -13,6 +13,17 @@ Clipping, applied before the update, exactly as Keras' arguments:
 * ``clipnorm=c``: each gradient array rescaled so its L2 norm is at most ``c``;
 * ``global_clipnorm=c``: all gradients rescaled together so their joint norm is at most ``c``
   (``torch.nn.utils.clip_grad_norm_``; the usual choice for RNNs).
+
+Weight decay, as Keras 3's ``weight_decay=`` argument (every optimiser; ``AdamW`` is ``Adam``
+with ``weight_decay=0.004`` by default). It is *decoupled* (Loshchilov & Hutter 2019): after
+clipping and before the optimiser's own update, every parameter shrinks towards zero,
+
+    p <- p - p * weight_decay * learning_rate,
+
+whatever the gradient. It is not an L2 term in the loss: with Adam, an L2 penalty's gradient
+would be divided by sqrt(v) like any other, so weights with large gradients would barely be
+decayed; the decoupled step shrinks every weight by the same factor. As in Keras, all
+parameters are decayed, biases included.
 """
 import numpy as np
 
@@ -52,7 +63,9 @@ def _number(owner, name, value, low=None, high=None, low_open=False, high_open=T
 class Optimizer:
     name = "optimizer"
 
-    def __init__(self, learning_rate, clipnorm=None, clipvalue=None, global_clipnorm=None):
+    def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None):
+        if weight_decay is not None:
+            _number(type(self).__name__, "weight_decay", weight_decay, 0)
         for arg, val in (("learning_rate", learning_rate), ("clipnorm", clipnorm), ("clipvalue", clipvalue),
                          ("global_clipnorm", global_clipnorm)):
             if val is not None and (isinstance(val, (bool, np.bool_))
@@ -61,6 +74,7 @@ class Optimizer:
             if val is not None and not val > 0:
                 raise ValueError(f"{type(self).__name__}: {arg} must be positive, got {val}")
         self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
         self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
         self.iterations = 0
         self.state = None
@@ -86,8 +100,16 @@ class Optimizer:
             raise ValueError("the optimizer was used with a different set of parameters; "
                              "create a new optimizer for each model")
         self.iterations += 1
+        self.apply_weight_decay(params)
         for i, (p, g) in enumerate(zip(params, grads)):
             self.update(p, g.astype(p.dtype, copy=False), self.state[i])
+
+    def apply_weight_decay(self, params):
+        """Decoupled weight decay, in place: ``p -= p * weight_decay * learning_rate`` (Keras' order and dtype)."""
+        if self.weight_decay is None:
+            return
+        for p in params:
+            p -= p * p.dtype.type(self.weight_decay) * p.dtype.type(self.learning_rate)
 
     def init_state(self, p):
         return {}
@@ -111,8 +133,8 @@ class SGD(Optimizer):
     """v <- momentum v - lr g;  p <- p + v  (Nesterov: p <- p + momentum v - lr g)."""
     name = "sgd"
 
-    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **clip):
-        super().__init__(learning_rate, **clip)
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
+        super().__init__(learning_rate, **kwargs)
         _number("SGD", "momentum", momentum, 0, 1)
         if not isinstance(nesterov, (bool, np.bool_)):
             raise TypeError(f"SGD: nesterov must be True or False, got {nesterov!r}")
@@ -138,8 +160,8 @@ class RMSprop(Optimizer):
     """a <- rho a + (1 - rho) g^2;  p <- p - lr g / (sqrt(a) + eps)."""
     name = "rmsprop"
 
-    def __init__(self, learning_rate=0.001, rho=0.9, epsilon=1e-7, **clip):
-        super().__init__(learning_rate, **clip)
+    def __init__(self, learning_rate=0.001, rho=0.9, epsilon=1e-7, **kwargs):
+        super().__init__(learning_rate, **kwargs)
         _number("RMSprop", "rho", rho, 0, 1)
         _number("RMSprop", "epsilon", epsilon, 0, low_open=True)
         self.rho, self.epsilon = rho, epsilon
@@ -158,8 +180,8 @@ class Adam(Optimizer):
     """Adam (Kingma & Ba 2015) with bias correction, Keras defaults (eps = 1e-7)."""
     name = "adam"
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **clip):
-        super().__init__(learning_rate, **clip)
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
+        super().__init__(learning_rate, **kwargs)
         _number("Adam", "beta_1", beta_1, 0, 1)
         _number("Adam", "beta_2", beta_2, 0, 1)
         _number("Adam", "epsilon", epsilon, 0, low_open=True)
@@ -179,12 +201,26 @@ class Adam(Optimizer):
         p -= (lr_t * m / (np.sqrt(v) + self.epsilon)).astype(p.dtype, copy=False)
 
 
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter 2019): Keras' ``AdamW``, ``weight_decay=0.004``.
+
+    Each step: ``p <- p - p * weight_decay * learning_rate``, then the Adam update.
+    """
+    name = "adamw"
+
+    def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
+        if weight_decay is None:
+            raise ValueError("AdamW: weight_decay must be a number (AdamW without decay is Adam), got None")
+        super().__init__(learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, weight_decay=weight_decay,
+                         **kwargs)
+
+
 class Adagrad(Optimizer):
     """a <- a + g^2;  p <- p - lr g / (sqrt(a) + eps)."""
     name = "adagrad"
 
-    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, **clip):
-        super().__init__(learning_rate, **clip)
+    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, **kwargs):
+        super().__init__(learning_rate, **kwargs)
         _number("Adagrad", "initial_accumulator_value", initial_accumulator_value, 0)
         _number("Adagrad", "epsilon", epsilon, 0, low_open=True)
         self.initial_accumulator_value, self.epsilon = initial_accumulator_value, epsilon
@@ -197,11 +233,11 @@ class Adagrad(Optimizer):
         p -= self.learning_rate * g / (np.sqrt(s["a"]) + self.epsilon)
 
 
-OPTIMIZERS = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam, "adagrad": Adagrad}
+OPTIMIZERS = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW, "adagrad": Adagrad}
 
 
 def get(identifier):
-    """An optimiser from a name (``'adam'``, ``'sgd'``, ``'rmsprop'``, ``'adagrad'``) or an instance."""
+    """An optimiser from a name (``'adam'``, ``'adamw'``, ``'sgd'``, ``'rmsprop'``, ``'adagrad'``) or an instance."""
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, type) and issubclass(identifier, Optimizer):

@@ -149,7 +149,7 @@ CALLS = [
     ("compile_metrics_type", lambda m: m.compile(optimizer="sgd", loss="mse", metrics=3), TypeError,
      "compile: metrics must be a list"),
     ("compile_loss", lambda m: m.compile(optimizer="sgd", loss="hinge"), ValueError, "unknown loss 'hinge'"),
-    ("compile_optimizer", lambda m: m.compile(optimizer="adamw", loss="mse"), ValueError, "unknown optimizer 'adamw'"),
+    ("compile_optimizer", lambda m: m.compile(optimizer="nadam", loss="mse"), ValueError, "unknown optimizer 'nadam'"),
     ("set_weights_count", lambda m: m.set_weights([np.zeros((2, 12))]), ValueError,
      "set_weights: the model has 5 weight arrays, got 1"),
     ("set_weights_shape", lambda m: m.set_weights([np.zeros((3, 12))] + m.get_weights()[1:]), ValueError,

@@ -190,7 +190,7 @@ def test_clipping():
 
 def test_optimizer_errors():
     with pytest.raises(ValueError, match="'sgd', 'rmsprop', 'adam'"):
-        optimizers.get("adamw")
+        optimizers.get("nadam")
     with pytest.raises(ValueError, match="learning_rate must be positive"):
         optimizers.Adam(learning_rate=-1)
 
