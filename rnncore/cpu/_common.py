@@ -26,7 +26,7 @@ from numba import njit
 
 from ._blas import blas_one_thread, mm
 from ._math import JIT
-from ._pool import run
+from ._pool import fetch_add, run, run_jobs
 
 # Below this many multiply-adds per step (B * G*H * (D+H)) the batch is one job on the
 # calling thread: a second thread has too little to do per step to pay for waking it (the
@@ -68,6 +68,19 @@ def run_chunks(job, chunks):
     (each thread runs its own single-threaded products: see ``_blas.blas_one_thread``)."""
     blas_one_thread()
     run(lambda k: job(k, *chunks[k]), len(chunks))
+
+
+def chunk_bounds(chunks):
+    """[(b0, b1), ...] of consecutive chunks -> int64 array [b0 of chunk 0, ..., b1 of the last]:
+    chunk k is rows bounds[k]:bounds[k + 1] (for the compiled job loops)."""
+    return np.array([c[0] for c in chunks] + [chunks[-1][1]], dtype=np.int64)
+
+
+def run_chunk_jobs(driver, chunks, *args):
+    """``driver(next_job, n, bounds, *args)`` on the threads (``_pool.run_jobs``), BLAS on one
+    thread: a compiled loop over the chunks (bounds from ``chunk_bounds``)."""
+    blas_one_thread()
+    run_jobs(driver, len(chunks), chunk_bounds(chunks), *args)
 
 
 def sum_in_order(parts):
@@ -116,6 +129,16 @@ def _weight_grads_rows(r0, r1, A, A_h, x2, h2, W_ih, dx2, dW_ih, dW_hh):
 
 
 @njit(**JIT)
+def _weight_grads_jobs(next_job, n, bounds, A, A_h, x2, h2, W_ih, dx2, dW_ih_k, dW_hh_k):
+    """The jobs of ``weight_grads``: part k is the flat rows bounds[k]:bounds[k + 1]."""
+    while True:
+        k = fetch_add(next_job)
+        if k >= n:
+            return
+        _weight_grads_rows(bounds[k], bounds[k + 1], A, A_h, x2, h2, W_ih, dx2, dW_ih_k[k], dW_hh_k[k])
+
+
+@njit(**JIT)
 def _weight_grads_h0(dA_h, h0, h_seq, dW_hh):
     """t = 0: flat row b*T met h_T of sequence b-1 (row 0 met nothing); it should meet h0[b]."""
     B, T = h_seq.shape[0], h_seq.shape[1]
@@ -142,10 +165,7 @@ def weight_grads(dA, dA_h, x, h0, h_seq, W_ih, n_parts):
     dW_ih_k = np.empty((n_parts, GH, D), dtype=x.dtype)
     dW_hh_k = np.empty((n_parts, GH, H), dtype=x.dtype)
     parts = [chunk(k, n_parts, B * T) for k in range(n_parts)]
-
-    def job(k, r0, r1):
-        _weight_grads_rows(r0, r1, A, A_h, x2, h2, W_ih, dx2, dW_ih_k[k], dW_hh_k[k])
-    run_chunks(job, parts)
+    run_chunk_jobs(_weight_grads_jobs, parts, A, A_h, x2, h2, W_ih, dx2, dW_ih_k, dW_hh_k)
     dW_ih, dW_hh = sum_in_order(dW_ih_k), sum_in_order(dW_hh_k)
     _weight_grads_h0(dA_h, h0, h_seq, dW_hh)
     return dx, dW_ih, dW_hh

@@ -14,7 +14,8 @@ each side is the complete loop nest.
 import numpy as np
 from numba import njit
 
-from ._common import batch_chunks, run_chunks, sum_in_order, weight_grads
+from ._common import batch_chunks, run_chunk_jobs, sum_in_order, weight_grads
+from ._pool import fetch_add
 from ._packed import gemm_packed, pack
 from ._math import JIT, drelu, dsigmoid, dtanh, relu, sigmoid, tanh
 
@@ -129,6 +130,31 @@ def _backward_rows(dh_seq, dh_T, gates, hn_seq, h_seq, h0, W_hh_pk, dA_i, dA_h, 
     gemm_packed(dA_h[:, 0, :], W_hh_pk, 0, dh_next, True)     # dh0 = direct path + dA_h,0 W_hh
 
 
+@njit(**JIT)
+def _forward_jobs(next_job, n, bounds, x, W_ih_pk, W_hh_pk, b_ih, b_hh, h0, gates, hn_seq, h_seq, use_tanh):
+    """Chunk after chunk (rows bounds[k]:bounds[k + 1]) until none is left: one per thread (see _pool.run_jobs)."""
+    while True:
+        k = fetch_add(next_job)
+        if k >= n:
+            return
+        b0, b1 = bounds[k], bounds[k + 1]
+        _forward_rows(x[b0:b1], W_ih_pk, W_hh_pk, b_ih, b_hh, h0[b0:b1], gates[b0:b1], hn_seq[b0:b1],
+                      h_seq[b0:b1], use_tanh)
+
+
+@njit(**JIT)
+def _backward_jobs(next_job, n, bounds, dh_seq, dh_T, gates, hn_seq, h_seq, h0, W_hh_pk, dA_i, dA_h, dh0, db_k,
+                   use_tanh):
+    """Chunk after chunk until none is left (see _forward_jobs); chunk k's bias share goes to db_k[k]."""
+    while True:
+        k = fetch_add(next_job)
+        if k >= n:
+            return
+        b0, b1 = bounds[k], bounds[k + 1]
+        _backward_rows(dh_seq[b0:b1], dh_T[b0:b1], gates[b0:b1], hn_seq[b0:b1], h_seq[b0:b1], h0[b0:b1],
+                       W_hh_pk, dA_i[b0:b1], dA_h[b0:b1], dh0[b0:b1], db_k[k], use_tanh)
+
+
 def forward(x, W_ih, W_hh, b_ih, b_hh, h0, activation="tanh"):
     """x (B, T, D) -> h_seq (B, T, H), h_T (B, H), data for ``backward``."""
     B, T, D = x.shape
@@ -139,11 +165,7 @@ def forward(x, W_ih, W_hh, b_ih, b_hh, h0, activation="tanh"):
     gates = np.empty((B, T, G * H), dtype=x.dtype)
     hn_seq = np.empty((B, T, H), dtype=x.dtype)
     h_seq = np.empty((B, T, H), dtype=x.dtype)
-
-    def job(k, b0, b1):
-        _forward_rows(x[b0:b1], W_ih_pk, W_hh_pk, b_ih, b_hh, h0[b0:b1], gates[b0:b1], hn_seq[b0:b1],
-                      h_seq[b0:b1], use_tanh)
-    run_chunks(job, chunks)
+    run_chunk_jobs(_forward_jobs, chunks, x, W_ih_pk, W_hh_pk, b_ih, b_hh, h0, gates, hn_seq, h_seq, use_tanh)
     data = (x, h0, W_ih, W_hh, chunks, gates, hn_seq, h_seq, use_tanh)
     return h_seq, h_seq[:, -1].copy(), data
 
@@ -156,11 +178,8 @@ def backward(dh_seq, data, dh_T):
     dh0 = np.empty_like(dh_T)
     db_k = np.empty((len(chunks), 2, gates.shape[2]), dtype=x.dtype)   # each chunk's shares
     W_hh_pk = pack(W_hh)
-
-    def job(k, b0, b1):
-        _backward_rows(dh_seq[b0:b1], dh_T[b0:b1], gates[b0:b1], hn_seq[b0:b1], h_seq[b0:b1], h0[b0:b1], W_hh_pk,
-                       dA_i[b0:b1], dA_h[b0:b1], dh0[b0:b1], db_k[k], use_tanh)
-    run_chunks(job, chunks)
+    run_chunk_jobs(_backward_jobs, chunks, dh_seq, dh_T, gates, hn_seq, h_seq, h0, W_hh_pk, dA_i, dA_h, dh0, db_k,
+                   use_tanh)
     dx, dW_ih, dW_hh = weight_grads(dA_i, dA_h, x, h0, h_seq, W_ih, len(chunks))
     db = sum_in_order(db_k)
     return {"dx": dx, "dh0": dh0, "dW_ih": dW_ih, "dW_hh": dW_hh, "db_ih": db[0].copy(), "db_hh": db[1].copy()}

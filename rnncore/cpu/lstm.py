@@ -24,7 +24,8 @@ import functools
 import numpy as np
 from numba import njit
 
-from ._common import batch_chunks, run_chunks, sum_in_order, weight_grads, xh_buffer
+from ._common import batch_chunks, run_chunk_jobs, sum_in_order, weight_grads, xh_buffer
+from ._pool import fetch_add
 from ._packed import gemm_packed, pack
 from ._math import JIT, drelu, dsigmoid, dtanh, relu, sigmoid, tanh
 
@@ -105,6 +106,19 @@ def _forward_rows(x, W_pk, bias, act_scale, act_shift, h0, c0, gates, c_seq, h_s
 
 
 @njit(**JIT)
+def _forward_jobs(next_job, n, bounds, x, W_pk, bias, act_scale, act_shift, h0, c0, gates, c_seq, h_seq,
+                  use_tanh):
+    """Chunk after chunk (rows bounds[k]:bounds[k + 1]) until none is left: one per thread (see _pool.run_jobs)."""
+    while True:
+        k = fetch_add(next_job)
+        if k >= n:
+            return
+        b0, b1 = bounds[k], bounds[k + 1]
+        _forward_rows(x[b0:b1], W_pk, bias, act_scale, act_shift, h0[b0:b1], c0[b0:b1], gates[b0:b1],
+                      c_seq[b0:b1], h_seq[b0:b1], use_tanh)
+
+
+@njit(**JIT)
 def _backward_step(t, dh_seq, gates, c_seq, c0, W_hh_pk, dA, dh_rec, dc, db, use_tanh):
     """Step t (reverse): dA[:, t], db and dc."""
     B, T, GH = dA.shape
@@ -162,6 +176,19 @@ def _backward_rows(dh_seq, dh_T, dc_T, gates, c_seq, c0, W_hh_pk, dA, dh0, dc0, 
     gemm_packed(dA[:, 0, :], W_hh_pk, 0, dh0, False)     # dh0 = dA_0 W_hh
 
 
+@njit(**JIT)
+def _backward_jobs(next_job, n, bounds, dh_seq, dh_T, dc_T, gates, c_seq, c0, W_hh_pk, dA, dh0, dc0, db_k,
+                   use_tanh):
+    """Chunk after chunk until none is left (see _forward_jobs); chunk k's bias share goes to db_k[k]."""
+    while True:
+        k = fetch_add(next_job)
+        if k >= n:
+            return
+        b0, b1 = bounds[k], bounds[k + 1]
+        _backward_rows(dh_seq[b0:b1], dh_T[b0:b1], dc_T[b0:b1], gates[b0:b1], c_seq[b0:b1], c0[b0:b1], W_hh_pk,
+                       dA[b0:b1], dh0[b0:b1], dc0[b0:b1], db_k[k], use_tanh)
+
+
 @functools.lru_cache(maxsize=64)
 def _gate_affine(H, dtype):
     """Per gate column, (s, shift) of s * tanh(s * a) + shift: sigmoid (0.5, 0.5) for
@@ -192,11 +219,7 @@ def forward(x, W_ih, W_hh, b_ih, b_hh, h0, c0, activation="tanh", keep_cache=Tru
     gates = np.empty((B, Tg, G * H), dtype=x.dtype)
     c_seq = np.empty((B, Tc, H), dtype=x.dtype)
     h_seq = np.empty((B, T, H), dtype=x.dtype)
-
-    def job(k, b0, b1):
-        _forward_rows(x[b0:b1], W_pk, bias, scale, shift, h0[b0:b1], c0[b0:b1], gates[b0:b1], c_seq[b0:b1],
-                      h_seq[b0:b1], use_tanh)
-    run_chunks(job, chunks)
+    run_chunk_jobs(_forward_jobs, chunks, x, W_pk, bias, scale, shift, h0, c0, gates, c_seq, h_seq, use_tanh)
     c_T = c_seq[:, T - 1 if keep_cache else (T - 1) % 2].copy()
     data = (x, h0, c0, W_cat, chunks, gates, c_seq, h_seq, use_tanh) if keep_cache else None
     return h_seq, h_seq[:, -1].copy(), c_T, data
@@ -210,11 +233,8 @@ def backward(dh_seq, data, dh_T, dc_T):
     dh0, dc0 = np.empty_like(dh_T), np.empty_like(dc_T)
     db_k = np.empty((len(chunks), gates.shape[2]), dtype=x.dtype)   # each chunk's share
     W_hh_pk = pack(W_cat[:, D:])
-
-    def job(k, b0, b1):
-        _backward_rows(dh_seq[b0:b1], dh_T[b0:b1], dc_T[b0:b1], gates[b0:b1], c_seq[b0:b1], c0[b0:b1], W_hh_pk,
-                       dA[b0:b1], dh0[b0:b1], dc0[b0:b1], db_k[k], use_tanh)
-    run_chunks(job, chunks)
+    run_chunk_jobs(_backward_jobs, chunks, dh_seq, dh_T, dc_T, gates, c_seq, c0, W_hh_pk, dA, dh0, dc0, db_k,
+                   use_tanh)
     dx, dW_ih, dW_hh = weight_grads(dA, dA, x, h0, h_seq, W_cat[:, :D], len(chunks))
     db = sum_in_order(db_k)
     return {"dx": dx, "dh0": dh0, "dc0": dc0, "dW_ih": dW_ih, "dW_hh": dW_hh, "db_ih": db, "db_hh": db.copy()}

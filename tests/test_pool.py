@@ -1,0 +1,133 @@
+"""The CPU backend's jobs (``rnncore.cpu._pool``): every job runs exactly once whatever the
+thread count, errors in a job reach the caller, and every kernel a job runs releases the GIL
+(without ``nogil`` the threads would take turns, and two would be no faster than one)."""
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numba
+import numpy as np
+import pytest
+from numba import njit
+
+from rnncore.cpu import _common, _pool, gru, lstm, peephole, rnn
+from rnncore.cpu._pool import fetch_add, run_jobs
+
+
+@njit(nogil=True)
+def _record(next_job, n, seen, who, me):
+    """Marks each job it takes: seen[k] += 1, who[k] = me. Each job does some arithmetic so
+    that the threads overlap."""
+    while True:
+        k = fetch_add(next_job)
+        if k >= n:
+            return
+        s = 0.0
+        for i in range(20_000):
+            s += np.sqrt(i + k)
+        seen[k] += 1
+        who[k] = me if s > 0 else -1
+
+
+@njit(nogil=True)
+def _fail_at(next_job, n, bad):
+    while True:
+        k = fetch_add(next_job)
+        if k >= n:
+            return
+        if k == bad:
+            raise ValueError("job failed")
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_every_job_runs_exactly_once(threads):
+    old = numba.get_num_threads()
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    try:
+        for n in (0, 1, 2, 7, 64):
+            seen = np.zeros(n, dtype=np.int64)
+            who = np.full(n, -2, dtype=np.int64)
+            run_jobs(_record, n, seen, who, 0)
+            assert (seen == 1).all(), f"n={n}: job counts {seen}"
+            assert (who == 0).all()
+    finally:
+        numba.set_num_threads(old)
+
+
+def test_fetch_add_counts_up():
+    @njit
+    def three(counter):
+        return fetch_add(counter), fetch_add(counter), fetch_add(counter)
+    c = np.array([5], dtype=np.int64)
+    assert three(c) == (5, 6, 7)
+    assert c[0] == 8
+
+
+def test_error_in_a_job_reaches_the_caller():
+    old = numba.get_num_threads()
+    numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+    try:
+        for bad in (0, 3):
+            with pytest.raises(ValueError, match="job failed"):
+                run_jobs(_fail_at, 6, bad)
+    finally:
+        numba.set_num_threads(old)
+
+
+def test_chunk_bounds():
+    chunks = _common.batch_chunks(50, 10, 4, 64, 4)
+    bounds = _common.chunk_bounds(chunks)
+    assert bounds.dtype == np.int64 and bounds[0] == 0 and bounds[-1] == 50
+    assert [(bounds[k], bounds[k + 1]) for k in range(len(chunks))] == chunks
+
+
+@pytest.mark.parametrize("kernel", [
+    lstm._forward_jobs, lstm._forward_rows, lstm._backward_jobs, lstm._backward_rows,
+    gru._forward_jobs, gru._forward_rows, gru._backward_jobs, gru._backward_rows,
+    rnn._forward_jobs, rnn._forward_rows, rnn._backward_jobs, rnn._backward_rows,
+    peephole._forward_rows, peephole._backward_rows,
+    _common._weight_grads_jobs, _common._weight_grads_rows], ids=lambda k: f"{k.py_func.__module__}.{k.__name__}")
+def test_job_kernels_release_the_gil(kernel):
+    assert kernel.targetoptions.get("nogil") is True
+
+
+def test_rnncore_leaves_the_openmp_thread_count_alone():
+    """rnncore's thread count is read without starting Numba's threading layer: starting its
+    OpenMP threads set the thread count of the whole process, PyTorch's included (a
+    torch.set_num_threads(1) was undone by the first rnncore call)."""
+    code = textwrap.dedent("""
+        import torch
+        torch.set_num_threads(1)
+        import numpy as np
+        import rnncore as rc
+        from numba.np.ufunc import parallel
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((32, 5, 4)).astype(np.float32)
+        W = [rng.standard_normal(s).astype(np.float32) for s in ((256, 4), (256, 64), (256,), (256,))]
+        h, state, cache = rc.lstm_forward(x, *W)
+        rc.lstm_backward(h, cache)
+        print(torch.get_num_threads(), parallel._is_initialized)
+    """)
+    root = Path(__file__).resolve().parents[1]
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900,
+                       env={**os.environ, "PYTHONPATH": str(root), "NUMBA_NUM_THREADS": "2"})
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.split() == ["1", "False"], r.stdout
+
+
+def test_thread_count_follows_numba():
+    """Before numba.set_num_threads: NUMBA_NUM_THREADS; after it: the value set."""
+    from rnncore.cpu._blas import HAVE_THREAD_CONTROL
+    if not HAVE_THREAD_CONTROL:
+        assert _pool.num_threads() == 1
+        return
+    old = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        assert _pool.num_threads() == 1
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        assert _pool.num_threads() == numba.config.NUMBA_NUM_THREADS
+    finally:
+        numba.set_num_threads(old)
