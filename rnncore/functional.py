@@ -25,9 +25,6 @@ from . import _validation as v
 # The backends are listed once, in _validation.BACKENDS; each is a package of the same name
 # except "numpy", the reference.
 _PACKAGE = {"numpy": "reference"}
-# cpu/rnn.py and cpu/gru.py (the performance work's files) do not take keep_cache yet;
-# they compute the same either way and the cache is dropped here. Empty this set once they do.
-_NO_KEEP_CACHE = {("cpu", "rnn"), ("cpu", "gru")}
 _GATES = {"rnn": 1, "lstm": 4, "gru": 3, "peephole": 4}
 # The RNN's nonlinearity (PyTorch's name) and the LSTM/GRU candidate activation (Keras' name)
 NONLINEARITIES = ACTIVATIONS = ("tanh", "relu")
@@ -92,11 +89,6 @@ def _backend(name, cell):
     return import_module(f"rnncore.{_PACKAGE.get(name, name)}.{cell}")
 
 
-def _keep(backend, cell, keep_cache):
-    """The ``keep_cache`` keyword every backend's forward takes."""
-    return {} if (backend, cell) in _NO_KEEP_CACHE else {"keep_cache": keep_cache}
-
-
 def _prepare(cell, x, W_ih, W_hh, b_ih, b_hh, backend):
     dev = backend == "cuda"
     x = v.check_x(x, allow_device=dev)
@@ -156,7 +148,7 @@ def rnn_forward(x: ArrayLike, W_ih: ArrayLike, W_hh: ArrayLike, b_ih: ArrayLike,
     x, W_ih, W_hh, b_ih, b_hh, H, dev = _prepare("rnn", x, W_ih, W_hh, b_ih, b_hh, backend)
     h0 = v.state_or_zeros("h0", h0, x.shape[0], H, x.dtype, dev)
     h_seq, h_T, data = _run(backend, "rnn", x.dtype, "forward", mod.forward, x, W_ih, W_hh, b_ih, b_hh, h0,
-                             nonlinearity, **_keep(backend, "rnn", keep_cache))
+                             nonlinearity, keep_cache=keep_cache)
     return h_seq, h_T, _cache("rnn", backend, x, H, data, keep_cache)
 
 
@@ -230,7 +222,7 @@ def lstm_forward(x: ArrayLike, W_ih: ArrayLike, W_hh: ArrayLike, b_ih: ArrayLike
     h0 = v.state_or_zeros("h0", h0, x.shape[0], H, x.dtype, dev)
     c0 = v.state_or_zeros("c0", c0, x.shape[0], H, x.dtype, dev)
     h_seq, h_T, c_T, data = _run(backend, "lstm", x.dtype, "forward", mod.forward, x, W_ih, W_hh, b_ih, b_hh, h0,
-                                 c0, activation, **_keep(backend, "lstm", keep_cache))
+                                 c0, activation, keep_cache=keep_cache)
     return h_seq, (h_T, c_T), _cache("lstm", backend, x, H, data, keep_cache)
 
 
@@ -300,7 +292,7 @@ def gru_forward(x: ArrayLike, W_ih: ArrayLike, W_hh: ArrayLike, b_ih: ArrayLike,
     x, W_ih, W_hh, b_ih, b_hh, H, dev = _prepare("gru", x, W_ih, W_hh, b_ih, b_hh, backend)
     h0 = v.state_or_zeros("h0", h0, x.shape[0], H, x.dtype, dev)
     h_seq, h_T, data = _run(backend, "gru", x.dtype, "forward", mod.forward, x, W_ih, W_hh, b_ih, b_hh, h0,
-                             activation, **_keep(backend, "gru", keep_cache))
+                             activation, keep_cache=keep_cache)
     return h_seq, h_T, _cache("gru", backend, x, H, data, keep_cache)
 
 
@@ -370,7 +362,7 @@ def peephole_lstm_forward(x: ArrayLike, W_ih: ArrayLike, W_hh: ArrayLike, b_ih: 
     h0 = v.state_or_zeros("h0", h0, x.shape[0], H, x.dtype)
     c0 = v.state_or_zeros("c0", c0, x.shape[0], H, x.dtype)
     h_seq, h_T, c_T, data = _run(backend, "peephole LSTM", x.dtype, "forward", mod.forward, x, W_ih, W_hh, b_ih,
-                                 b_hh, w_peep, h0, c0, **_keep(backend, "peephole", keep_cache))
+                                 b_hh, w_peep, h0, c0, keep_cache=keep_cache)
     return h_seq, (h_T, c_T), _cache("peephole", backend, x, H, data, keep_cache)
 
 

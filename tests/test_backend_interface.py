@@ -29,9 +29,8 @@ def test_backend_module_interface(backend, cell):
     assert mod.__name__.endswith(f".{cell}")
     fwd = _params(mod.forward)
     assert fwd[:len(FORWARD[cell])] == FORWARD[cell], (mod.__name__, fwd)
-    if (backend, cell) not in F._NO_KEEP_CACHE:
-        assert fwd[len(FORWARD[cell])] == "keep_cache", (mod.__name__, fwd)
-        assert inspect.signature(mod.forward).parameters["keep_cache"].default is True
+    assert fwd[len(FORWARD[cell])] == "keep_cache", (mod.__name__, fwd)
+    assert inspect.signature(mod.forward).parameters["keep_cache"].default is True
     bwd = _params(mod.backward)[:len(BACKWARD[cell])]
     bwd[1] = "data" if bwd[1] == "caches" else bwd[1]      # the reference calls its data "caches"
     assert bwd == BACKWARD[cell], (mod.__name__, bwd)

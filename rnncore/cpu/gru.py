@@ -155,8 +155,8 @@ def _backward_jobs(next_job, n, bounds, dh_seq, dh_T, gates, hn_seq, h_seq, h0, 
                        W_hh_pk, dA_i[b0:b1], dA_h[b0:b1], dh0[b0:b1], db_k[k], use_tanh)
 
 
-def forward(x, W_ih, W_hh, b_ih, b_hh, h0, activation="tanh"):
-    """x (B, T, D) -> h_seq (B, T, H), h_T (B, H), data for ``backward``."""
+def forward(x, W_ih, W_hh, b_ih, b_hh, h0, activation="tanh", keep_cache=True):
+    """x (B, T, D) -> h_seq (B, T, H), h_T (B, H), data for ``backward`` (None with keep_cache=False)."""
     B, T, D = x.shape
     H = h0.shape[1]
     chunks = batch_chunks(B, T, D, H, G)
@@ -166,7 +166,7 @@ def forward(x, W_ih, W_hh, b_ih, b_hh, h0, activation="tanh"):
     hn_seq = np.empty((B, T, H), dtype=x.dtype)
     h_seq = np.empty((B, T, H), dtype=x.dtype)
     run_chunk_jobs(_forward_jobs, chunks, x, W_ih_pk, W_hh_pk, b_ih, b_hh, h0, gates, hn_seq, h_seq, use_tanh)
-    data = (x, h0, W_ih, W_hh, chunks, gates, hn_seq, h_seq, use_tanh)
+    data = (x, h0, W_ih, W_hh, chunks, gates, hn_seq, h_seq, use_tanh) if keep_cache else None
     return h_seq, h_seq[:, -1].copy(), data
 
 

@@ -46,6 +46,10 @@ def _backward_rows(dh_seq, dh_T, h_seq, W_hh_pk, dA, dh0, db, use_tanh):
             gemm_packed(dA[:, t + 1, :], W_hh_pk, 0, dh_rec, False)
         for b in range(B):
             h, dy, dn, da = h_seq[b, t], dh_seq[b, t], dh_rec[b], dA[b, t]
+            # The two loops differ only in the derivative; the test sits outside the loop over
+            # units so each stays branch-free and vectorises (the LSTM and GRU hoist it further,
+            # out of the row loop, where a per-row test measured up to 1.5x slower; one
+            # elementwise product per unit here, not measured separately).
             if use_tanh:
                 for j in range(H):
                     da[j] = (dy[j] + dn[j]) * dtanh(h[j])
@@ -80,8 +84,8 @@ def _backward_jobs(next_job, n, bounds, dh_seq, dh_T, h_seq, W_hh_pk, dA, dh0, d
                        use_tanh)
 
 
-def forward(x, W_ih, W_hh, b_ih, b_hh, h0, nonlinearity="tanh"):
-    """x (B, T, D) -> h_seq (B, T, H), h_T (B, H), data for ``backward``."""
+def forward(x, W_ih, W_hh, b_ih, b_hh, h0, nonlinearity="tanh", keep_cache=True):
+    """x (B, T, D) -> h_seq (B, T, H), h_T (B, H), data for ``backward`` (None with keep_cache=False)."""
     B, T, D = x.shape
     H = h0.shape[1]
     chunks = batch_chunks(B, T, D, H, 1)
@@ -89,7 +93,8 @@ def forward(x, W_ih, W_hh, b_ih, b_hh, h0, nonlinearity="tanh"):
     W_ih_pk, W_hh_pk, bias = pack(W_ih.T), pack(W_hh.T), b_ih + b_hh
     h_seq = np.empty((B, T, H), dtype=x.dtype)
     run_chunk_jobs(_forward_jobs, chunks, x, W_ih_pk, W_hh_pk, bias, h0, h_seq, use_tanh)
-    return h_seq, h_seq[:, -1].copy(), (x, W_ih, W_hh, h0, h_seq, use_tanh, chunks)
+    data = (x, W_ih, W_hh, h0, h_seq, use_tanh, chunks) if keep_cache else None
+    return h_seq, h_seq[:, -1].copy(), data
 
 
 def backward(dh_seq, data, dh_T):
