@@ -157,7 +157,10 @@ class SGD(Optimizer):
 
 
 class RMSprop(Optimizer):
-    """a <- rho a + (1 - rho) g^2;  p <- p - lr g / (sqrt(a) + eps)."""
+    """a <- rho a + (1 - rho) g^2;  p <- p - lr g / sqrt(a + eps).
+
+    Keras' form: eps inside the square root (PyTorch adds it outside, sqrt(a) + eps); the two
+    differ while a is small, in the first steps, and most with a large ``epsilon``."""
     name = "rmsprop"
 
     def __init__(self, learning_rate=0.001, rho=0.9, epsilon=1e-7, **kwargs):
@@ -173,7 +176,7 @@ class RMSprop(Optimizer):
         a = s["a"]
         a *= self.rho
         a += (1 - self.rho) * g * g
-        p -= self.learning_rate * g / (np.sqrt(a) + self.epsilon)
+        p -= self.learning_rate * g / np.sqrt(a + self.epsilon)
 
 
 class Adam(Optimizer):

@@ -24,6 +24,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("notebook", type=Path)
     ap.add_argument("--out", type=Path, default=Path("/tmp/rnncore_full"))
+    ap.add_argument("--allow-errors", action="store_true",
+                    help="go on past a failing cell (an assert of the text that the full run breaks), "
+                         "so one failure does not throw away a long run; the error is in the saved copy")
     args = ap.parse_args()
     nb = nbformat.read(args.notebook, as_version=4)
     n = 0
@@ -34,12 +37,14 @@ def main():
     if n != 1:
         raise SystemExit(f"{args.notebook}: expected one line `FULL = False`, found {n}")
     start = time.time()
-    NotebookClient(nb, timeout=None, kernel_name="python3",
+    NotebookClient(nb, timeout=None, kernel_name="python3", allow_errors=args.allow_errors,
                    resources={"metadata": {"path": str(args.notebook.parent)}}).execute()
     args.out.mkdir(parents=True, exist_ok=True)
     out = args.out / args.notebook.name
     nbformat.write(nb, out)
-    print(f"{args.notebook.name}: full run in {time.time() - start:.0f} s, executed copy in {out}")
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    print(f"{args.notebook.name}: full run in {time.time() - start:.0f} s, {len(errors)} cell error(s), "
+          f"executed copy in {out}")
 
 
 if __name__ == "__main__":
