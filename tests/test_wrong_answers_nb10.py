@@ -1,7 +1,9 @@
 """The checks of notebook 10's exercises accept right answers and reject known-wrong ones.
 
 Each wrong answer is a mistake a learner makes; the check must raise
-ExerciseFailed with a message that says where to look.
+ExerciseFailed with a message that says where to look. Every exercise gets the same pair
+of tests (a right answer accepted, the wrong ones rejected with their messages): the
+shape repeats on purpose, one block per exercise, so a failure names its exercise.
 """
 import numpy as np
 import pytest
