@@ -1,5 +1,6 @@
 """One line on screen while the CPU kernels compile, so a cell that takes
 half a minute the first time is not mistaken for a hung one."""
+import os
 import sys
 import threading
 from contextlib import contextmanager
@@ -13,8 +14,9 @@ _seen = set()
 @contextmanager
 def compile_notice(what):
     """Around the first call of ``what`` in this process: print one line to stderr if
-    it is still running after DELAY seconds (Numba is compiling). Later calls: nothing."""
-    if what in _seen:
+    it is still running after DELAY seconds (Numba is compiling). Later calls: nothing.
+    ``RNNCORE_COMPILE_NOTICE=0`` turns the line off (the tests do: see conftest.py)."""
+    if what in _seen or os.environ.get("RNNCORE_COMPILE_NOTICE") == "0":
         yield
         return
     _seen.add(what)
