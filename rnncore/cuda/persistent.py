@@ -289,14 +289,3 @@ def launch(p, args, stream=0):
     kernel[p.blocks, p.threads, stream, p.smem_bytes](*args)
     return True
 
-
-def rnn_forward(p, xp, W_hh, b_hh, h0, h_seq, h_T, use_tanh, stream=0):
-    return launch(p, (xp, W_hh, b_hh, h0, h_seq, h_T, use_tanh), stream)
-
-
-def lstm_forward(p, xp, W_hh, b_hh, h0, c0, h_seq, c_seq, gates, h_T, c_T, use_tanh=1, stream=0):
-    return launch(p, (xp, W_hh, b_hh, h0, c0, h_seq, c_seq, gates, h_T, c_T, use_tanh), stream)
-
-
-def gru_forward(p, xp, W_hh, b_hh, h0, h_seq, gates, hn_seq, h_T, use_tanh=1, stream=0):
-    return launch(p, (xp, W_hh, b_hh, h0, h_seq, gates, hn_seq, h_T, use_tanh), stream)
