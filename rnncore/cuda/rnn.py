@@ -58,7 +58,7 @@ def _kernels(dtype):
         H = h_seq.shape[2]
         rec = dt(0.0)
         if t < T - 1:
-            # The staging loop again, for dA_{t+1} W_hh: repeated per cell for the same reason as in fwd_step
+            # One sum in every cell (as in kc.rec_out): could be one device function; inline until timed on a GPU
             for k0 in range(0, H, nt):
                 if k0 + tid < H:
                     sh[tid] = dA[b, t + 1, k0 + tid]
