@@ -6,8 +6,10 @@ set before anything imports ``numba.cuda``; slow, for tests and teaching).
 
 Modules: :mod:`._kernels_common` (tiled shared-memory GEMM, activations, small
 helper kernels), :mod:`.rnn`, :mod:`.lstm`, :mod:`.gru` (fused per-step forward
-and backward kernels plus the host functions), :mod:`.persistent` (forward
-kernels that keep W_hh in shared memory for the whole sequence).
+and backward kernels plus the host functions), :mod:`._host` (what those host
+functions share: transfers, launches, the time loops, the backward tail),
+:mod:`.persistent` (forward kernels that keep W_hh in shared memory for the
+whole sequence).
 """
 import os
 

@@ -35,6 +35,12 @@ def threads_for(n):
     return min(MAX_TPB, 32 * ((n + 31) // 32))
 
 
+def unit_grid(B, H):
+    """(grid, threads per block) for one thread per hidden unit: unit j on grid x, sequence b on grid y."""
+    tpb = threads_for(H)
+    return ((H + tpb - 1) // tpb, B), tpb
+
+
 # ----------------------------------------------------------------------------- device arrays
 def to_device(a, stream=0):
     """Device array for ``a``: no copy when it already lives on the GPU."""
@@ -244,8 +250,8 @@ def shifted_states(h0, h_seq, stream=0):
 def grad_into_h0(dAh, W_hh, carry, stream=0):
     B, H = carry.shape
     out = cuda.device_array((B, H), dtype=carry.dtype, stream=stream)
-    tpb = threads_for(H)
-    _helpers(np.dtype(carry.dtype))[3][((H + tpb - 1) // tpb, B), tpb, stream](dAh, W_hh, carry, out)
+    grid, tpb = unit_grid(B, H)
+    _helpers(np.dtype(carry.dtype))[3][grid, tpb, stream](dAh, W_hh, carry, out)
     return out
 
 

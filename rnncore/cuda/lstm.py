@@ -22,8 +22,8 @@ import numba
 import numpy as np
 from numba import cuda
 
+from . import _host as hs
 from . import _kernels_common as kc
-from . import persistent as pk
 
 
 @lru_cache(maxsize=None)
@@ -91,7 +91,7 @@ def _kernels(dtype):
         one = dt(1.0)
         rec = dt(0.0)
         if t < T - 1:                        # dL/dh_t through step t+1: dA_{t+1} W_hh
-            # The staging loop again, for dA_{t+1} W_hh: repeated per cell for the same reason as in fwd_step
+            # One sum in every cell (as in kc.rec_out): could be one device function; inline until timed on a GPU
             for k0 in range(0, GH, nt):
                 if k0 + tid < GH:
                     sh[tid] = dA[b, t + 1, k0 + tid]
@@ -125,52 +125,22 @@ def _kernels(dtype):
 
 
 def forward(x, W_ih, W_hh, b_ih, b_hh, h0, c0, activation="tanh", keep_cache=True, persistent=None, stream=0):
-    """Whole sequence on the GPU. Returns h_seq, h_T, c_T and the data for ``backward``
-    (None with ``keep_cache=False``, inference)."""
-    # Host glue alike in rnn/lstm/gru on purpose: each cell's own arrays, in its own kernels' argument order
-    host = not kc.is_device(x)
-    x, W_ih, W_hh, b_ih, b_hh, h0, c0 = (kc.to_device(a, stream) for a in (x, W_ih, W_hh, b_ih, b_hh, h0, c0))
-    B, T, _ = x.shape
-    H = h0.shape[1]
-    dtype = np.dtype(x.dtype)
-    use_tanh = int(activation == "tanh")
-    xp = kc.input_projection(x, W_ih, b_ih, stream)
-    h_seq = cuda.device_array((B, T, H), dtype=dtype, stream=stream)
-    c_seq = cuda.device_array((B, T, H), dtype=dtype, stream=stream)
-    gates = cuda.device_array((B, T, 4 * H), dtype=dtype, stream=stream)
-    h_T = cuda.device_array((B, H), dtype=dtype, stream=stream)
-    c_T = cuda.device_array((B, H), dtype=dtype, stream=stream)
-    plan = pk.plan("lstm", B, H, dtype, persistent)
-    ran = plan is not None and pk.lstm_forward(plan, xp, W_hh, b_hh, h0, c0, h_seq, c_seq, gates, h_T, c_T,
-                                                   use_tanh, stream)
-    if not ran:                    # the per-step kernels
-        step = _kernels(dtype)[0]
-        W_hhT = kc.transpose(W_hh, stream)
-        tpb = kc.threads_for(H)
-        grid = ((H + tpb - 1) // tpb, B)
-        for t in range(T):
-            step[grid, tpb, stream](t, xp, W_hhT, b_hh, h0, c0, h_seq, c_seq, gates, h_T, c_T, use_tanh)
-    data = {"host": host, "x": x, "W_ih": W_ih, "W_hh": W_hh, "h0": h0, "c0": c0,
-            "h_seq": h_seq, "c_seq": c_seq, "gates": gates, "use_tanh": use_tanh, "persistent": ran}
-    return kc.to_output(h_seq, host), kc.to_output(h_T, host), kc.to_output(c_T, host), (data if keep_cache else None)
+    """Whole sequence on the GPU. Returns h_seq (B, T, H), h_T, c_T (B, H) and the data for
+    ``backward`` (None with ``keep_cache=False``, inference), which keeps c_seq (B, T, H)
+    and gates (B, T, 4H)."""
+    return hs.forward("lstm", _kernels, x, W_ih, W_hh, b_ih, b_hh, {"h0": h0, "c0": c0},
+                      {"h_seq": 1, "c_seq": 1, "gates": 4}, activation, keep_cache, persistent, stream)
 
 
 def backward(dh_seq, data, dh_T, dc_T, stream=0):
     """BPTT on the GPU. Returns dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh."""
-    x, W_ih, W_hh, h0, c0 = data["x"], data["W_ih"], data["W_hh"], data["h0"], data["c0"]
-    h_seq, c_seq, gates = data["h_seq"], data["c_seq"], data["gates"]
+    h_seq = data["h_seq"]
     B, T, H = h_seq.shape
-    dtype = np.dtype(x.dtype)
-    dh_seq = kc.to_device(dh_seq, stream)
-    dh_T = kc.to_device(dh_T, stream)
+    dtype = np.dtype(h_seq.dtype)
+    dh_seq, dh_T = hs.grads_in(stream, dh_seq, dh_T)
     dc_buf = kc.device_copy(dc_T, stream)          # overwritten step by step: never the caller's array
-    dA = cuda.device_array((B, T, 4 * H), dtype=dtype, stream=stream)
-    step = _kernels(dtype)[1]
-    tpb = kc.threads_for(H)
-    grid = ((H + tpb - 1) // tpb, B)
-    for t in range(T - 1, -1, -1):
-        step[grid, tpb, stream](t, dh_seq, dh_T, dc_buf, W_hh, gates, c_seq, c0, data["use_tanh"], dA)
-    dh0 = kc.grad_into_h0(dA, W_hh, kc.zeros((B, H), dtype, stream), stream)
-    dx, dW_ih, dW_hh, db_ih, db_hh = kc.weight_grads(dA, dA, x, h0, h_seq, W_ih, stream)
-    out = {"dx": dx, "dh0": dh0, "dc0": dc_buf, "dW_ih": dW_ih, "dW_hh": dW_hh, "db_ih": db_ih, "db_hh": db_hh}
-    return {k: kc.to_output(a, data["host"]) for k, a in out.items()}
+    (dA,) = hs.empty(dtype, stream, (B, T, 4 * H))
+    hs.step_loop(_kernels(dtype)[1], range(T - 1, -1, -1), B, H,
+                 (dh_seq, dh_T, dc_buf, data["W_hh"], data["gates"], data["c_seq"], data["c0"], data["use_tanh"], dA),
+                 stream)
+    return hs.gradients(data, dA, dA, dc0=dc_buf, stream=stream)

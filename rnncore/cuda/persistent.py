@@ -150,7 +150,7 @@ def _kernels(dtype):
 
     @cuda.jit
     def rnn_k(xp, W_hh, b_hh, h0, h_seq, h_T, use_tanh, Jb, KS):
-        # Each persistent kernel's prologue: its own shared-memory layout (G gates); the steps are device functions
+        # Alike in the three kernels but for G: each has its own arguments (a Numba CUDA kernel takes no *args)
         grid = cuda.cg.this_grid()
         smem = cuda.shared.array(0, dt)
         B = xp.shape[0]
@@ -179,7 +179,7 @@ def _kernels(dtype):
 
     @cuda.jit
     def lstm_k(xp, W_hh, b_hh, h0, c0, h_seq, c_seq, gates, h_T, c_T, use_tanh, Jb, KS):
-        # Each persistent kernel's prologue: its own shared-memory layout (G gates); the steps are device functions
+        # Alike in the three kernels but for G: each has its own arguments (a Numba CUDA kernel takes no *args)
         grid = cuda.cg.this_grid()
         smem = cuda.shared.array(0, dt)
         B = xp.shape[0]
@@ -221,7 +221,7 @@ def _kernels(dtype):
 
     @cuda.jit
     def gru_k(xp, W_hh, b_hh, h0, h_seq, gates, hn_seq, h_T, use_tanh, Jb, KS):
-        # Each persistent kernel's prologue: its own shared-memory layout (G gates); the steps are device functions
+        # Alike in the three kernels but for G: each has its own arguments (a Numba CUDA kernel takes no *args)
         grid = cuda.cg.this_grid()
         smem = cuda.shared.array(0, dt)
         B = xp.shape[0]
@@ -289,14 +289,3 @@ def launch(p, args, stream=0):
     kernel[p.blocks, p.threads, stream, p.smem_bytes](*args)
     return True
 
-
-def rnn_forward(p, xp, W_hh, b_hh, h0, h_seq, h_T, use_tanh, stream=0):
-    return launch(p, (xp, W_hh, b_hh, h0, h_seq, h_T, use_tanh), stream)
-
-
-def lstm_forward(p, xp, W_hh, b_hh, h0, c0, h_seq, c_seq, gates, h_T, c_T, use_tanh=1, stream=0):
-    return launch(p, (xp, W_hh, b_hh, h0, c0, h_seq, c_seq, gates, h_T, c_T, use_tanh), stream)
-
-
-def gru_forward(p, xp, W_hh, b_hh, h0, h_seq, gates, hn_seq, h_T, use_tanh=1, stream=0):
-    return launch(p, (xp, W_hh, b_hh, h0, h_seq, gates, hn_seq, h_T, use_tanh), stream)
