@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import import_module
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -25,9 +26,24 @@ from . import _validation as v
 # The backends are listed once, in _validation.BACKENDS; each is a package of the same name
 # except "numpy", the reference.
 _PACKAGE = {"numpy": "reference"}
-_GATES = {"rnn": 1, "lstm": 4, "gru": 3, "peephole": 4}
 # The RNN's nonlinearity (PyTorch's name) and the LSTM/GRU candidate activation (Keras' name)
 NONLINEARITIES = ACTIVATIONS = ("tanh", "relu")
+
+
+class _Cell(NamedTuple):
+    """What tells one cell's functional pair from another's (the rest is ``_forward``/``_backward``)."""
+    gates: int                # G: the rows of W_ih are G*H
+    states: tuple             # the recurrent states: ("h",) or ("h", "c"); h0/c0, dh_T/dc_T name them
+    act_arg: str | None       # the name of its activation argument; None: tanh only (no argument)
+    label: str                # what the CPU compile notice calls it
+
+
+_CELLS = {
+    "rnn": _Cell(1, ("h",), "nonlinearity", "rnn"),
+    "lstm": _Cell(4, ("h", "c"), "activation", "lstm"),
+    "gru": _Cell(3, ("h",), "activation", "gru"),
+    "peephole": _Cell(4, ("h", "c"), None, "peephole LSTM"),
+}
 
 
 @dataclass
@@ -92,7 +108,7 @@ def _backend(name, cell):
 def _prepare(cell, x, W_ih, W_hh, b_ih, b_hh, backend):
     dev = backend == "cuda"
     x = v.check_x(x, allow_device=dev)
-    W_ih, W_hh, b_ih, b_hh, H = v.check_weights(x, W_ih, W_hh, b_ih, b_hh, _GATES[cell], allow_device=dev)
+    W_ih, W_hh, b_ih, b_hh, H = v.check_weights(x, W_ih, W_hh, b_ih, b_hh, _CELLS[cell].gates, allow_device=dev)
     return x, W_ih, W_hh, b_ih, b_hh, H, dev
 
 
@@ -108,8 +124,47 @@ def _check_cache(cache, cell):
     return (B, T, H), (B, H), cache.backend == "cuda"
 
 
-# Each public function spells out its own checks and backend call (alike from cell to cell, on
-# purpose): one cell's whole contract reads in one place; what they share is in the helpers above.
+def _forward(cell, backend, keep_cache, x, W_ih, W_hh, b_ih, b_hh, states, act=None, w_peep=None):
+    """Check the arguments of ``<cell>_forward``, run its backend, wrap what it keeps in a Cache.
+
+    ``states`` are the initial states in the order of ``_CELLS[cell].states`` (None: zeros),
+    ``act`` the activation (the tanh-only peephole LSTM has none; it takes ``w_peep``).
+    Returns ``(h_seq, [h_T] or [h_T, c_T], cache)``.
+    """
+    spec = _CELLS[cell]
+    if spec.act_arg is not None:
+        v.check_choice(spec.act_arg, act, ACTIVATIONS)
+    _check_keep(keep_cache)
+    mod = _backend(backend, cell)
+    x, W_ih, W_hh, b_ih, b_hh, H, dev = _prepare(cell, x, W_ih, W_hh, b_ih, b_hh, backend)
+    args = [x, W_ih, W_hh, b_ih, b_hh]
+    if cell == "peephole":
+        w_peep = v.as_float_array("w_peep", w_peep, x.dtype)
+        v.check_shape("w_peep", w_peep, (3, H), "(3, H)")
+        args.append(w_peep)
+    args += [v.state_or_zeros(f"{name}0", s0, x.shape[0], H, x.dtype, dev) for name, s0 in zip(spec.states, states)]
+    if spec.act_arg is not None:
+        args.append(act)
+    h_seq, *final, data = _run(backend, spec.label, x.dtype, "forward", mod.forward, *args, keep_cache=keep_cache)
+    return h_seq, final, _cache(cell, backend, x, H, data, keep_cache)
+
+
+def _backward(cell, dh_seq, cache, d_final):
+    """Check the arguments of ``<cell>_backward`` and run the backend that ran forward.
+
+    ``d_final`` are the gradients of the final states, in the order of ``_CELLS[cell].states``.
+    """
+    spec = _CELLS[cell]
+    seq_shape, state_shape, dev = _check_cache(cache, cell)
+    dh_seq = v.grad_or_zeros("dh_seq", dh_seq, seq_shape, cache.dtype, dev)
+    d_final = [v.grad_or_zeros(f"d{name}_T", d, state_shape, cache.dtype, dev)
+               for name, d in zip(spec.states, d_final)]
+    return _run(cache.backend, spec.label, cache.dtype, "backward", _backend(cache.backend, cell).backward,
+                dh_seq, cache.data, *d_final)
+
+
+# The public functions hold each cell's signature and docstring (its shapes, read by help() and the
+# website); their checks and backend call are the table-driven _forward/_backward above.
 # ----------------------------------------------------------------------------- RNN
 def rnn_forward(x: ArrayLike, W_ih: ArrayLike, W_hh: ArrayLike, b_ih: ArrayLike, b_hh: ArrayLike,
                 h0: ArrayLike | None = None, nonlinearity: str = "tanh", backend: str = "cpu",
@@ -142,14 +197,8 @@ def rnn_forward(x: ArrayLike, W_ih: ArrayLike, W_hh: ArrayLike, b_ih: ArrayLike,
     cache : Cache or None
         What :func:`rnn_backward` needs (None with ``keep_cache=False``).
     """
-    v.check_choice("nonlinearity", nonlinearity, NONLINEARITIES)
-    _check_keep(keep_cache)
-    mod = _backend(backend, "rnn")
-    x, W_ih, W_hh, b_ih, b_hh, H, dev = _prepare("rnn", x, W_ih, W_hh, b_ih, b_hh, backend)
-    h0 = v.state_or_zeros("h0", h0, x.shape[0], H, x.dtype, dev)
-    h_seq, h_T, data = _run(backend, "rnn", x.dtype, "forward", mod.forward, x, W_ih, W_hh, b_ih, b_hh, h0,
-                             nonlinearity, keep_cache=keep_cache)
-    return h_seq, h_T, _cache("rnn", backend, x, H, data, keep_cache)
+    h_seq, (h_T,), cache = _forward("rnn", backend, keep_cache, x, W_ih, W_hh, b_ih, b_hh, (h0,), nonlinearity)
+    return h_seq, h_T, cache
 
 
 def rnn_backward(dh_seq: ArrayLike | None, cache: Cache, dh_T: ArrayLike | None = None) -> dict:
@@ -169,11 +218,7 @@ def rnn_backward(dh_seq: ArrayLike | None, cache: Cache, dh_T: ArrayLike | None 
     dict of ndarray
         "dx" (B, T, D), "dh0" (B, H), "dW_ih" (H, D), "dW_hh" (H, H), "db_ih", "db_hh" (H,).
     """
-    seq_shape, state_shape, dev = _check_cache(cache, "rnn")
-    dh_seq = v.grad_or_zeros("dh_seq", dh_seq, seq_shape, cache.dtype, dev)
-    dh_T = v.grad_or_zeros("dh_T", dh_T, state_shape, cache.dtype, dev)
-    return _run(cache.backend, "rnn", cache.dtype, "backward", _backend(cache.backend, "rnn").backward, dh_seq,
-                cache.data, dh_T)
+    return _backward("rnn", dh_seq, cache, (dh_T,))
 
 
 # ----------------------------------------------------------------------------- LSTM
@@ -215,15 +260,8 @@ def lstm_forward(x: ArrayLike, W_ih: ArrayLike, W_hh: ArrayLike, b_ih: ArrayLike
     cache : Cache or None
         What :func:`lstm_backward` needs (None with ``keep_cache=False``).
     """
-    v.check_choice("activation", activation, ACTIVATIONS)
-    _check_keep(keep_cache)
-    mod = _backend(backend, "lstm")
-    x, W_ih, W_hh, b_ih, b_hh, H, dev = _prepare("lstm", x, W_ih, W_hh, b_ih, b_hh, backend)
-    h0 = v.state_or_zeros("h0", h0, x.shape[0], H, x.dtype, dev)
-    c0 = v.state_or_zeros("c0", c0, x.shape[0], H, x.dtype, dev)
-    h_seq, h_T, c_T, data = _run(backend, "lstm", x.dtype, "forward", mod.forward, x, W_ih, W_hh, b_ih, b_hh, h0,
-                                 c0, activation, keep_cache=keep_cache)
-    return h_seq, (h_T, c_T), _cache("lstm", backend, x, H, data, keep_cache)
+    h_seq, (h_T, c_T), cache = _forward("lstm", backend, keep_cache, x, W_ih, W_hh, b_ih, b_hh, (h0, c0), activation)
+    return h_seq, (h_T, c_T), cache
 
 
 def lstm_backward(dh_seq: ArrayLike | None, cache: Cache, dh_T: ArrayLike | None = None,
@@ -244,12 +282,7 @@ def lstm_backward(dh_seq: ArrayLike | None, cache: Cache, dh_T: ArrayLike | None
     dict of ndarray
         "dx" (B, T, D), "dh0", "dc0" (B, H), "dW_ih" (4H, D), "dW_hh" (4H, H), "db_ih", "db_hh" (4H,).
     """
-    seq_shape, state_shape, dev = _check_cache(cache, "lstm")
-    dh_seq = v.grad_or_zeros("dh_seq", dh_seq, seq_shape, cache.dtype, dev)
-    dh_T = v.grad_or_zeros("dh_T", dh_T, state_shape, cache.dtype, dev)
-    dc_T = v.grad_or_zeros("dc_T", dc_T, state_shape, cache.dtype, dev)
-    return _run(cache.backend, "lstm", cache.dtype, "backward", _backend(cache.backend, "lstm").backward, dh_seq,
-                cache.data, dh_T, dc_T)
+    return _backward("lstm", dh_seq, cache, (dh_T, dc_T))
 
 
 # ----------------------------------------------------------------------------- GRU
@@ -286,14 +319,8 @@ def gru_forward(x: ArrayLike, W_ih: ArrayLike, W_hh: ArrayLike, b_ih: ArrayLike,
     cache : Cache or None
         What :func:`gru_backward` needs (None with ``keep_cache=False``).
     """
-    v.check_choice("activation", activation, ACTIVATIONS)
-    _check_keep(keep_cache)
-    mod = _backend(backend, "gru")
-    x, W_ih, W_hh, b_ih, b_hh, H, dev = _prepare("gru", x, W_ih, W_hh, b_ih, b_hh, backend)
-    h0 = v.state_or_zeros("h0", h0, x.shape[0], H, x.dtype, dev)
-    h_seq, h_T, data = _run(backend, "gru", x.dtype, "forward", mod.forward, x, W_ih, W_hh, b_ih, b_hh, h0,
-                             activation, keep_cache=keep_cache)
-    return h_seq, h_T, _cache("gru", backend, x, H, data, keep_cache)
+    h_seq, (h_T,), cache = _forward("gru", backend, keep_cache, x, W_ih, W_hh, b_ih, b_hh, (h0,), activation)
+    return h_seq, h_T, cache
 
 
 def gru_backward(dh_seq: ArrayLike | None, cache: Cache, dh_T: ArrayLike | None = None) -> dict:
@@ -313,11 +340,7 @@ def gru_backward(dh_seq: ArrayLike | None, cache: Cache, dh_T: ArrayLike | None 
     dict of ndarray
         "dx" (B, T, D), "dh0" (B, H), "dW_ih" (3H, D), "dW_hh" (3H, H), "db_ih", "db_hh" (3H,).
     """
-    seq_shape, state_shape, dev = _check_cache(cache, "gru")
-    dh_seq = v.grad_or_zeros("dh_seq", dh_seq, seq_shape, cache.dtype, dev)
-    dh_T = v.grad_or_zeros("dh_T", dh_T, state_shape, cache.dtype, dev)
-    return _run(cache.backend, "gru", cache.dtype, "backward", _backend(cache.backend, "gru").backward, dh_seq,
-                cache.data, dh_T)
+    return _backward("gru", dh_seq, cache, (dh_T,))
 
 
 # ----------------------------------------------------------------------------- peephole LSTM
@@ -354,16 +377,9 @@ def peephole_lstm_forward(x: ArrayLike, W_ih: ArrayLike, W_hh: ArrayLike, b_ih: 
     cache : Cache or None
         What :func:`peephole_lstm_backward` needs (None with ``keep_cache=False``).
     """
-    _check_keep(keep_cache)
-    mod = _backend(backend, "peephole")
-    x, W_ih, W_hh, b_ih, b_hh, H, _ = _prepare("peephole", x, W_ih, W_hh, b_ih, b_hh, backend)
-    w_peep = v.as_float_array("w_peep", w_peep, x.dtype)
-    v.check_shape("w_peep", w_peep, (3, H), "(3, H)")
-    h0 = v.state_or_zeros("h0", h0, x.shape[0], H, x.dtype)
-    c0 = v.state_or_zeros("c0", c0, x.shape[0], H, x.dtype)
-    h_seq, h_T, c_T, data = _run(backend, "peephole LSTM", x.dtype, "forward", mod.forward, x, W_ih, W_hh, b_ih,
-                                 b_hh, w_peep, h0, c0, keep_cache=keep_cache)
-    return h_seq, (h_T, c_T), _cache("peephole", backend, x, H, data, keep_cache)
+    h_seq, (h_T, c_T), cache = _forward("peephole", backend, keep_cache, x, W_ih, W_hh, b_ih, b_hh, (h0, c0),
+                                        w_peep=w_peep)
+    return h_seq, (h_T, c_T), cache
 
 
 def peephole_lstm_backward(dh_seq: ArrayLike | None, cache: Cache, dh_T: ArrayLike | None = None,
@@ -384,9 +400,4 @@ def peephole_lstm_backward(dh_seq: ArrayLike | None, cache: Cache, dh_T: ArrayLi
     dict of ndarray
         The gradients of :func:`lstm_backward` plus "dw_peep" (3, H).
     """
-    seq_shape, state_shape, _ = _check_cache(cache, "peephole")
-    dh_seq = v.grad_or_zeros("dh_seq", dh_seq, seq_shape, cache.dtype)
-    dh_T = v.grad_or_zeros("dh_T", dh_T, state_shape, cache.dtype)
-    dc_T = v.grad_or_zeros("dc_T", dc_T, state_shape, cache.dtype)
-    return _run(cache.backend, "peephole LSTM", cache.dtype, "backward", _backend(cache.backend, "peephole").backward,
-                dh_seq, cache.data, dh_T, dc_T)
+    return _backward("peephole", dh_seq, cache, (dh_T, dc_T))

@@ -30,7 +30,7 @@ from . import layers as _layers
 from . import losses as _losses
 from . import optimizers as _optimizers
 from . import utils as _utils
-from .layers.base import _shape_str
+from .layers.base import _shape_str, check_bool
 from ._validation import BACKENDS
 
 _SEQUENCE_LAYERS = (_layers.RNN, _layers.Bidirectional, _layers.Conv1D, _layers.MaxPooling1D,
@@ -388,8 +388,7 @@ class Sequential:
         epochs = _check_int("fit", "epochs", epochs, 0)
         initial_epoch = _check_int("fit", "initial_epoch", initial_epoch, 0)
         verbose = _check_verbose("fit", verbose)
-        if not isinstance(shuffle, (bool, np.bool_)):
-            raise TypeError(f"fit: shuffle must be True or False, got {shuffle!r}")
+        shuffle = check_bool("fit", "shuffle", shuffle)
         if x is None or y is None:
             raise ValueError("fit needs both inputs and targets: model.fit(x, y, ...)")
         x = self._prepare_x(x)
@@ -536,8 +535,7 @@ class Sequential:
         self._require_compiled()
         batch_size = _check_int("evaluate", "batch_size", batch_size, 1)
         verbose = _check_verbose("evaluate", verbose)
-        if not isinstance(return_dict, (bool, np.bool_)):
-            raise TypeError(f"evaluate: return_dict must be True or False, got {return_dict!r}")
+        return_dict = check_bool("evaluate", "return_dict", return_dict)
         if x is None or y is None:
             raise ValueError("evaluate needs both inputs and targets: model.evaluate(x, y)")
         logs = self._evaluate_dict(x, y, sample_weight, batch_size)

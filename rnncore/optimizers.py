@@ -241,6 +241,7 @@ OPTIMIZERS = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW, "ada
 
 def get(identifier):
     """An optimiser from a name (``'adam'``, ``'adamw'``, ``'sgd'``, ``'rmsprop'``, ``'adagrad'``) or an instance."""
+    # Resolved as losses.get resolves a loss (instance, class, Keras name); each error names its own registry.
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, type) and issubclass(identifier, Optimizer):

@@ -19,6 +19,9 @@ from ._base import Bunch
 __all__ = ["adding_problem", "copy_task", "parity", "sine_continuation", "flip_flop",
            "context_integration"]
 
+# Each task's docstring lists all its parameters, seed and dtype included, in the same words: help() on
+# one task is complete on its own.
+
 
 def _check_pos_int(**kw):
     for name, v in kw.items():

@@ -176,7 +176,11 @@ class Layer:
         self.built = False
         self.built_input_shape = None
 
-    # ---- parameters: read-only attributes (the arrays inside are updated in place)
+    # ---- parameters: read-only attributes (the arrays inside are updated in place). A layer whose
+    # params are another's (an RNN's cell's, a wrapper's view) overrides the getters only
+    # (``@Layer.params.getter``), so these setters and their messages serve every layer.
+    _params_are = "cannot be replaced"      # completes the message when params are assigned
+
     @property
     def params(self):
         """``{name: array}`` of the weights, in Keras' layout and order."""
@@ -184,7 +188,7 @@ class Layer:
 
     @params.setter
     def params(self, value):
-        raise AttributeError(f"{type(self).__name__}.params cannot be replaced; change the arrays in place "
+        raise AttributeError(f"{type(self).__name__}.params {self._params_are}; change the arrays in place "
                              "or use set_weights()")
 
     @property

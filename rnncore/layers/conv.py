@@ -30,6 +30,7 @@ class Conv1D(Layer):
     def __init__(self, filters, kernel_size, strides=1, padding="valid", activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", dilation_rate=1, **kwargs):
         super().__init__(**kwargs)
+        # Dense's checks of the shared arguments, in Keras' order for Conv1D; each layer names itself in errors.
         self.filters = check_int("Conv1D", "filters", filters)
         self.kernel_size = check_int("Conv1D", "kernel_size", kernel_size)
         self.strides = check_int("Conv1D", "strides", strides)

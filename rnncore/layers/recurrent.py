@@ -166,7 +166,8 @@ class _Cell(Layer):
                 out["bias"] = self._from_torch(np.stack([g["db_ih"], g["db_hh"]]))
         return out
 
-    # ---- the math (subclasses): a whole batch of full sequences, no mask
+    # ---- the math (subclasses): a whole batch of full sequences, no mask. Each cell's run/backprop
+    # call its own functional pair (their states and activation argument differ), so they look alike.
     def run(self, x, initial_state, backend, keep_cache):
         """Returns ``h_seq (B, T, H)``, the final states ``[h_T]`` (LSTM ``[h_T, c_T]``) and the cache."""
         raise NotImplementedError
@@ -485,22 +486,15 @@ class RNN(Layer):
     def dropout(self):
         return self.cell.dropout
 
-    @property
+    _params_are = "belong to its cell"
+
+    @Layer.params.getter
     def params(self):
         return self.cell.params
 
-    @params.setter
-    def params(self, value):
-        raise AttributeError(f"{type(self).__name__}.params belong to its cell; change the arrays in place "
-                             "or use set_weights()")
-
-    @property
+    @Layer.grads.getter
     def grads(self):
         return self.cell.grads
-
-    @grads.setter
-    def grads(self, value):
-        raise AttributeError(f"{type(self).__name__}.grads is filled by backward() and cannot be assigned")
 
     def sublayers(self):
         return [self.cell]
@@ -848,41 +842,41 @@ def _split_kwargs(kind, kwargs, extra=()):
     return cell_kw, layer_kw
 
 
-class SimpleRNN(RNN):
+class _KerasRNN(RNN):
+    """Keras' SimpleRNN, LSTM and GRU: an :class:`RNN` layer that builds its cell from the same arguments."""
+    _cell_class = None      # SimpleRNNCell, LSTMCell or GRUCell; the layer is named as it, less "Cell"
+    _cell_only = ()         # the arguments only this cell takes
+
+    def __init__(self, units, **kwargs):
+        kind = self._cell_class.__name__.removesuffix("Cell")
+        cell_kw, layer_kw = _split_kwargs(kind, kwargs, self._cell_only)
+        cell = self._cell_class(units, seed=layer_kw.get("seed"), dtype=layer_kw.get("dtype"), **cell_kw)
+        super().__init__(cell, **layer_kw)
+
+
+class SimpleRNN(_KerasRNN):
     """Elman RNN, ``h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)`` (Keras' SimpleRNN).
 
     x : (B, T, D) -> (B, T, units) or (B, units). Arguments as Keras (see :class:`SimpleRNNCell`
     and :class:`RNN`).
     """
-
-    def __init__(self, units, **kwargs):
-        cell_kw, layer_kw = _split_kwargs("SimpleRNN", kwargs)
-        cell = SimpleRNNCell(units, seed=layer_kw.get("seed"), dtype=layer_kw.get("dtype"), **cell_kw)
-        super().__init__(cell, **layer_kw)
+    _cell_class = SimpleRNNCell
 
 
-class LSTM(RNN):
+class LSTM(_KerasRNN):
     """Long short-term memory (Keras' LSTM; gate order i, f, c, o), see :class:`LSTMCell` and :class:`RNN`.
 
     x : (B, T, D) -> (B, T, units) or (B, units).
     """
-
-    def __init__(self, units, **kwargs):
-        cell_kw, layer_kw = _split_kwargs("LSTM", kwargs, ("unit_forget_bias",))
-        cell = LSTMCell(units, seed=layer_kw.get("seed"), dtype=layer_kw.get("dtype"), **cell_kw)
-        super().__init__(cell, **layer_kw)
+    _cell_class, _cell_only = LSTMCell, ("unit_forget_bias",)
 
 
-class GRU(RNN):
+class GRU(_KerasRNN):
     """Gated recurrent unit (Keras' GRU with ``reset_after=True``), see :class:`GRUCell` and :class:`RNN`.
 
     x : (B, T, D) -> (B, T, units) or (B, units).
     """
-
-    def __init__(self, units, **kwargs):
-        cell_kw, layer_kw = _split_kwargs("GRU", kwargs, ("reset_after",))
-        cell = GRUCell(units, seed=layer_kw.get("seed"), dtype=layer_kw.get("dtype"), **cell_kw)
-        super().__init__(cell, **layer_kw)
+    _cell_class, _cell_only = GRUCell, ("reset_after",)
 
 
 __all__ = ["RNN", "SimpleRNNCell", "LSTMCell", "GRUCell", "SimpleRNN", "LSTM", "GRU"]

@@ -66,22 +66,15 @@ class Bidirectional(Layer):
     def backend(self, value):
         self.forward_layer.backend = self.backward_layer.backend = value
 
-    @property
+    _params_are = "is a view of its two layers' weights"
+
+    @Layer.params.getter
     def params(self):
         return _merged((("forward_", self.forward_layer), ("backward_", self.backward_layer)), "params")
 
-    @params.setter
-    def params(self, value):
-        raise AttributeError("Bidirectional.params is a view of its two layers' weights; change the arrays in "
-                             "place or use set_weights()")
-
-    @property
+    @Layer.grads.getter
     def grads(self):
         return _merged((("forward_", self.forward_layer), ("backward_", self.backward_layer)), "grads")
-
-    @grads.setter
-    def grads(self, value):
-        raise AttributeError("Bidirectional.grads is filled by backward() and cannot be assigned")
 
     def build(self, input_shape):
         super().build(input_shape)
@@ -169,22 +162,15 @@ class TimeDistributed(Layer):
     def sublayers(self):
         return [self.layer]
 
-    @property
+    _params_are = "is a view of the wrapped layer's weights"
+
+    @Layer.params.getter
     def params(self):
         return _merged((("", self.layer),), "params")
 
-    @params.setter
-    def params(self, value):
-        raise AttributeError("TimeDistributed.params is a view of the wrapped layer's weights; change the arrays "
-                             "in place or use set_weights()")
-
-    @property
+    @Layer.grads.getter
     def grads(self):
         return _merged((("", self.layer),), "grads")
-
-    @grads.setter
-    def grads(self, value):
-        raise AttributeError("TimeDistributed.grads is filled by backward() and cannot be assigned")
 
     @property
     def output_activation(self):

@@ -13,7 +13,11 @@ from __future__ import annotations
 import numpy as np
 
 
-def forward(step_forward, x: np.ndarray, states: tuple, params: tuple):
+# The parameter gradients every cell's step_backward returns, in order (the peephole LSTM adds dw_peep).
+PARAM_GRADS = ("dW_ih", "dW_hh", "db_ih", "db_hh")
+
+
+def forward(step_forward, x: np.ndarray, states: tuple, params: tuple, keep_cache: bool = True) -> tuple:
     """Run ``step_forward(x_t, *states, *params) -> (*states, cache)`` over time.
 
     Parameters
@@ -25,13 +29,15 @@ def forward(step_forward, x: np.ndarray, states: tuple, params: tuple):
         The initial states: (h0,) or (h0, c0).
     params : tuple
         The step's remaining arguments (weights, biases, activation).
+    keep_cache : bool
+        False (inference): the step caches are dropped and None is returned for them.
 
     Returns
     -------
-    h_seq : ndarray, shape (B, T, H)
-    states : list of ndarray, each shape (B, H)
-        The final states: [h_T] or [h_T, c_T].
-    caches : list of T step caches
+    tuple
+        ``(h_seq, *final_states, caches)``: h_seq (B, T, H), then h_T (and c_T), each (B, H),
+        then the list of T step caches (None with ``keep_cache=False``), as a backend's
+        ``forward`` returns them.
     """
     B, T, _ = x.shape
     h_seq = np.empty((B, T, states[0].shape[1]), dtype=x.dtype)
@@ -40,10 +46,11 @@ def forward(step_forward, x: np.ndarray, states: tuple, params: tuple):
         *states, cache = step_forward(x[:, t], *states, *params)
         h_seq[:, t] = states[0]
         caches.append(cache)
-    return h_seq, states, caches
+    return (h_seq, *states, caches if keep_cache else None)
 
 
-def backward(step_backward, dh_seq: np.ndarray, caches: list, d_final: tuple, param_names: tuple) -> dict:
+def backward(step_backward, dh_seq: np.ndarray, caches: list, d_final: tuple,
+             param_names: tuple = PARAM_GRADS) -> dict:
     """Backpropagation through time with ``step_backward(dh_t, *d_other, cache)``.
 
     Parameters
@@ -56,7 +63,7 @@ def backward(step_backward, dh_seq: np.ndarray, caches: list, d_final: tuple, pa
     d_final : tuple of ndarray, each shape (B, H)
         The gradients of the final states: (dh_T,) or (dh_T, dc_T).
     param_names : tuple of str
-        Names of the parameter gradients step_backward returns, in order.
+        Names of the parameter gradients step_backward returns, in order (default: PARAM_GRADS).
 
     Returns
     -------

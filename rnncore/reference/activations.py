@@ -43,6 +43,7 @@ def relu(a: np.ndarray) -> np.ndarray:
     return np.maximum(a, 0)
 
 
+# dtanh and drelu share a docstring layout; each is complete where a student reads it (help(), the source).
 def dtanh(y: np.ndarray) -> np.ndarray:
     """tanh'(a) from the output y = tanh(a): 1 - y^2.
 

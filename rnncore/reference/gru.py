@@ -20,9 +20,6 @@ from . import _sequence
 from .activations import RecordsActivation, cache_activation, lookup, sigmoid
 
 
-_PARAM_GRADS = ("dW_ih", "dW_hh", "db_ih", "db_hh")
-
-
 class _Arrays(NamedTuple):
     x_t: np.ndarray        # (B, D)
     h_prev: np.ndarray     # (B, H)
@@ -38,6 +35,7 @@ class StepCache(RecordsActivation, _Arrays):
     """What ``step_backward`` needs from one forward step; ``.activation`` is act."""
 
 
+# The docstrings below repeat the other cells' wording with this cell's shapes: each module reads on its own.
 def step_forward(x_t: np.ndarray, h_prev: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray,
                  b_ih: np.ndarray, b_hh: np.ndarray, activation: str = "tanh"):
     """One time step of the GRU.
@@ -127,9 +125,7 @@ def forward(x: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray, b_ih: np.ndarray,
     h_T : ndarray, shape (B, H)
     caches : list of T StepCache, for ``backward``, or None (``keep_cache=False``)
     """
-    h_seq, final, caches = _sequence.forward(step_forward, x, (h0,), (W_ih, W_hh, b_ih, b_hh, activation))
-    (h_T,) = final
-    return h_seq, h_T, caches if keep_cache else None
+    return _sequence.forward(step_forward, x, (h0,), (W_ih, W_hh, b_ih, b_hh, activation), keep_cache)
 
 
 def backward(dh_seq: np.ndarray, caches: list, dh_T: np.ndarray) -> dict:
@@ -147,4 +143,4 @@ def backward(dh_seq: np.ndarray, caches: list, dh_T: np.ndarray) -> dict:
     dict
         "dx" (B, T, D), "dh0" (B, H), "dW_ih" (3H, D), "dW_hh" (3H, H), "db_ih", "db_hh" (3H,).
     """
-    return _sequence.backward(step_backward, dh_seq, caches, (dh_T,), _PARAM_GRADS)
+    return _sequence.backward(step_backward, dh_seq, caches, (dh_T,))

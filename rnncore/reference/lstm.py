@@ -19,9 +19,6 @@ from . import _sequence
 from .activations import RecordsActivation, bias_gradients, cache_activation, lookup, sigmoid
 
 
-_PARAM_GRADS = ("dW_ih", "dW_hh", "db_ih", "db_hh")
-
-
 class _Arrays(NamedTuple):
     x_t: np.ndarray        # (B, D)
     h_prev: np.ndarray     # (B, H)
@@ -39,6 +36,7 @@ class StepCache(RecordsActivation, _Arrays):
     """What ``step_backward`` needs from one forward step; ``.activation`` is act."""
 
 
+# The docstrings below repeat the other cells' wording with this cell's shapes: each module reads on its own.
 def step_forward(x_t: np.ndarray, h_prev: np.ndarray, c_prev: np.ndarray, W_ih: np.ndarray,
                  W_hh: np.ndarray, b_ih: np.ndarray, b_hh: np.ndarray, activation: str = "tanh"):
     """One time step of the LSTM.
@@ -132,9 +130,7 @@ def forward(x: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray, b_ih: np.ndarray,
     h_T, c_T : ndarray, shape (B, H)
     caches : list of T StepCache, for ``backward``, or None (``keep_cache=False``)
     """
-    h_seq, final, caches = _sequence.forward(step_forward, x, (h0, c0), (W_ih, W_hh, b_ih, b_hh, activation))
-    h_T, c_T = final
-    return h_seq, h_T, c_T, caches if keep_cache else None
+    return _sequence.forward(step_forward, x, (h0, c0), (W_ih, W_hh, b_ih, b_hh, activation), keep_cache)
 
 
 def backward(dh_seq: np.ndarray, caches: list, dh_T: np.ndarray, dc_T: np.ndarray) -> dict:
@@ -152,4 +148,4 @@ def backward(dh_seq: np.ndarray, caches: list, dh_T: np.ndarray, dc_T: np.ndarra
     dict
         "dx" (B, T, D), "dh0", "dc0" (B, H), "dW_ih" (4H, D), "dW_hh" (4H, H), "db_ih", "db_hh" (4H,).
     """
-    return _sequence.backward(step_backward, dh_seq, caches, (dh_T, dc_T), _PARAM_GRADS)
+    return _sequence.backward(step_backward, dh_seq, caches, (dh_T, dc_T))
