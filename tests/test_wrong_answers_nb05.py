@@ -46,9 +46,9 @@ def test_forward_check_passes_the_reference():
 
 
 test_forward_check_names_the_gate = rejects_each(nb.check_lstm_step_forward, [
-    (forward(I="H:2 * H", F=":H"), "forget gate open"),             # i and f swapped
-    (forward(TANH_C="c_t"), "output gate open"),                     # h_t = o * c_t, tanh missing
-    (forward(B_HH="0.0"), "b_hh"),                                   # recurrent bias missing
+    (forward(I="H:2 * H", F=":H"), "forget gate open"),  # i and f swapped
+    (forward(TANH_C="c_t"), "output gate open"),         # h_t = o * c_t, tanh missing
+    (forward(B_HH="0.0"), "b_hh"),                       # recurrent bias missing
 ], regex=True)
 
 
@@ -88,10 +88,10 @@ def test_backward_check_passes_a_right_answer():
 
 
 test_backward_check_names_the_term = rejects_each(nb.check_lstm_step_backward, [
-    (backward(DC_T="0.0"), r"dc = dc_t \+"),                          # missing term: the gradient from step t+1
-    (backward(C_PREV="c_t"), r"dW_ih \(gate block f\)"),              # wrong time index: df uses c_t
-    (backward(SIGN="+"), r"dW_ih \(gate block g\)"),                  # flipped sign in tanh'
-    (backward(DW_IH="x_t.T @ da"), "transpose"),                      # transposed weight gradient
+    (backward(DC_T="0.0"), r"dc = dc_t \+"),              # missing term: the gradient from step t+1
+    (backward(C_PREV="c_t"), r"dW_ih \(gate block f\)"),  # wrong time index: df uses c_t
+    (backward(SIGN="+"), r"dW_ih \(gate block g\)"),      # flipped sign in tanh'
+    (backward(DW_IH="x_t.T @ da"), "transpose"),          # transposed weight gradient
 ], regex=True)
 
 
@@ -121,7 +121,7 @@ def test_cifg_check_passes_a_right_answer():
 
 
 test_cifg_check_names_the_gate = rejects_each(nb.check_cifg_step_forward, [
-    (cifg(F="i"), "input gate shut"),                             # f = i instead of 1 - i (sign of the coupling)
-    (cifg(F="1"), r"f = 1 - i"),                                  # forget term dropped: f = 1
-    (cifg(G="2 * H:", O="H:2 * H"), "input gate open"),           # g and o blocks swapped
+    (cifg(F="i"), "input gate shut"),                    # f = i instead of 1 - i (sign of the coupling)
+    (cifg(F="1"), r"f = 1 - i"),                         # forget term dropped: f = 1
+    (cifg(G="2 * H:", O="H:2 * H"), "input gate open"),  # g and o blocks swapped
 ], regex=True)

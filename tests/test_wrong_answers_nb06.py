@@ -42,10 +42,10 @@ def test_forward_check_passes_right_answers():
 
 
 test_forward_check_names_the_gate = rejects_each(nb.check_gru_step_forward, [
-    (forward(R="H:2 * H", Z=":H"), "update gate open"),                # r and z swapped
-    (forward(MIX="z * n + (1 - z) * h_prev"), "update gate open"),     # flipped interpolation
-    (forward(RESET="gh[:, 2 * H:]"), r"reset gate shut"),              # reset gate missing
-    (forward(B_HH="0.0"), "b_hh"),                                     # recurrent bias missing
+    (forward(R="H:2 * H", Z=":H"), "update gate open"),             # r and z swapped
+    (forward(MIX="z * n + (1 - z) * h_prev"), "update gate open"),  # flipped interpolation
+    (forward(RESET="gh[:, 2 * H:]"), r"reset gate shut"),           # reset gate missing
+    (forward(B_HH="0.0"), "b_hh"),                                  # recurrent bias missing
 ], regex=True)
 
 
@@ -69,9 +69,9 @@ def test_cho_check_passes_a_right_answer():
 
 
 test_cho_check_names_the_term = rejects_each(nb.check_cho_gru_step_forward, [
-    (cho("r * (h_prev @ W_hh[2 * H:].T + b_hh[2 * H:])"), "PyTorch's GRU"),     # PyTorch's placement
-    (cho("(r * h_prev) @ W_hh[2 * H:].T"), r"W_hn h_\(t-1\) \+ b_hn\)"),           # b_hn dropped (missing term)
-    (cho("h_prev @ W_hh[2 * H:].T + b_hh[2 * H:]"), r"reset gate shut"),        # reset gate forgotten
+    (cho("r * (h_prev @ W_hh[2 * H:].T + b_hh[2 * H:])"), "PyTorch's GRU"),  # PyTorch's placement
+    (cho("(r * h_prev) @ W_hh[2 * H:].T"), r"W_hn h_\(t-1\) \+ b_hn\)"),     # b_hn dropped (missing term)
+    (cho("h_prev @ W_hh[2 * H:].T + b_hh[2 * H:]"), r"reset gate shut"),     # reset gate forgotten
 ], regex=True)
 
 
@@ -105,9 +105,9 @@ def test_backward_check_passes_a_right_answer():
 
 
 test_backward_check_names_the_term = rejects_each(nb.check_gru_step_backward, [
-    (backward(DIRECT=""), "gradient highway"),                              # missing direct term
-    (backward(DZ="n - h_prev"), r"dW_ih \(gate block z\)"),                 # flipped sign of dz
-    (backward(R_N=""), r"da_n \* r"),                                       # reset factor missing in dg_h
+    (backward(DIRECT=""), "gradient highway"),               # missing direct term
+    (backward(DZ="n - h_prev"), r"dW_ih \(gate block z\)"),  # flipped sign of dz
+    (backward(R_N=""), r"da_n \* r"),                        # reset factor missing in dg_h
 ], regex=True)
 
 
