@@ -46,6 +46,12 @@ def exercise_check(func):
     return wrapper
 
 
+def elman_params(rng, D, H):
+    """Random Elman RNN weights (W_ih (H, D), W_hh (H, H), b_ih (H,), b_hh (H,)), drawn from ``rng`` in that order."""
+    return (rng.standard_normal((H, D)) * 0.5, rng.standard_normal((H, H)) * 0.5,
+            rng.standard_normal(H) * 0.2, rng.standard_normal(H) * 0.2)
+
+
 def assert_close(actual, expected, what, rtol=1e-6, atol=1e-8):
     """Assert two arrays agree, with a message a learner can act on."""
     import numpy as np

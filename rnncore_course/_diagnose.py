@@ -63,6 +63,19 @@ def with_earlier(message, func, checks):
     return message
 
 
+@contextlib.contextmanager
+def tracing(func, checks, where=""):
+    """Inside the block, a failed assertion also names the earlier functions ``func`` calls that are wrong.
+
+    ``checks`` is as for :func:`earlier_failures`; ``where`` (the sizes, say) is added in parentheses.
+    """
+    try:
+        yield
+    except AssertionError as e:
+        message = f"{e} ({where})" if where else str(e)
+        raise AssertionError(with_earlier(message, func, checks)) from None
+
+
 def sigmoid_test(sigmoid):
     """None if ``sigmoid`` is the logistic function, else what is wrong with it."""
     a = np.linspace(-6, 6, 13)
@@ -95,6 +108,29 @@ def probe(learner, reference, probes, outputs, rtol=1e-6, atol=1e-8):
                 wrong.append(name)
         if wrong:
             raise AssertionError(f"{' and '.join(wrong)} wrong: {message}")
+
+
+def probe_message(learner, reference, probes, outputs):
+    """None if ``learner`` agrees with ``reference`` on every probe, else :func:`probe`'s message.
+
+    For the tests in :func:`earlier_failures`' ``checks``: a later exercise's failure traced back to this one.
+    """
+    try:
+        probe(learner, reference, probes, outputs)
+    except AssertionError as e:
+        return str(e)
+    return None
+
+
+def probe_sizes(learner, reference, rng, cases, gates, outputs, sizes, n_states=1, extra=()):
+    """:func:`probe` on the :func:`cell_probes` of ``cases`` at each ``(B, D, H)`` in ``sizes``, all from ``rng``.
+
+    A failure names the sizes, and ``sigmoid`` when the learner's answer calls a wrong one.
+    """
+    for B, D, H in sizes:
+        with tracing(learner, {"sigmoid": sigmoid_test}, f"B={B}, D={D}, H={H}"):
+            probe(learner, reference, cell_probes(rng, cases, gates, B=B, D=D, H=H, n_states=n_states, extra=extra),
+                  outputs)
 
 
 def blocks_that_differ(got, exp, gates, rtol=1e-6, atol=1e-8):

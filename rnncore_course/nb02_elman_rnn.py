@@ -9,12 +9,7 @@ import numpy as np
 
 from rnncore import functional as F
 from rnncore.reference import rnn as ref_rnn
-from . import assert_close, blaming, exercise_check
-
-
-def _params(rng, D, H, scale=0.5):
-    return (rng.standard_normal((H, D)) * scale, rng.standard_normal((H, H)) * scale,
-            rng.standard_normal(H) * 0.2, rng.standard_normal(H) * 0.2)
+from . import assert_close, blaming, elman_params, exercise_check
 
 
 def _close(a, b):
@@ -45,7 +40,7 @@ def check_rnn_step(rnn_step):
     for B, D, H in [(3, 4, 5), (1, 2, 7)]:
         x_t = rng.standard_normal((B, D))
         h_prev = rng.standard_normal((B, H))
-        W_ih, W_hh, b_ih, b_hh = _params(rng, D, H)
+        W_ih, W_hh, b_ih, b_hh = elman_params(rng, D, H)
         for nl in ("tanh", "relu"):
             h_t = rnn_step(x_t, h_prev, W_ih, W_hh, b_ih, b_hh, nonlinearity=nl)
             assert h_t is not None, "rnn_step returned None; return h_t"
@@ -66,7 +61,7 @@ def check_stacked_rnn_forward(stacked_rnn_forward):
     B, T, D, H = 3, 6, 4, 5
     for L in (1, 2, 3):
         x = rng.standard_normal((B, T, D))
-        layers = [_params(rng, D if k == 0 else H, H) for k in range(L)]
+        layers = [elman_params(rng, D if k == 0 else H, H) for k in range(L)]
         with blaming(stacked_rnn_forward, "rnn_step", check_rnn_step):
             out = stacked_rnn_forward(x, layers)
             assert isinstance(out, tuple) and len(out) == 2, "return a tuple (h_seq, h_n)"
@@ -96,7 +91,7 @@ def check_birnn_forward(birnn_forward):
     rng = np.random.default_rng(11)
     for B, T, D, H in [(2, 5, 3, 4), (3, 1, 2, 2), (1, 8, 4, 3)]:
         x = rng.standard_normal((B, T, D))
-        fwd, bwd = _params(rng, D, H), _params(rng, D, H)
+        fwd, bwd = elman_params(rng, D, H), elman_params(rng, D, H)
         with blaming(birnn_forward, "rnn_step", check_rnn_step):
             out = birnn_forward(x, fwd, bwd)
             assert isinstance(out, tuple) and len(out) == 2, "return a tuple (h_seq, h_n)"

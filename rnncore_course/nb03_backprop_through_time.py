@@ -10,7 +10,7 @@ import numpy as np
 from rnncore import functional as F
 from rnncore.gradcheck import numeric_gradient
 from rnncore.reference import rnn as ref_rnn
-from . import assert_close, blaming, exercise_check
+from . import assert_close, blaming, elman_params, exercise_check
 
 _PARAM_GRADS = ("dW_ih", "dW_hh", "db_ih", "db_hh")
 
@@ -141,9 +141,7 @@ def check_tbptt_gradients(tbptt_gradients):
     rng = np.random.default_rng(305)
     B, T, D, H = 2, 10, 3, 4
     x = rng.standard_normal((B, T, D))
-    W_ih = rng.standard_normal((H, D)) * 0.5
-    W_hh = rng.standard_normal((H, H)) * 0.5
-    b_ih, b_hh = rng.standard_normal(H) * 0.2, rng.standard_normal(H) * 0.2
+    W_ih, W_hh, b_ih, b_hh = elman_params(rng, D, H)
     dh_seq = rng.standard_normal((B, T, H))
     _, _, full_cache = F.rnn_forward(x, W_ih, W_hh, b_ih, b_hh, backend="numpy")
     full = F.rnn_backward(dh_seq, full_cache)

@@ -10,7 +10,8 @@ import numpy as np
 
 from rnncore.reference import lstm as ref_lstm
 from . import exercise_check
-from ._diagnose import OPEN, SHUT, cell_probes, compare_gradients, probe, sigmoid_test, with_earlier
+from ._diagnose import (OPEN, SHUT, cell_probes, compare_gradients, probe_message, probe_sizes, sigmoid_test,
+                        tracing)
 
 GATES = ("i", "f", "g", "o")
 _KEEP = ("with the forget gate open (f = 1, rows H:2H) and the input gate shut (i = 0, rows 0:H), the cell must "
@@ -43,25 +44,15 @@ def _lstm_reference(*args):
 
 def _lstm_forward_test(lstm_step_forward):
     """None if ``lstm_step_forward`` agrees with rnncore, else what is wrong (used to trace errors back)."""
-    try:
-        probe(lstm_step_forward, _lstm_reference, cell_probes(np.random.default_rng(5010), lstm_cases(), GATES,
-                                                              n_states=2), ("h_t", "c_t"))
-    except AssertionError as e:
-        return str(e)
-    return None
+    return probe_message(lstm_step_forward, _lstm_reference,
+                         cell_probes(np.random.default_rng(5010), lstm_cases(), GATES, n_states=2), ("h_t", "c_t"))
 
 
 @exercise_check
 def check_lstm_step_forward(lstm_step_forward):
     """lstm_step_forward(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh) -> (h_t, c_t)."""
-    rng = np.random.default_rng(501)
-    for B, D, H in [(3, 4, 5), (1, 2, 3)]:
-        try:
-            probe(lstm_step_forward, _lstm_reference,
-                  cell_probes(rng, lstm_cases(), GATES, B=B, D=D, H=H, n_states=2), ("h_t", "c_t"))
-        except AssertionError as e:
-            raise AssertionError(with_earlier(f"{e} (B={B}, D={D}, H={H})", lstm_step_forward,
-                                              {"sigmoid": sigmoid_test})) from None
+    probe_sizes(lstm_step_forward, _lstm_reference, np.random.default_rng(501), lstm_cases(), GATES,
+                ("h_t", "c_t"), sizes=[(3, 4, 5), (1, 2, 3)], n_states=2)
 
 
 _BACKWARD_HINTS = {
@@ -88,10 +79,8 @@ def check_lstm_step_backward(lstm_step_backward):
         got = lstm_step_backward(dh_t, dc_t, *args)
         assert isinstance(got, dict), f"return a dict with keys {KEYS}"
         exp = dict(zip(KEYS, ref_lstm.step_backward(dh_t, dc_t, cache)[:6]))
-        try:
+        with tracing(lstm_step_backward, earlier):
             compare_gradients(got, exp, KEYS, GATES, _BACKWARD_HINTS, f"B={B}, D={D}, H={H}")
-        except AssertionError as e:
-            raise AssertionError(with_earlier(str(e), lstm_step_backward, earlier)) from None
 
 
 def _cifg_as_lstm(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
@@ -122,11 +111,5 @@ def cifg_cases():
 @exercise_check
 def check_cifg_step_forward(cifg_step_forward):
     """cifg_step_forward(x_t, h_prev, c_prev, W_ih (3H, D), W_hh (3H, H), b_ih, b_hh) -> (h_t, c_t)."""
-    rng = np.random.default_rng(503)
-    for B, D, H in [(3, 4, 5), (2, 3, 2)]:
-        try:
-            probe(cifg_step_forward, _cifg_as_lstm,
-                  cell_probes(rng, cifg_cases(), ("i", "g", "o"), B=B, D=D, H=H, n_states=2), ("h_t", "c_t"))
-        except AssertionError as e:
-            raise AssertionError(with_earlier(f"{e} (B={B}, D={D}, H={H})", cifg_step_forward,
-                                              {"sigmoid": sigmoid_test})) from None
+    probe_sizes(cifg_step_forward, _cifg_as_lstm, np.random.default_rng(503), cifg_cases(), ("i", "g", "o"),
+                ("h_t", "c_t"), sizes=[(3, 4, 5), (2, 3, 2)], n_states=2)

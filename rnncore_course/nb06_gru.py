@@ -10,7 +10,8 @@ import numpy as np
 
 from rnncore.reference import gru as ref_gru
 from . import exercise_check
-from ._diagnose import OPEN, SHUT, cell_probes, compare_gradients, probe, sigmoid_test, with_earlier
+from ._diagnose import (OPEN, SHUT, cell_probes, compare_gradients, probe, probe_message, probe_sizes, sigmoid_test,
+                        tracing)
 
 GATES = ("r", "z", "n")
 _KEEP = ("with the update gate open (z = 1, rows H:2H) h_t must equal h_(t-1): h_t = (1 - z) * n + z * h_(t-1); "
@@ -44,25 +45,15 @@ def _gru_reference(*args):
 
 def _gru_forward_test(gru_step_forward):
     """None if ``gru_step_forward`` agrees with rnncore, else what is wrong (used to trace errors back)."""
-    try:
-        probe(gru_step_forward, _gru_reference,
-              cell_probes(np.random.default_rng(6010), gru_cases(_RESET_PYTORCH), GATES), ("h_t",))
-    except AssertionError as e:
-        return str(e)
-    return None
+    return probe_message(gru_step_forward, _gru_reference,
+                         cell_probes(np.random.default_rng(6010), gru_cases(_RESET_PYTORCH), GATES), ("h_t",))
 
 
 @exercise_check
 def check_gru_step_forward(gru_step_forward):
     """gru_step_forward(x_t, h_prev, W_ih, W_hh, b_ih, b_hh) -> h_t (PyTorch's GRU)."""
-    rng = np.random.default_rng(601)
-    for B, D, H in [(3, 4, 5), (1, 2, 3)]:
-        try:
-            probe(gru_step_forward, _gru_reference,
-                  cell_probes(rng, gru_cases(_RESET_PYTORCH), GATES, B=B, D=D, H=H), ("h_t",))
-        except AssertionError as e:
-            raise AssertionError(with_earlier(f"{e} (B={B}, D={D}, H={H})", gru_step_forward,
-                                              {"sigmoid": sigmoid_test})) from None
+    probe_sizes(gru_step_forward, _gru_reference, np.random.default_rng(601), gru_cases(_RESET_PYTORCH), GATES,
+                ("h_t",), sizes=[(3, 4, 5), (1, 2, 3)])
 
 
 def _cho_reference(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
@@ -86,11 +77,8 @@ def check_cho_gru_step_forward(cho_gru_step_forward):
         got = cho_gru_step_forward(*args)
         if np.shape(got) == (B, H) and np.allclose(got, _gru_reference(*args)):
             raise AssertionError("this is PyTorch's GRU (r * (W_hn h + b_hn)); Cho's puts r on h: W_hn (r * h)")
-        try:
+        with tracing(cho_gru_step_forward, {"sigmoid": sigmoid_test}, f"B={B}, D={D}, H={H}"):
             probe(cho_gru_step_forward, _cho_reference, cases, ("h_t",))
-        except AssertionError as e:
-            raise AssertionError(with_earlier(f"{e} (B={B}, D={D}, H={H})", cho_gru_step_forward,
-                                              {"sigmoid": sigmoid_test})) from None
 
 
 KEYS = ("dx_t", "dh_prev", "dW_ih", "dW_hh", "db_ih", "db_hh")
@@ -116,7 +104,5 @@ def check_gru_step_backward(gru_step_backward):
         got = gru_step_backward(dh_t, *args)
         assert isinstance(got, dict), f"return a dict with keys {KEYS}"
         exp = dict(zip(KEYS, ref_gru.step_backward(dh_t, cache)))
-        try:
+        with tracing(gru_step_backward, earlier):
             compare_gradients(got, exp, KEYS, GATES, _HINTS, f"B={B}, D={D}, H={H}")
-        except AssertionError as e:
-            raise AssertionError(with_earlier(str(e), gru_step_backward, earlier)) from None

@@ -10,7 +10,7 @@ from rnncore import gradcheck
 from rnncore.reference import lstm as ref_lstm
 from rnncore.reference import peephole as ref_peephole
 from . import assert_close, exercise_check
-from ._diagnose import OPEN, SHUT, cell_probes, compare_gradients, probe, sigmoid_test, with_earlier
+from ._diagnose import OPEN, SHUT, compare_gradients, probe_sizes
 
 
 @exercise_check
@@ -134,10 +134,5 @@ def check_peephole_step_forward(peephole_step_forward):
             w[row] = rng.choice([-1.0, 1.0], H) * rng.uniform(1.0, 2.5, H)
         return (w,)
 
-    for B, D, H in [(3, 4, 5), (1, 2, 3)]:
-        cases = cell_probes(rng, _peep_cases(), ("i", "f", "g", "o"), B=B, D=D, H=H, n_states=2, extra=w_peep)
-        try:
-            probe(peephole_step_forward, lambda *a: ref_peephole.step_forward(*a)[:2], cases, ("h_t", "c_t"))
-        except AssertionError as e:
-            raise AssertionError(with_earlier(f"{e} (B={B}, D={D}, H={H})", peephole_step_forward,
-                                              {"sigmoid": sigmoid_test})) from None
+    probe_sizes(peephole_step_forward, lambda *a: ref_peephole.step_forward(*a)[:2], rng, _peep_cases(),
+                ("i", "f", "g", "o"), ("h_t", "c_t"), sizes=[(3, 4, 5), (1, 2, 3)], n_states=2, extra=w_peep)

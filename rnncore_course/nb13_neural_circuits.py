@@ -14,9 +14,16 @@ from rnncore.datasets.tasks import flip_flop
 from . import assert_close, exercise_check
 
 
-def _network(rng, H, D):
-    return (rng.standard_normal((H, D)), rng.standard_normal((H, H)) * 1.5 / np.sqrt(H),
-            rng.standard_normal(H) * 0.3, rng.standard_normal(H) * 0.3, rng.standard_normal(D))
+def _points(seed, sizes):
+    """For each (H, D) in ``sizes``, H and the arguments (h, W_ih, W_hh, b_ih, b_hh, x) of a random tanh RNN.
+
+    h (H,) is a random state in (-0.9, 0.9), x (D,) a random input; all drawn from one generator seeded ``seed``.
+    """
+    rng = np.random.default_rng(seed)
+    for H, D in sizes:
+        W_ih, W_hh = rng.standard_normal((H, D)), rng.standard_normal((H, H)) * 1.5 / np.sqrt(H)
+        b_ih, b_hh, x = rng.standard_normal(H) * 0.3, rng.standard_normal(H) * 0.3, rng.standard_normal(D)
+        yield H, (rng.uniform(-0.9, 0.9, H), W_ih, W_hh, b_ih, b_hh, x)
 
 
 def _first_difference(got, want):
@@ -47,18 +54,16 @@ def check_flip_flop_targets(flip_flop_targets):
 @exercise_check
 def check_rnn_jacobian(rnn_jacobian):
     """rnn_jacobian(h (H,), W_ih, W_hh, b_ih, b_hh, x (D,)) -> J (H, H)."""
-    rng = np.random.default_rng(1302)
-    for H, D in [(5, 3), (8, 1), (2, 4)]:
-        W_ih, W_hh, b_ih, b_hh, x = _network(rng, H, D)
-        h = rng.uniform(-0.9, 0.9, H)
-        J = rnn_jacobian(h, W_ih, W_hh, b_ih, b_hh, x)
+    for H, args in _points(1302, [(5, 3), (8, 1), (2, 4)]):
+        h, W_hh = args[0], args[2]
+        J = rnn_jacobian(*args)
         assert J is not None, "rnn_jacobian returned None: return the Jacobian"
         J = np.asarray(J, float)
-        want = dyn.jacobian(h, W_ih, W_hh, b_ih, b_hh, x)
+        want = dyn.jacobian(*args)
         assert J.shape == want.shape, f"J must have shape (H, H) = {want.shape}, got {J.shape}"
         if np.allclose(J, want):
             continue
-        F = dyn.step(h, W_ih, W_hh, b_ih, b_hh, x)
+        F = dyn.step(*args)
         if np.allclose(J, want.T) or np.allclose(J, W_hh * (1 - F**2)[None, :]):
             raise AssertionError("rows and columns are swapped: J[i, j] = dF_i/dh_j, so row i of W_hh is "
                                  "scaled by 1 - F_i^2 (diag(1 - F^2) @ W_hh)")
@@ -73,13 +78,10 @@ def check_rnn_jacobian(rnn_jacobian):
 @exercise_check
 def check_speed_and_grad(speed_and_grad):
     """speed_and_grad(h (H,), W_ih, W_hh, b_ih, b_hh, x (D,)) -> (q float, grad (H,))."""
-    rng = np.random.default_rng(1303)
-    for H, D in [(6, 3), (3, 2), (10, 1)]:
-        W_ih, W_hh, b_ih, b_hh, x = _network(rng, H, D)
-        h = rng.uniform(-0.9, 0.9, H)
-        out = speed_and_grad(h, W_ih, W_hh, b_ih, b_hh, x)
+    for H, args in _points(1303, [(6, 3), (3, 2), (10, 1)]):
+        out = speed_and_grad(*args)
         assert isinstance(out, tuple) and len(out) == 2, "return a tuple (q, grad)"
-        q_ref, g_ref = dyn.speed(h, W_ih, W_hh, b_ih, b_hh, x, grad=True)
+        q_ref, g_ref = dyn.speed(*args, grad=True)
         assert np.ndim(out[0]) == 0, f"q must be a number, got shape {np.shape(out[0])}"
         q, g = float(out[0]), np.asarray(out[1], float)
         if abs(q - 2 * q_ref) < 1e-9 * max(1, q_ref):
@@ -87,8 +89,8 @@ def check_speed_and_grad(speed_and_grad):
         assert_close(q, q_ref, f"q (H={H})")
         if np.allclose(g, g_ref):
             continue
-        r = dyn.step(h, W_ih, W_hh, b_ih, b_hh, x) - h
-        J = dyn.jacobian(h, W_ih, W_hh, b_ih, b_hh, x)
+        r = dyn.step(*args) - args[0]
+        J = dyn.jacobian(*args)
         if np.allclose(g, (J - np.eye(H)) @ r):
             raise AssertionError("grad uses (J - I) @ r: the gradient needs the transpose, (J - I)^T @ r")
         if np.allclose(g, -g_ref):

@@ -4,10 +4,9 @@ Each wrong answer is a mistake a learner makes; the check must raise
 ExerciseFailed with a message that says where to look.
 """
 import numpy as np
-import pytest
 
+from _exercises import assert_accepts, rejects_each
 from rnncore import encoding
-from rnncore_course import ExerciseFailed
 from rnncore_course.nb01_sequences_in_biology import check_one_hot_iupac, check_pad_and_mask, check_windows
 
 
@@ -33,19 +32,15 @@ def one_hot_no_lower_case(seq):
     return one_hot_right(seq, upper=False)                   # KeyError on 'a'
 
 
-def test_one_hot_accepts_a_right_answer(capsys):
-    check_one_hot_iupac(one_hot_right)
-    assert capsys.readouterr().out.strip() == "PASSED one hot iupac"
+def test_one_hot_accepts_a_right_answer():
+    assert_accepts(check_one_hot_iupac, one_hot_right)
 
 
-@pytest.mark.parametrize("wrong, where", [
+test_one_hot_rejects_wrong_answers = rejects_each(check_one_hot_iupac, [
     (one_hot_wrong_order, "wrong columns: the order is A, C, G, T"),
     (one_hot_ones, "1/k on each"),
     (one_hot_no_lower_case, "one_hot_iupac\\('acgt'\\) raised KeyError"),
-])
-def test_one_hot_rejects_wrong_answers(wrong, where):
-    with pytest.raises(ExerciseFailed, match="FAILED one hot iupac: .*" + where):
-        check_one_hot_iupac(wrong)
+], regex=True)
 
 
 # ------------------------------------------------------------------ exercise 2: padding and mask
@@ -77,19 +72,15 @@ def pad_float_mask(seqs):
     return pad_right(seqs, as_float=True)
 
 
-def test_pad_accepts_a_right_answer(capsys):
-    check_pad_and_mask(pad_right)
-    assert capsys.readouterr().out.strip() == "PASSED pad and mask"
+def test_pad_accepts_a_right_answer():
+    assert_accepts(check_pad_and_mask, pad_right)
 
 
-@pytest.mark.parametrize("wrong, where", [
+test_pad_rejects_wrong_answers = rejects_each(check_pad_and_mask, [
     (pad_front, "zeros go at the END"),
     (pad_inverted_mask, "mask .* is inverted"),
     (pad_float_mask, "bool array, got dtype float64"),
-])
-def test_pad_rejects_wrong_answers(wrong, where):
-    with pytest.raises(ExerciseFailed, match="FAILED pad and mask: .*" + where):
-        check_pad_and_mask(wrong)
+], regex=True)
 
 
 # ------------------------------------------------------------------ exercise 3: sliding windows
@@ -114,16 +105,12 @@ def windows_no_feature_axis(series, window, horizon=1):
     return windows_right(series, window, horizon, feature_axis=False)
 
 
-def test_windows_accepts_a_right_answer(capsys):
-    check_windows(windows_right)
-    assert capsys.readouterr().out.strip() == "PASSED windows"
+def test_windows_accepts_a_right_answer():
+    assert_accepts(check_windows, windows_right)
 
 
-@pytest.mark.parametrize("wrong, where", [
+test_windows_rejects_wrong_answers = rejects_each(check_windows, [
     (windows_missing_last, "expected N = T - window - horizon \\+ 1"),
     (windows_target_overlaps, "starts right AFTER the window"),
     (windows_no_feature_axis, "add the feature axis"),
-])
-def test_windows_rejects_wrong_answers(wrong, where):
-    with pytest.raises(ExerciseFailed, match="FAILED windows: .*" + where):
-        check_windows(wrong)
+], regex=True)

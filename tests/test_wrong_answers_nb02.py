@@ -4,10 +4,9 @@ A wrong answer here is the right one with one deliberate mistake, so the answers
 each other line for line except for that mistake: the repetition is the point.
 """
 import numpy as np
-import pytest
 
 import rnncore as rc
-from _exercises import assert_rejects
+from _exercises import rejects_each
 from rnncore_course.nb02_elman_rnn import check_birnn_forward, check_rnn_step, check_stacked_rnn_forward
 
 
@@ -31,14 +30,12 @@ def step_always_tanh(x_t, h_prev, W_ih, W_hh, b_ih, b_hh, nonlinearity="tanh"):
     return np.tanh(x_t @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh)
 
 
-@pytest.mark.parametrize("wrong, where", [
+test_rnn_step_rejects = rejects_each(check_rnn_step, [
     (step_flipped_recurrent_sign, "the recurrent term W_hh h_{t-1}"),
     (step_transposed_W_hh, "the recurrent term W_hh h_{t-1}"),
     (step_missing_b_hh, "the bias b_hh"),
     (step_always_tanh, "the other nonlinearity"),
 ])
-def test_rnn_step_rejects(wrong, where):
-    assert_rejects(check_rnn_step, wrong, where)
 
 
 def stacked_every_layer_reads_x(x, layers):
@@ -83,14 +80,12 @@ def stacked_with_a_wrong_rnn_step(x, layers):
     return inp, np.stack(finals)
 
 
-@pytest.mark.parametrize("wrong, where", [
+test_stacked_rnn_forward_rejects = rejects_each(check_stacked_rnn_forward, [
     (stacked_every_layer_reads_x, "the final state of layer 1"),
     (stacked_layers_reversed_in_h_n, "reverse layer order"),
     (stacked_returns_first_layer_seq, "h_seq is layer 0's sequence"),
     (stacked_with_a_wrong_rnn_step, "calls your rnn_step, which fails its own check"),
 ])
-def test_stacked_rnn_forward_rejects(wrong, where):
-    assert_rejects(check_stacked_rnn_forward, wrong, where)
 
 
 def birnn_not_flipped_back(x, fwd, bwd):
@@ -111,10 +106,8 @@ def birnn_h_n_swapped(x, fwd, bwd):
     return np.concatenate([h_f, h_b[:, ::-1]], axis=2), np.stack([h_b_T, h_f_T])
 
 
-@pytest.mark.parametrize("wrong, where", [
+test_birnn_forward_rejects = rejects_each(check_birnn_forward, [
     (birnn_not_flipped_back, "reversed time order"),
     (birnn_backward_reads_forward_order, "run it on x[:, ::-1]"),
     (birnn_h_n_swapped, "directions swapped"),
 ])
-def test_birnn_forward_rejects(wrong, where):
-    assert_rejects(check_birnn_forward, wrong, where)

@@ -4,10 +4,9 @@ A wrong answer here is the right one with one deliberate mistake, so the answers
 each other line for line except for that mistake: the repetition is the point.
 """
 import numpy as np
-import pytest
 
 import rnncore as rc
-from _exercises import assert_rejects
+from _exercises import rejects_each
 from rnncore_course.nb03_backprop_through_time import (check_relu_rnn_backward, check_relu_step_backward,
                                                        check_tbptt_gradients)
 
@@ -37,14 +36,12 @@ def step_dW_hh_with_h_t(dh_t, x_t, h_prev, h_t, W_ih, W_hh):
     return dx, dh_prev, dW_ih, (dh_t * (h_t > 0)).T @ h_t, db
 
 
-@pytest.mark.parametrize("wrong, where", [
+test_relu_step_backward_rejects = rejects_each(check_relu_step_backward, [
     (step_no_relu_derivative, "missing the ReLU derivative"),
     (step_mask_of_h_prev, "mask of h_prev"),
     (step_transposed_W_hh, "dh_prev (da is right; look at dh_prev = da @ W_hh"),
     (step_dW_hh_with_h_t, "dW_hh (da is right; look at dW_hh = da.T @ h_prev"),
 ])
-def test_relu_step_backward_rejects(wrong, where):
-    assert_rejects(check_relu_step_backward, wrong, where)
 
 
 def _loop(step, dh_seq, dh_T, x, h0, h_seq, W_ih, W_hh, carry=True, add_dh_T=True, h_prev_index=-1):
@@ -82,14 +79,12 @@ def rnn_backward_with_a_wrong_step(dh_seq, dh_T, x, h0, h_seq, W_ih, W_hh):
     return _loop(relu_step_backward, dh_seq, dh_T, x, h0, h_seq, W_ih, W_hh)
 
 
-@pytest.mark.parametrize("wrong, where", [
+test_relu_rnn_backward_rejects = rejects_each(check_relu_rnn_backward, [
     (rnn_backward_drops_dh_next, "plus the dh_prev that step"),
     (rnn_backward_forgets_dh_T, "(the last step) is wrong"),
     (rnn_backward_h_prev_off_by_one, "dW_hh (B=2, T=6; dW_hh uses h_{t-1}"),
     (rnn_backward_with_a_wrong_step, "calls your relu_step_backward, which fails its own check"),
 ])
-def test_relu_rnn_backward_rejects(wrong, where):
-    assert_rejects(check_relu_rnn_backward, wrong, where)
 
 
 def _chunks(x, dh_seq, W_ih, W_hh, b_ih, b_hh, k, carry_state=True, stop_gradient=True, last=True):
@@ -120,10 +115,8 @@ def tbptt_drops_the_short_last_chunk(*args):
     return _chunks(*args, last=False)
 
 
-@pytest.mark.parametrize("wrong, where", [
+test_tbptt_gradients_rejects = rejects_each(check_tbptt_gradients, [
     (tbptt_full_bptt, "this is full BPTT"),
     (tbptt_state_not_carried, "carry the hidden state forward"),
     (tbptt_drops_the_short_last_chunk, "with k=3"),
 ])
-def test_tbptt_gradients_rejects(wrong, where):
-    assert_rejects(check_tbptt_gradients, wrong, where)

@@ -5,10 +5,9 @@ sign, a wrong time index. The check must raise ExerciseFailed, and its message m
 Answers are compiled in a namespace of their own, so that the ``sigmoid`` they call can be a wrong one.
 """
 import numpy as np
-import pytest
 
+from _exercises import assert_accepts, assert_rejects_matching, rejects_each
 from rnncore.reference import lstm as ref_lstm
-from rnncore_course import ExerciseFailed
 from rnncore_course import nb05_lstm as nb
 
 
@@ -38,28 +37,23 @@ def lstm_step_forward(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
 RIGHT = dict(B_HH="b_hh", I=":H", F="H:2 * H", TANH_C="np.tanh(c_t)")
 
 
-def forward_src(**slip):
-    return FORWARD.format(**{**RIGHT, **slip})
+def forward(sigmoid=good_sigmoid, **slip):
+    return make(FORWARD.format(**{**RIGHT, **slip}), "lstm_step_forward", sigmoid)
 
 
 def test_forward_check_passes_the_reference():
-    nb.check_lstm_step_forward(lambda *a: ref_lstm.step_forward(*a)[:2])
-    nb.check_lstm_step_forward(make(forward_src(), "lstm_step_forward"))
+    assert_accepts(nb.check_lstm_step_forward, lambda *a: ref_lstm.step_forward(*a)[:2], forward())
 
 
-@pytest.mark.parametrize("slip, where", [
-    (dict(I="H:2 * H", F=":H"), "forget gate open"),             # i and f swapped
-    (dict(TANH_C="c_t"), "output gate open"),                     # h_t = o * c_t, tanh missing
-    (dict(B_HH="0.0"), "b_hh"),                                   # recurrent bias missing
-])
-def test_forward_check_names_the_gate(slip, where):
-    with pytest.raises(ExerciseFailed, match=where):
-        nb.check_lstm_step_forward(make(forward_src(**slip), "lstm_step_forward"))
+test_forward_check_names_the_gate = rejects_each(nb.check_lstm_step_forward, [
+    (forward(I="H:2 * H", F=":H"), "forget gate open"),  # i and f swapped
+    (forward(TANH_C="c_t"), "output gate open"),         # h_t = o * c_t, tanh missing
+    (forward(B_HH="0.0"), "b_hh"),                       # recurrent bias missing
+], regex=True)
 
 
 def test_forward_check_traces_a_wrong_sigmoid():
-    with pytest.raises(ExerciseFailed, match=r"earlier function.*sigmoid"):
-        nb.check_lstm_step_forward(make(forward_src(), "lstm_step_forward", sigmoid=bad_sigmoid))
+    assert_rejects_matching(nb.check_lstm_step_forward, forward(sigmoid=bad_sigmoid), r"earlier function.*sigmoid")
 
 
 BACKWARD = """
@@ -85,30 +79,26 @@ CALLS_FORWARD = """h_t, c_t = lstm_step_forward(x_t, h_prev, c_prev, W_ih, W_hh,
 RIGHT_BW = dict(FORWARD=OWN_FORWARD, DC_T="dc_t", C_PREV="c_prev", SIGN="-", DW_IH="da.T @ x_t")
 
 
-def backward_src(**slip):
-    return BACKWARD.format(**{**RIGHT_BW, **slip})
+def backward(**slip):
+    return make(BACKWARD.format(**{**RIGHT_BW, **slip}), "lstm_step_backward")
 
 
 def test_backward_check_passes_a_right_answer():
-    nb.check_lstm_step_backward(make(backward_src(), "lstm_step_backward"))
+    assert_accepts(nb.check_lstm_step_backward, backward())
 
 
-@pytest.mark.parametrize("slip, where", [
-    (dict(DC_T="0.0"), r"dc = dc_t \+"),                          # missing term: the gradient from step t+1
-    (dict(C_PREV="c_t"), r"dW_ih \(gate block f\)"),              # wrong time index: df uses c_t
-    (dict(SIGN="+"), r"dW_ih \(gate block g\)"),                  # flipped sign in tanh'
-    (dict(DW_IH="x_t.T @ da"), "transpose"),                      # transposed weight gradient
-])
-def test_backward_check_names_the_term(slip, where):
-    with pytest.raises(ExerciseFailed, match=where):
-        nb.check_lstm_step_backward(make(backward_src(**slip), "lstm_step_backward"))
+test_backward_check_names_the_term = rejects_each(nb.check_lstm_step_backward, [
+    (backward(DC_T="0.0"), r"dc = dc_t \+"),              # missing term: the gradient from step t+1
+    (backward(C_PREV="c_t"), r"dW_ih \(gate block f\)"),  # wrong time index: df uses c_t
+    (backward(SIGN="+"), r"dW_ih \(gate block g\)"),      # flipped sign in tanh'
+    (backward(DW_IH="x_t.T @ da"), "transpose"),          # transposed weight gradient
+], regex=True)
 
 
 def test_backward_check_traces_a_wrong_forward():
-    wrong_forward = make(forward_src(I="H:2 * H", F=":H"), "lstm_step_forward")
-    answer = make(backward_src(FORWARD=CALLS_FORWARD), "lstm_step_backward", lstm_step_forward=wrong_forward)
-    with pytest.raises(ExerciseFailed, match=r"earlier function.*lstm_step_forward \(c_t wrong"):
-        nb.check_lstm_step_backward(answer)
+    answer = make(BACKWARD.format(**{**RIGHT_BW, "FORWARD": CALLS_FORWARD}), "lstm_step_backward",
+                  lstm_step_forward=forward(I="H:2 * H", F=":H"))
+    assert_rejects_matching(nb.check_lstm_step_backward, answer, r"earlier function.*lstm_step_forward \(c_t wrong")
 
 
 CIFG = """
@@ -122,19 +112,16 @@ def cifg_step_forward(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
 RIGHT_CIFG = dict(G="H:2 * H", O="2 * H:", F="(1 - i)")
 
 
-def cifg_src(**slip):
-    return CIFG.format(**{**RIGHT_CIFG, **slip})
+def cifg(**slip):
+    return make(CIFG.format(**{**RIGHT_CIFG, **slip}), "cifg_step_forward")
 
 
 def test_cifg_check_passes_a_right_answer():
-    nb.check_cifg_step_forward(make(cifg_src(), "cifg_step_forward"))
+    assert_accepts(nb.check_cifg_step_forward, cifg())
 
 
-@pytest.mark.parametrize("slip, where", [
-    (dict(F="i"), "input gate shut"),                             # f = i instead of 1 - i (sign of the coupling)
-    (dict(F="1"), r"f = 1 - i"),                                  # forget term dropped: f = 1
-    (dict(G="2 * H:", O="H:2 * H"), "input gate open"),           # g and o blocks swapped
-])
-def test_cifg_check_names_the_gate(slip, where):
-    with pytest.raises(ExerciseFailed, match=where):
-        nb.check_cifg_step_forward(make(cifg_src(**slip), "cifg_step_forward"))
+test_cifg_check_names_the_gate = rejects_each(nb.check_cifg_step_forward, [
+    (cifg(F="i"), "input gate shut"),                    # f = i instead of 1 - i (sign of the coupling)
+    (cifg(F="1"), r"f = 1 - i"),                         # forget term dropped: f = 1
+    (cifg(G="2 * H:", O="H:2 * H"), "input gate open"),  # g and o blocks swapped
+], regex=True)

@@ -4,10 +4,9 @@ Each wrong answer is a right one with one classic slip; answers are compiled in 
 so that the ``sigmoid`` (or the forward step) they call can be a wrong one.
 """
 import numpy as np
-import pytest
 
+from _exercises import assert_accepts, assert_rejects_matching, rejects_each
 from rnncore.reference import gru as ref_gru
-from rnncore_course import ExerciseFailed
 from rnncore_course import nb06_gru as nb
 
 
@@ -34,24 +33,20 @@ def gru_step_forward(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
 RIGHT = dict(B_HH="b_hh", R=":H", Z="H:2 * H", RESET="r * gh[:, 2 * H:]", MIX="(1 - z) * n + z * h_prev")
 
 
-def src(template=FORWARD, **slip):
-    return template.format(**{**RIGHT, **slip})
+def forward(**slip):
+    return make(FORWARD.format(**{**RIGHT, **slip}), "gru_step_forward")
 
 
 def test_forward_check_passes_right_answers():
-    nb.check_gru_step_forward(lambda *a: ref_gru.step_forward(*a)[0])
-    nb.check_gru_step_forward(make(src(), "gru_step_forward"))
+    assert_accepts(nb.check_gru_step_forward, lambda *a: ref_gru.step_forward(*a)[0], forward())
 
 
-@pytest.mark.parametrize("slip, where", [
-    (dict(R="H:2 * H", Z=":H"), "update gate open"),                # r and z swapped
-    (dict(MIX="z * n + (1 - z) * h_prev"), "update gate open"),     # flipped interpolation
-    (dict(RESET="gh[:, 2 * H:]"), r"reset gate shut"),              # reset gate missing
-    (dict(B_HH="0.0"), "b_hh"),                                     # recurrent bias missing
-])
-def test_forward_check_names_the_gate(slip, where):
-    with pytest.raises(ExerciseFailed, match=where):
-        nb.check_gru_step_forward(make(src(**slip), "gru_step_forward"))
+test_forward_check_names_the_gate = rejects_each(nb.check_gru_step_forward, [
+    (forward(R="H:2 * H", Z=":H"), "update gate open"),             # r and z swapped
+    (forward(MIX="z * n + (1 - z) * h_prev"), "update gate open"),  # flipped interpolation
+    (forward(RESET="gh[:, 2 * H:]"), r"reset gate shut"),           # reset gate missing
+    (forward(B_HH="0.0"), "b_hh"),                                  # recurrent bias missing
+], regex=True)
 
 
 CHO = """
@@ -65,19 +60,19 @@ def cho_gru_step_forward(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
 """
 
 
+def cho(cand="(r * h_prev) @ W_hh[2 * H:].T + b_hh[2 * H:]"):
+    return make(CHO.format(CAND=cand), "cho_gru_step_forward")
+
+
 def test_cho_check_passes_a_right_answer():
-    nb.check_cho_gru_step_forward(make(CHO.format(CAND="(r * h_prev) @ W_hh[2 * H:].T + b_hh[2 * H:]"),
-                                       "cho_gru_step_forward"))
+    assert_accepts(nb.check_cho_gru_step_forward, cho())
 
 
-@pytest.mark.parametrize("cand, where", [
-    ("r * (h_prev @ W_hh[2 * H:].T + b_hh[2 * H:])", "PyTorch's GRU"),     # PyTorch's placement
-    ("(r * h_prev) @ W_hh[2 * H:].T", r"W_hn h_\(t-1\) \+ b_hn\)"),           # b_hn dropped (missing term)
-    ("h_prev @ W_hh[2 * H:].T + b_hh[2 * H:]", r"reset gate shut"),        # reset gate forgotten
-])
-def test_cho_check_names_the_term(cand, where):
-    with pytest.raises(ExerciseFailed, match=where):
-        nb.check_cho_gru_step_forward(make(CHO.format(CAND=cand), "cho_gru_step_forward"))
+test_cho_check_names_the_term = rejects_each(nb.check_cho_gru_step_forward, [
+    (cho("r * (h_prev @ W_hh[2 * H:].T + b_hh[2 * H:])"), "PyTorch's GRU"),  # PyTorch's placement
+    (cho("(r * h_prev) @ W_hh[2 * H:].T"), r"W_hn h_\(t-1\) \+ b_hn\)"),     # b_hn dropped (missing term)
+    (cho("h_prev @ W_hh[2 * H:].T + b_hh[2 * H:]"), r"reset gate shut"),     # reset gate forgotten
+], regex=True)
 
 
 BACKWARD = """
@@ -101,28 +96,26 @@ def gru_step_backward(dh_t, x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
 RIGHT_BW = dict(CHECK_FORWARD="", DZ="h_prev - n", R_N="* r", DIRECT="dh_t * z + ")
 
 
-def bw(**slip):
-    return BACKWARD.format(**{**RIGHT_BW, **slip})
+def backward(**slip):
+    return make(BACKWARD.format(**{**RIGHT_BW, **slip}), "gru_step_backward")
 
 
 def test_backward_check_passes_a_right_answer():
-    nb.check_gru_step_backward(make(bw(), "gru_step_backward"))
+    assert_accepts(nb.check_gru_step_backward, backward())
 
 
-@pytest.mark.parametrize("slip, where", [
-    (dict(DIRECT=""), "gradient highway"),                              # missing direct term
-    (dict(DZ="n - h_prev"), r"dW_ih \(gate block z\)"),                 # flipped sign of dz
-    (dict(R_N=""), r"da_n \* r"),                                       # reset factor missing in dg_h
-])
-def test_backward_check_names_the_term(slip, where):
-    with pytest.raises(ExerciseFailed, match=where):
-        nb.check_gru_step_backward(make(bw(**slip), "gru_step_backward"))
+test_backward_check_names_the_term = rejects_each(nb.check_gru_step_backward, [
+    (backward(DIRECT=""), "gradient highway"),               # missing direct term
+    (backward(DZ="n - h_prev"), r"dW_ih \(gate block z\)"),  # flipped sign of dz
+    (backward(R_N=""), r"da_n \* r"),                        # reset factor missing in dg_h
+], regex=True)
 
 
 def test_backward_check_traces_a_wrong_forward():
-    wrong_forward = make(src(R="H:2 * H", Z=":H"), "gru_step_forward")
     # this answer gets n back from its own (wrong) forward step
-    answer = make(bw(CHECK_FORWARD="h_t = gru_step_forward(x_t, h_prev, W_ih, W_hh, b_ih, b_hh); "
-                     "n = (h_t - z * h_prev) / (1 - z)"), "gru_step_backward", gru_step_forward=wrong_forward)
-    with pytest.raises(ExerciseFailed, match=r"earlier function.*gru_step_forward \(h_t wrong: with the update gate"):
-        nb.check_gru_step_backward(answer)
+    own_forward = ("h_t = gru_step_forward(x_t, h_prev, W_ih, W_hh, b_ih, b_hh); "
+                   "n = (h_t - z * h_prev) / (1 - z)")
+    answer = make(BACKWARD.format(**{**RIGHT_BW, "CHECK_FORWARD": own_forward}), "gru_step_backward",
+                  gru_step_forward=forward(R="H:2 * H", Z=":H"))
+    assert_rejects_matching(nb.check_gru_step_backward, answer,
+                            r"earlier function.*gru_step_forward \(h_t wrong: with the update gate")

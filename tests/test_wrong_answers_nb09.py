@@ -4,12 +4,11 @@ Each wrong answer is a right one with one classic slip (a missing absolute value
 one-sided difference, a missing df, one of the two bugs left in, a peephole reading the wrong cell).
 """
 import numpy as np
-import pytest
 
+from _exercises import assert_accepts, rejects_each
 from rnncore import gradcheck
 from rnncore.reference import lstm as ref_lstm
 from rnncore.reference import peephole as ref_peephole
-from rnncore_course import ExerciseFailed
 from rnncore_course import nb09_checking_equations as nb
 
 
@@ -21,20 +20,16 @@ def rel(a, b, denominator="sum_abs", reduce=np.max, eps=1e-12):
 
 
 def test_relative_error_check_passes_right_answers():
-    nb.check_relative_error(rel)
-    nb.check_relative_error(gradcheck.rel_error)
+    assert_accepts(nb.check_relative_error, rel, gradcheck.rel_error)
 
 
-@pytest.mark.parametrize("answer, where", [
+test_relative_error_check_names_the_slip = rejects_each(nb.check_relative_error, [
     (lambda a, b: rel(a, b, denominator="abs_sum"), r"not \|a \+ b\|"),       # missing absolute values
     (lambda a, b: rel(a, b, reduce=np.mean), "not the mean"),                 # mean for max
     (lambda a, b: rel(a, b, eps=0.0), "eps"),                                 # no guard
     (lambda a, b: float(np.max(np.abs(np.subtract(a, b))) / max(np.max(np.abs(a) + np.abs(b)), 1e-12)),
      "elementwise"),                                                          # global, not elementwise
-])
-def test_relative_error_check_names_the_slip(answer, where):
-    with pytest.raises(ExerciseFailed, match=where):
-        nb.check_relative_error(answer)
+], regex=True)
 
 
 def num_grad(f, x, df, h=1e-5, central=True, denominator=2, weight=True, restore=True):
@@ -52,18 +47,15 @@ def num_grad(f, x, df, h=1e-5, central=True, denominator=2, weight=True, restore
 
 
 def test_numeric_grad_check_passes_a_right_answer():
-    nb.check_numeric_grad(num_grad)
+    assert_accepts(nb.check_numeric_grad, num_grad)
 
 
-@pytest.mark.parametrize("slip, where", [
-    (dict(central=False), "one-sided"),
-    (dict(denominator=1), "by 2h, not h"),
-    (dict(weight=False), "weight f"),
-    (dict(restore=False), "restored"),
-])
-def test_numeric_grad_check_names_the_slip(slip, where):
-    with pytest.raises(ExerciseFailed, match=where):
-        nb.check_numeric_grad(lambda f, x, df, h=1e-5: num_grad(f, x, df, h, **slip))
+test_numeric_grad_check_names_the_slip = rejects_each(nb.check_numeric_grad, [
+    (lambda f, x, df, h=1e-5: num_grad(f, x, df, h, central=False), "one-sided"),
+    (lambda f, x, df, h=1e-5: num_grad(f, x, df, h, denominator=1), "by 2h, not h"),
+    (lambda f, x, df, h=1e-5: num_grad(f, x, df, h, weight=False), "weight f"),
+    (lambda f, x, df, h=1e-5: num_grad(f, x, df, h, restore=False), "restored"),
+], regex=True)
 
 
 def lstm_backward(dh_t, dc_t, cache, tanh_prime="1 - tanh_c ** 2", dc_prev="dc * f"):
@@ -77,18 +69,17 @@ def lstm_backward(dh_t, dc_t, cache, tanh_prime="1 - tanh_c ** 2", dc_prev="dc *
 
 
 def test_fixed_backward_check_passes_right_answers():
-    nb.check_fixed_lstm_step_backward(lstm_backward)
-    nb.check_fixed_lstm_step_backward(ref_lstm.step_backward)
+    assert_accepts(nb.check_fixed_lstm_step_backward, lstm_backward, ref_lstm.step_backward)
 
 
-@pytest.mark.parametrize("slip, where", [
-    (dict(tanh_prime="1 - tanh_c"), r"tanh'\(c\) = 1 - tanh\(c\)\*\*2"),    # bug 1 left in
-    (dict(dc_prev="dc"), r"wrong dc_prev .*dc_prev = dc \* f"),               # bug 2 left in
-    (dict(tanh_prime="1 + tanh_c ** 2"), r"tanh'\(c\)"),                     # flipped sign
-])
-def test_fixed_backward_check_names_the_term(slip, where):
-    with pytest.raises(ExerciseFailed, match=where):
-        nb.check_fixed_lstm_step_backward(lambda dh, dc, cache: lstm_backward(dh, dc, cache, **slip))
+test_fixed_backward_check_names_the_term = rejects_each(nb.check_fixed_lstm_step_backward, [
+    (lambda dh, dc, cache: lstm_backward(dh, dc, cache, tanh_prime="1 - tanh_c"),           # bug 1 left in
+     r"tanh'\(c\) = 1 - tanh\(c\)\*\*2"),
+    (lambda dh, dc, cache: lstm_backward(dh, dc, cache, dc_prev="dc"),                      # bug 2 left in
+     r"wrong dc_prev .*dc_prev = dc \* f"),
+    (lambda dh, dc, cache: lstm_backward(dh, dc, cache, tanh_prime="1 + tanh_c ** 2"),      # flipped sign
+     r"tanh'\(c\)"),
+], regex=True)
 
 
 def sigmoid(a):
@@ -107,15 +98,12 @@ def peephole(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh, w_peep, o_reads="c_t",
 
 
 def test_peephole_check_passes_right_answers():
-    nb.check_peephole_step_forward(peephole)
-    nb.check_peephole_step_forward(lambda *a: ref_peephole.step_forward(*a)[:2])
+    assert_accepts(nb.check_peephole_step_forward, peephole, lambda *a: ref_peephole.step_forward(*a)[:2])
 
 
-@pytest.mark.parametrize("slip, where", [
-    (dict(o_reads="c_prev"), "output gate's peephole reads the NEW cell"),   # wrong time index (seed-003's error)
-    (dict(rows=(1, 0, 2)), "input gate's peephole"),                        # w_ci and w_cf swapped
-    (dict(rows=(0, 1, 1)), "output gate's peephole"),                       # w_co missing: w_cf used instead
-])
-def test_peephole_check_names_the_gate(slip, where):
-    with pytest.raises(ExerciseFailed, match=where):
-        nb.check_peephole_step_forward(lambda *a: peephole(*a, **slip))
+test_peephole_check_names_the_gate = rejects_each(nb.check_peephole_step_forward, [
+    (lambda *a: peephole(*a, o_reads="c_prev"),         # wrong time index (seed-003's error)
+     "output gate's peephole reads the NEW cell"),
+    (lambda *a: peephole(*a, rows=(1, 0, 2)), "input gate's peephole"),     # w_ci and w_cf swapped
+    (lambda *a: peephole(*a, rows=(0, 1, 1)), "output gate's peephole"),    # w_co missing: w_cf used instead
+], regex=True)

@@ -2,14 +2,13 @@
 
 Each wrong answer is a mistake a learner makes; the check must raise
 ExerciseFailed with a message that says where to look. Every exercise gets the same pair
-of tests (a right answer accepted, the wrong ones rejected with their messages): the
-shape repeats on purpose, one block per exercise, so a failure names its exercise.
+of tests (a right answer accepted, the wrong ones rejected with their messages), one pair
+per exercise, so a failure names its exercise.
 """
 import numpy as np
-import pytest
 from sklearn.model_selection import GroupShuffleSplit, StratifiedGroupKFold, train_test_split
 
-from rnncore_course import ExerciseFailed
+from _exercises import assert_accepts, rejects_each
 from rnncore_course.nb10_splice_sites import check_early_stopping, check_grouped_split, check_paired_bootstrap
 
 
@@ -47,29 +46,28 @@ def split_crashes(sequences, y, test_size=0.2, seed=0):
     return split_right(sequences, y, test_size=int(test_size), seed=seed)   # ZeroDivisionError
 
 
-def test_grouped_split_accepts_a_right_answer(capsys):
-    check_grouped_split(split_right)
-    assert capsys.readouterr().out.strip() == "PASSED grouped split"
+def test_grouped_split_accepts_a_right_answer():
+    assert_accepts(check_grouped_split, split_right)
 
 
-@pytest.mark.parametrize("wrong, where", [
+test_grouped_split_rejects_wrong_answers = rejects_each(check_grouped_split, [
     (split_rows, "both train and test \\(leakage\\).*groups"),
     (split_unstratified, "class \\d is .* stratify by y"),
     (split_ignores_seed, "same test set.*seed"),
     (split_test_inside_train, "row indices are in both train and test"),
     (split_crashes, "raised ZeroDivisionError"),
-])
-def test_grouped_split_rejects_wrong_answers(wrong, where):
-    with pytest.raises(ExerciseFailed, match="FAILED grouped split: .*" + where):
-        check_grouped_split(wrong)
+], regex=True)
 
 
 # ------------------------------------------------------------------ exercise 2: paired bootstrap
-def boot_right(a, b, n_boot=2000, seed=0):
+def boot_right(a, b, n_boot=2000, seed=0, one_sd=False):
     a, b = np.asarray(a, float), np.asarray(b, float)
     idx = np.random.default_rng(seed).integers(0, len(a), (n_boot, len(a)))
     d = a[idx].mean(1) - b[idx].mean(1)
-    return a.mean() - b.mean(), *np.percentile(d, [2.5, 97.5])
+    diff = a.mean() - b.mean()
+    if one_sd:                                  # the wrong answer boot_one_sd
+        return diff, diff - d.std(), diff + d.std()
+    return diff, *np.percentile(d, [2.5, 97.5])
 
 
 def boot_unpaired(a, b, n_boot=2000, seed=0):
@@ -90,11 +88,7 @@ def boot_without_replacement(a, b, n_boot=2000, seed=0):
 
 
 def boot_one_sd(a, b, n_boot=2000, seed=0):
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    idx = np.random.default_rng(seed).integers(0, len(a), (n_boot, len(a)))
-    d = a[idx].mean(1) - b[idx].mean(1)
-    diff = a.mean() - b.mean()
-    return diff, diff - d.std(), diff + d.std()
+    return boot_right(a, b, n_boot, seed, one_sd=True)
 
 
 def boot_flipped(a, b, n_boot=2000, seed=0):
@@ -106,30 +100,27 @@ def boot_unseeded(a, b, n_boot=2000, seed=0):
     return boot_right(a, b, n_boot, seed=None)
 
 
-def test_paired_bootstrap_accepts_a_right_answer(capsys):
-    check_paired_bootstrap(boot_right)
-    assert capsys.readouterr().out.strip() == "PASSED paired bootstrap"
+def test_paired_bootstrap_accepts_a_right_answer():
+    assert_accepts(check_paired_bootstrap, boot_right)
 
 
-@pytest.mark.parametrize("wrong, where", [
+test_paired_bootstrap_rejects_wrong_answers = rejects_each(check_paired_bootstrap, [
     (boot_unpaired, "times as wide as a paired interval.*SAME windows"),
     (boot_without_replacement, "zero width: resample the windows WITH replacement"),
     (boot_one_sd, "2.5th and 97.5th percentiles"),
     (boot_flipped, "wrong sign"),
     (boot_unseeded, "seed=5 give different intervals"),
-])
-def test_paired_bootstrap_rejects_wrong_answers(wrong, where):
-    with pytest.raises(ExerciseFailed, match="FAILED paired bootstrap: .*" + where):
-        check_paired_bootstrap(wrong)
+], regex=True)
 
 
 # ------------------------------------------------------------------ exercise 3: early stopping
-def stop_right(train_one_epoch, val_loss, max_epochs, patience):
+def stop_right(train_one_epoch, val_loss, max_epochs, patience, on_training_loss=False, ties_improve=False):
     best, best_epoch, wait = np.inf, 0, 0
     for epoch in range(1, max_epochs + 1):
-        train_one_epoch()
-        loss = val_loss()
-        if loss < best:
+        train_loss, loss = train_one_epoch(), val_loss()
+        if on_training_loss:
+            loss = train_loss
+        if loss < best or (ties_improve and loss == best):
             best, best_epoch, wait = loss, epoch, 0
         else:
             wait += 1
@@ -143,17 +134,7 @@ def stop_zero_based(train_one_epoch, val_loss, max_epochs, patience):
 
 
 def stop_on_training_loss(train_one_epoch, val_loss, max_epochs, patience):
-    best, best_epoch, wait = np.inf, 0, 0
-    for epoch in range(1, max_epochs + 1):
-        loss = train_one_epoch()
-        val_loss()
-        if loss < best:
-            best, best_epoch, wait = loss, epoch, 0
-        else:
-            wait += 1
-            if wait >= patience:
-                break
-    return best_epoch
+    return stop_right(train_one_epoch, val_loss, max_epochs, patience, on_training_loss=True)
 
 
 def stop_never(train_one_epoch, val_loss, max_epochs, patience):
@@ -164,18 +145,8 @@ def stop_never(train_one_epoch, val_loss, max_epochs, patience):
     return int(np.argmin(losses)) + 1
 
 
-def stop_ties_improve(train_one_epoch, val_loss, max_epochs, patience):
-    best, best_epoch, wait = np.inf, 0, 0
-    for epoch in range(1, max_epochs + 1):
-        train_one_epoch()
-        loss = val_loss()
-        if loss <= best:
-            best, best_epoch, wait = loss, epoch, 0
-        else:
-            wait += 1
-            if wait >= patience:
-                break
-    return best_epoch
+def stop_ties_improve(train_one_epoch, val_loss, max_epochs, patience):    # <= where < belongs
+    return stop_right(train_one_epoch, val_loss, max_epochs, patience, ties_improve=True)
 
 
 def stop_evaluates_first(train_one_epoch, val_loss, max_epochs, patience):
@@ -183,18 +154,14 @@ def stop_evaluates_first(train_one_epoch, val_loss, max_epochs, patience):
     return stop_right(train_one_epoch, val_loss, max_epochs, patience)
 
 
-def test_early_stopping_accepts_a_right_answer(capsys):
-    check_early_stopping(stop_right)
-    assert capsys.readouterr().out.strip() == "PASSED early stopping"
+def test_early_stopping_accepts_a_right_answer():
+    assert_accepts(check_early_stopping, stop_right)
 
 
-@pytest.mark.parametrize("wrong, where", [
+test_early_stopping_rejects_wrong_answers = rejects_each(check_early_stopping, [
     (stop_zero_based, "counted from 1"),
     (stop_on_training_loss, "not the one with the lowest validation loss"),
     (stop_never, "trained \\d+ epochs, expected \\d+: stop once"),
     (stop_ties_improve, "returned 3, expected epoch 2: a validation loss equal to the best so far"),
     (stop_evaluates_first, "before any epoch was trained"),
-])
-def test_early_stopping_rejects_wrong_answers(wrong, where):
-    with pytest.raises(ExerciseFailed, match="FAILED early stopping: .*" + where):
-        check_early_stopping(wrong)
+], regex=True)

@@ -1,8 +1,7 @@
 """Known-wrong answers to the exercises of notebook 13: each check must reject them and say where to look."""
 import numpy as np
-import pytest
 
-from rnncore_course import ExerciseFailed
+from _exercises import rejects_each
 from rnncore_course.nb13_neural_circuits import check_flip_flop_targets, check_rnn_jacobian, check_speed_and_grad
 
 
@@ -28,12 +27,11 @@ def targets_one_step_late(u):
     return y
 
 
-@pytest.mark.parametrize("answer, where", [(targets_no_hold, "hold"),
-                                           (targets_start_at_plus_one, "0 before a channel's first pulse"),
-                                           (targets_one_step_late, "first wrong at sequence")])
-def test_flip_flop_targets_rejects(answer, where):
-    with pytest.raises(ExerciseFailed, match=where):
-        check_flip_flop_targets(answer)
+test_flip_flop_targets_rejects = rejects_each(check_flip_flop_targets, [
+    (targets_no_hold, "hold"),
+    (targets_start_at_plus_one, "0 before a channel's first pulse"),
+    (targets_one_step_late, "first wrong at sequence"),
+], regex=True)
 
 
 def _F(h, W_ih, W_hh, b_ih, b_hh, x):
@@ -52,12 +50,11 @@ def jacobian_no_tanh_prime(h, W_ih, W_hh, b_ih, b_hh, x):
     return W_hh.copy()
 
 
-@pytest.mark.parametrize("answer, where", [(jacobian_transposed, "rows and columns are swapped"),
-                                           (jacobian_tanh_prime_at_h, "tanh' is taken at h"),
-                                           (jacobian_no_tanh_prime, "derivative of tanh")])
-def test_rnn_jacobian_rejects(answer, where):
-    with pytest.raises(ExerciseFailed, match=where):
-        check_rnn_jacobian(answer)
+test_rnn_jacobian_rejects = rejects_each(check_rnn_jacobian, [
+    (jacobian_transposed, "rows and columns are swapped"),
+    (jacobian_tanh_prime_at_h, "tanh' is taken at h"),
+    (jacobian_no_tanh_prime, "derivative of tanh"),
+], regex=True)
 
 
 def _good_jacobian(h, W_ih, W_hh, b_ih, b_hh, x):
@@ -79,9 +76,8 @@ def speed_with_wrong_jacobian(h, *w):
     return 0.5 * float(r @ r), (jacobian_tanh_prime_at_h(h, *w) - np.eye(len(h))).T @ r
 
 
-@pytest.mark.parametrize("answer, where", [(speed_without_half, "1/2"),
-                                           (speed_grad_not_transposed, "transpose"),
-                                           (speed_with_wrong_jacobian, "exercise 2")])
-def test_speed_and_grad_rejects(answer, where):
-    with pytest.raises(ExerciseFailed, match=where):
-        check_speed_and_grad(answer)
+test_speed_and_grad_rejects = rejects_each(check_speed_and_grad, [
+    (speed_without_half, "1/2"),
+    (speed_grad_not_transposed, "transpose"),
+    (speed_with_wrong_jacobian, "exercise 2"),
+], regex=True)

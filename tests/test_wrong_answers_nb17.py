@@ -2,10 +2,9 @@
 from collections import Counter
 
 import numpy as np
-import pytest
 
 import rnncore as rc
-from rnncore_course import ExerciseFailed
+from _exercises import assert_rejects_non_answers, rejects_each
 from rnncore_course.nb17_sequence_language_models import (check_chunked_forward, check_markov_bits,
                                                           check_sample_with_temperature)
 
@@ -24,15 +23,12 @@ def _markov(train_seqs, test_seqs, V, k, log=np.log2, add=1.0, denom=None, shift
     return float(np.mean(bits)) if bits else float("nan")
 
 
-@pytest.mark.parametrize("wrong,where", [
+test_markov_bits_rejects = rejects_each(check_markov_bits, [
     (lambda tr, te, V, k: _markov(tr, te, V, k, log=np.log), "base 2"),
     (lambda tr, te, V, k: _markov(tr, te, V, k, add=0.0), "add-one smoothing"),
     (lambda tr, te, V, k: _markov(tr, te, V, k, denom=1.0), "n\\(context\\) \\+ V"),
     (lambda tr, te, V, k: _markov(tr, te, V, k, shift=1), "t >= k"),      # context one step too early
-])
-def test_markov_bits_rejects(wrong, where):
-    with pytest.raises(ExerciseFailed, match=where):
-        check_markov_bits(wrong)
+], regex=True)
 
 
 def _chunked(x, W_ih, W_hh, b_ih, b_hh, chunk, carry_h=True, carry_c=True, drop_last=False):
@@ -46,15 +42,12 @@ def _chunked(x, W_ih, W_hh, b_ih, b_hh, chunk, carry_h=True, carry_c=True, drop_
     return np.concatenate(pieces, axis=1)
 
 
-@pytest.mark.parametrize("wrong,where", [
+test_chunked_forward_rejects = rejects_each(check_chunked_forward, [
     (lambda *a: _chunked(*a, carry_h=False, carry_c=False), "reset"),     # state reset every chunk
     (lambda *a: _chunked(*a, carry_c=False), "c_T"),                       # cell state dropped
     (lambda *a: _chunked(*a, drop_last=True), "shorter chunk is missing"),
     (lambda x, *a: _chunked(x[:, ::-1], *a)[:, ::-1], "first chunk"),     # steps read backwards
-])
-def test_chunked_forward_rejects(wrong, where):
-    with pytest.raises(ExerciseFailed, match=where):
-        check_chunked_forward(wrong)
+], regex=True)
 
 
 def _sample(logits, temperature, rng, scale=None, argmax=False, global_rng=False):
@@ -67,23 +60,15 @@ def _sample(logits, temperature, rng, scale=None, argmax=False, global_rng=False
     return np.minimum((probs.cumsum(1) < u).sum(1), probs.shape[1] - 1)
 
 
-@pytest.mark.parametrize("wrong,where", [
+test_sample_with_temperature_rejects = rejects_each(check_sample_with_temperature, [
     (lambda z, tau, rng: _sample(z, tau, rng, scale=lambda t: t), "divide the logits"),
     (lambda z, tau, rng: _sample(z, tau, rng, scale=lambda t: 1.0), "no effect"),
     (lambda z, tau, rng: _sample(z, tau, rng, argmax=True), "not the most probable"),
     (lambda z, tau, rng: _sample(z, tau, rng, global_rng=True), "rng passed in"),
     (lambda z, tau, rng: _sample(z, tau, rng)[:, None], "one symbol per row"),
-])
-def test_sample_with_temperature_rejects(wrong, where):
-    with pytest.raises(ExerciseFailed, match=where):
-        check_sample_with_temperature(wrong)
+], regex=True)
 
 
 def test_stubs_and_none_fail():
-    def stub(*args):
-        raise NotImplementedError
     for check in (check_markov_bits, check_chunked_forward, check_sample_with_temperature):
-        with pytest.raises(ExerciseFailed, match="not implemented"):
-            check(stub)
-        with pytest.raises(ExerciseFailed):
-            check(lambda *args: None)
+        assert_rejects_non_answers(check)

@@ -1,8 +1,7 @@
 """The checks of notebook 18's exercises reject known-wrong answers, and say where to look."""
 import numpy as np
-import pytest
 
-from rnncore_course import ExerciseFailed
+from _exercises import assert_accepts, assert_rejects_non_answers, rejects_each
 from rnncore_course.nb18_training_well import (check_adamw_step, check_early_stopping,
                                                check_recurrent_dropout_mask, check_rnn_forward_recurrent_dropout)
 
@@ -41,21 +40,17 @@ def es_never_stops(val_losses, patience, min_delta):
     return int(np.argmin(val_losses)), len(val_losses) - 1
 
 
-def test_the_right_early_stopping_passes(capsys):
-    check_early_stopping(lambda v, p, d: early_stopping_right(v, p, d))
-    assert "PASSED" in capsys.readouterr().out
+def test_the_right_early_stopping_passes():
+    assert_accepts(check_early_stopping, lambda v, p, d: early_stopping_right(v, p, d))
 
 
-@pytest.mark.parametrize("wrong,where", [
+test_early_stopping_rejects = rejects_each(check_early_stopping, [
     (es_one_epoch_late, "not patience \\+ 1"),
     (es_ignores_min_delta, "min_delta"),
     (es_tie_improves, "a tie is not|stop_epoch"),
     (es_best_of_everything, "after the stop"),
     (es_never_stops, "stop_epoch"),
-])
-def test_early_stopping_rejects(wrong, where):
-    with pytest.raises(ExerciseFailed, match=where):
-        check_early_stopping(wrong)
+], regex=True)
 
 
 # ----------------------------------------------------------------------------- recurrent dropout mask
@@ -63,21 +58,17 @@ def mask_right(rng, B, H, rate):
     return (rng.random((B, H)) >= rate) / (1 - rate)
 
 
-@pytest.mark.parametrize("wrong,where", [
+test_recurrent_dropout_mask_rejects = rejects_each(check_recurrent_dropout_mask, [
     (lambda rng, B, H, rate: (rng.random((B, H)) >= rate).astype(float), "1 / \\(1 - rate\\)"),      # not scaled
     (lambda rng, B, H, rate: (rng.random((B, H)) < rate) / (1 - rate), "probability of\\s+dropping"),     # keeps `rate`
     (lambda rng, B, H, rate: np.broadcast_to((rng.random(H) >= rate) / (1 - rate), (B, H)), "share one mask"),
     (lambda rng, B, H, rate: (rng.random((B, 3, H)) >= rate) / (1 - rate), "one mask per sequence"),
     (lambda rng, B, H, rate: (np.random.default_rng().random((B, H)) >= rate) / (1 - rate), "generator rng"),
-])
-def test_recurrent_dropout_mask_rejects(wrong, where):
-    with pytest.raises(ExerciseFailed, match=where):
-        check_recurrent_dropout_mask(wrong)
+], regex=True)
 
 
-def test_the_right_mask_passes(capsys):
-    check_recurrent_dropout_mask(mask_right)
-    assert "PASSED" in capsys.readouterr().out
+def test_the_right_mask_passes():
+    assert_accepts(check_recurrent_dropout_mask, mask_right)
 
 
 # ----------------------------------------------------------------------------- forward with recurrent dropout
@@ -95,9 +86,8 @@ def forward(x, h0, W_ih, W_hh, b, mask, where="h_prev", skip_first=False):
     return np.stack(out, axis=1)
 
 
-def test_the_right_forward_passes(capsys):
-    check_rnn_forward_recurrent_dropout(forward)
-    assert "PASSED" in capsys.readouterr().out
+def test_the_right_forward_passes():
+    assert_accepts(check_rnn_forward_recurrent_dropout, forward)
 
 
 def _fresh_mask_each_step(x, h0, W_ih, W_hh, b, mask):
@@ -110,16 +100,13 @@ def _fresh_mask_each_step(x, h0, W_ih, W_hh, b, mask):
     return np.stack(out, axis=1)
 
 
-@pytest.mark.parametrize("wrong,where", [
+test_forward_rejects = rejects_each(check_rnn_forward_recurrent_dropout, [
     (lambda *a: forward(*a, where="input"), "h_prev"),
     (lambda *a: forward(*a, where="output"), "the stored h_t are not masked"),
     (lambda *a: forward(*a, skip_first=True), "h0 is the h_prev of step 0"),
     (_fresh_mask_each_step, "the same mask\\s+at every step"),
     (lambda x, h0, W_ih, W_hh, b, mask: forward(x, h0, W_ih, W_hh, b, mask)[:, ::-1], "recurrent dropout|mask of ones"),
-])
-def test_forward_rejects(wrong, where):
-    with pytest.raises(ExerciseFailed, match=where):
-        check_rnn_forward_recurrent_dropout(wrong)
+], regex=True)
 
 
 # ----------------------------------------------------------------------------- AdamW step
@@ -137,28 +124,19 @@ def adamw(p, g, m, v, t, lr, wd, l2=False, decay_after=False, no_lr=False, no_co
     return p, m, v
 
 
-def test_the_right_adamw_passes(capsys):
-    check_adamw_step(adamw)
-    assert "PASSED" in capsys.readouterr().out
+def test_the_right_adamw_passes():
+    assert_accepts(check_adamw_step, adamw)
 
 
-@pytest.mark.parametrize("wrong,where", [
+test_adamw_step_rejects = rejects_each(check_adamw_step, [
     (lambda *a: adamw(*a, l2=True), "L2 penalty"),
     (lambda *a: adamw(*a, decay_after=True), "before\\* the Adam step"),
     (lambda *a: adamw(*a, no_lr=True), "scaled\\s+by the learning rate"),
     (lambda *a: adamw(*a, no_correction=True), "bias-corrected"),
-])
-def test_adamw_step_rejects(wrong, where):
-    with pytest.raises(ExerciseFailed, match=where):
-        check_adamw_step(wrong)
+], regex=True)
 
 
 def test_stubs_and_none_fail():
-    def stub(*args):
-        raise NotImplementedError
     for check in (check_early_stopping, check_recurrent_dropout_mask, check_rnn_forward_recurrent_dropout,
                   check_adamw_step):
-        with pytest.raises(ExerciseFailed, match="not implemented"):
-            check(stub)
-        with pytest.raises(ExerciseFailed):
-            check(lambda *args: None)
+        assert_rejects_non_answers(check)

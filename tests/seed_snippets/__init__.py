@@ -9,6 +9,8 @@ from collections import namedtuple
 
 Snippet = namedtuple("Snippet", "source title section code")
 
+# The posts repeat each other's Sequential/compile/fit lines (000, 001 and 003 share most of theirs); a quote
+# stays as published, so the repeats stay.
 SNIPPETS = {}
 
 SNIPPETS["000"] = Snippet(
