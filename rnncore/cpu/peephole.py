@@ -6,7 +6,7 @@ see c_{t-1}, o sees c_t, through the diagonal weights w_peep = (w_ci, w_cf, w_co
 import numpy as np
 from numba import njit
 
-from ._common import batch_chunks, run_chunks, sum_in_order, weight_grads, xh_buffer
+from ._common import batch_chunks, next_chunk, run_chunk_jobs, sum_in_order, weight_grads, xh_buffer
 from ._packed import gemm_packed, pack
 from ._math import JIT, dsigmoid, dtanh, sigmoid, tanh
 
@@ -86,6 +86,31 @@ def _backward_rows(dh_seq, dh_T, dc_T, gates, c_seq, c0, W_hh_pk, w_peep, dA, dh
     gemm_packed(dA[:, 0, :], W_hh_pk, 0, dh_rec, False)     # dh0 = dA_0 W_hh
 
 
+# A driver of its own: a generic one, taking the kernel, is compiled again in every process (_common.next_chunk).
+@njit(**JIT)
+def _forward_jobs(next_job, n, bounds, x, W_pk, bias, w_peep, h0, c0, gates, c_seq, h_seq):
+    """Chunk after chunk (rows bounds[k]:bounds[k + 1]) until none is left: one per thread (see _pool.run_jobs)."""
+    while True:
+        k, b0, b1 = next_chunk(next_job, n, bounds)
+        if k < 0:
+            return
+        _forward_rows(x[b0:b1], W_pk, bias, w_peep, h0[b0:b1], c0[b0:b1], gates[b0:b1], c_seq[b0:b1],
+                      h_seq[b0:b1])
+
+
+# A driver of its own: a generic one, taking the kernel, is compiled again in every process (_common.next_chunk).
+@njit(**JIT)
+def _backward_jobs(next_job, n, bounds, dh_seq, dh_T, dc_T, gates, c_seq, c0, W_hh_pk, w_peep, dA, dh0, dc0, db_k,
+                   dw_k):
+    """Chunk after chunk until none is left (see _forward_jobs); chunk k's shares go to db_k[k], dw_k[k]."""
+    while True:
+        k, b0, b1 = next_chunk(next_job, n, bounds)
+        if k < 0:
+            return
+        _backward_rows(dh_seq[b0:b1], dh_T[b0:b1], dc_T[b0:b1], gates[b0:b1], c_seq[b0:b1], c0[b0:b1], W_hh_pk,
+                       w_peep, dA[b0:b1], dh0[b0:b1], dc0[b0:b1], db_k[k], dw_k[k])
+
+
 def forward(x, W_ih, W_hh, b_ih, b_hh, w_peep, h0, c0, keep_cache=True):
     """x (B, T, D) -> h_seq (B, T, H), h_T, c_T (B, H), data for ``backward``
     (None with ``keep_cache=False``: the kernel still fills the gates, then they are dropped)."""
@@ -98,11 +123,7 @@ def forward(x, W_ih, W_hh, b_ih, b_hh, w_peep, h0, c0, keep_cache=True):
     gates = np.empty((B, T, G * H), dtype=x.dtype)
     c_seq = np.empty((B, T, H), dtype=x.dtype)
     h_seq = np.empty((B, T, H), dtype=x.dtype)
-
-    def job(k, b0, b1):
-        _forward_rows(x[b0:b1], W_pk, bias, w_peep, h0[b0:b1], c0[b0:b1], gates[b0:b1], c_seq[b0:b1],
-                      h_seq[b0:b1])
-    run_chunks(job, chunks)
+    run_chunk_jobs(_forward_jobs, chunks, x, W_pk, bias, w_peep, h0, c0, gates, c_seq, h_seq)
     data = (x, h0, c0, W_cat, w_peep, chunks, gates, c_seq, h_seq) if keep_cache else None
     return h_seq, h_seq[:, -1].copy(), c_seq[:, -1].copy(), data
 
@@ -116,11 +137,8 @@ def backward(dh_seq, data, dh_T, dc_T):
     db_k = np.empty((len(chunks), gates.shape[2]), dtype=x.dtype)   # each chunk's shares
     dw_k = np.empty((len(chunks),) + w_peep.shape, dtype=x.dtype)
     W_hh_pk = pack(W_cat[:, D:])
-
-    def job(k, b0, b1):
-        _backward_rows(dh_seq[b0:b1], dh_T[b0:b1], dc_T[b0:b1], gates[b0:b1], c_seq[b0:b1], c0[b0:b1], W_hh_pk,
-                       w_peep, dA[b0:b1], dh0[b0:b1], dc0[b0:b1], db_k[k], dw_k[k])
-    run_chunks(job, chunks)
+    run_chunk_jobs(_backward_jobs, chunks, dh_seq, dh_T, dc_T, gates, c_seq, c0, W_hh_pk, w_peep, dA, dh0, dc0,
+                   db_k, dw_k)
     dx, dW_ih, dW_hh = weight_grads(dA, dA, x, h0, h_seq, W_cat[:, :D], len(chunks))
     db = sum_in_order(db_k)
     return {"dx": dx, "dh0": dh0, "dc0": dc0, "dW_ih": dW_ih, "dW_hh": dW_hh, "db_ih": db, "db_hh": db.copy(),
