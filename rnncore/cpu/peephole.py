@@ -24,6 +24,9 @@ def _forward_rows(x, W_pk, bias, w_peep, h0, c0, gates, c_seq, h_seq):
     for t in range(T):
         xh_cur, xh_next = xh[t % 2], xh[(t + 1) % 2]
         gemm_packed(xh_cur, W_pk, 0, gates[:, t, :], False)
+        # Not lstm._forward_step's loops: i, f see c_{t-1} and o sees c_t, so the gates cannot be
+        # activated in one pass over all 4H columns first. Measured, float32 (64, 100, 32, 128),
+        # one thread: the LSTM forward 22.5 ms, this one with w_peep = 0 (the same h) 46 ms.
         for b in range(B):
             a = gates[b, t]
             c_prev = c_seq[b, t - 1] if t > 0 else c0[b]
@@ -59,7 +62,9 @@ def _backward_rows(dh_seq, dh_T, dc_T, gates, c_seq, c0, W_hh_pk, w_peep, dA, dh
     for t in range(T - 1, -1, -1):
         if t + 1 < T:                  # dL/dh_t via step t+1 (dh_rec starts as dh_T)
             gemm_packed(dA[:, t + 1, :], W_hh_pk, 0, dh_rec, False)
-        # lstm._backward_step's loop plus the peephole terms: its own kernel, so the LSTM's tuned loops read no w_peep
+        # lstm._backward_step's loop plus the peephole terms, in a kernel of its own: with w_peep = 0
+        # it gives the LSTM's dA bit for bit, but measured 11% and 16% slower than the LSTM's loop
+        # (median of 40 calls, float32 (64, 100, 32, 128), one job, busy machine), and it has no relu side.
         for b in range(B):
             gb, da = gates[b, t], dA[b, t]
             cb = c_seq[b, t]
