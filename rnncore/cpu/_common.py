@@ -9,7 +9,7 @@ Threads. One step is a chain GEMM -> gates -> new state, and the next step
 needs all of it, so a sequence cannot be cut in time. The rows of a batch never
 interact, though: the batch is cut into chunks of rows (``batch_chunks``), and
 each chunk's whole recurrence is one job, a serial kernel that runs without the
-GIL; ``_pool.run`` shares the jobs among threads. Threads never wait for each
+GIL; ``run_chunk_jobs`` shares the jobs among threads. Threads never wait for each
 other inside a sequence.
 
 Same inputs, same bits. The chunks depend on the shape of the problem only,
@@ -26,7 +26,7 @@ from numba import njit
 
 from ._blas import blas_one_thread, mm
 from ._math import JIT
-from ._pool import fetch_add, run, run_jobs
+from ._pool import fetch_add, run_jobs
 
 # Below this many multiply-adds per step (B * G*H * (D+H)) the batch is one job on the
 # calling thread: a second thread has too little to do per step to pay for waking it (the
@@ -63,13 +63,6 @@ def chunk(k, n, B):
     return B * k // n, B * (k + 1) // n
 
 
-def run_chunks(job, chunks):
-    """job(k, b0, b1) for every chunk, shared among the threads, BLAS on one thread
-    (each thread runs its own single-threaded products: see ``_blas.blas_one_thread``)."""
-    blas_one_thread()
-    run(lambda k: job(k, *chunks[k]), len(chunks))
-
-
 def chunk_bounds(chunks):
     """[(b0, b1), ...] of consecutive chunks -> int64 array [b0 of chunk 0, ..., b1 of the last]:
     chunk k is rows bounds[k]:bounds[k + 1] (for the compiled job loops)."""
@@ -78,9 +71,33 @@ def chunk_bounds(chunks):
 
 def run_chunk_jobs(driver, chunks, *args):
     """``driver(next_job, n, bounds, *args)`` on the threads (``_pool.run_jobs``), BLAS on one
-    thread: a compiled loop over the chunks (bounds from ``chunk_bounds``)."""
+    thread (each thread runs its own single-threaded products: see ``_blas.blas_one_thread``):
+    a compiled loop over the chunks (bounds from ``chunk_bounds``) that takes them with
+    ``next_chunk``."""
     blas_one_thread()
     run_jobs(driver, len(chunks), chunk_bounds(chunks), *args)
+
+
+# Each kernel keeps its own driver, a loop of next_chunk and one call with the arrays sliced
+# to the chunk (lstm._forward_jobs), rather than one generic driver that takes the kernel.
+# Numba's disk cache cannot hold a generic one: its cache key holds the kernel's dispatcher
+# (an argument) or the closure's cell (a factory), neither the same in the next process, so
+# it is compiled again in every process. Measured
+# (LSTM float32 forward + backward, B=8, T=20, D=8, H=16, busy 2-core machine, CPU time):
+# the first call in a process that finds the cache filled by an earlier process took 0.64 s
+# with these drivers and 6.7 s with one generic driver taking the kernel as an argument (in
+# every process: it is never loaded, and the cache gains an entry per process); the first
+# compile took 38 s to 48 s either way. A factory's closure missed the cache too (a sketch).
+@njit(**JIT)
+def next_chunk(next_job, n, bounds):
+    """The next job of a compiled driver: (k, b0, b1), chunk k being rows b0:b1 (of the batch,
+    or of the flat (b, t) rows), or k = -1 when none is left. next_job is the counter the
+    threads of one call share (``_pool.run_jobs``), n the number of chunks, bounds their
+    ``chunk_bounds``."""
+    k = fetch_add(next_job)
+    if k >= n:
+        return -1, 0, 0
+    return k, bounds[k], bounds[k + 1]
 
 
 def sum_in_order(parts):
@@ -128,14 +145,15 @@ def _weight_grads_rows(r0, r1, A, A_h, x2, h2, W_ih, dx2, dW_ih, dW_hh):
             mm(A_h[p0:q1].T, h2[p0 - 1:q1 - 1], dW_hh, 1.0)  # dW_hh = sum dA_h^T h_{t-1}
 
 
+# A driver of its own: a generic one, taking the kernel, is compiled again in every process (_common.next_chunk).
 @njit(**JIT)
 def _weight_grads_jobs(next_job, n, bounds, A, A_h, x2, h2, W_ih, dx2, dW_ih_k, dW_hh_k):
     """The jobs of ``weight_grads``: part k is the flat rows bounds[k]:bounds[k + 1]."""
     while True:
-        k = fetch_add(next_job)
-        if k >= n:
+        k, r0, r1 = next_chunk(next_job, n, bounds)
+        if k < 0:
             return
-        _weight_grads_rows(bounds[k], bounds[k + 1], A, A_h, x2, h2, W_ih, dx2, dW_ih_k[k], dW_hh_k[k])
+        _weight_grads_rows(r0, r1, A, A_h, x2, h2, W_ih, dx2, dW_ih_k[k], dW_hh_k[k])
 
 
 @njit(**JIT)

@@ -59,37 +59,6 @@ def num_threads():
     return numba.get_num_threads()
 
 
-def run(job, n):
-    """Run job(0), ..., job(n - 1), each once, on up to ``num_threads()`` threads.
-
-    The calling thread works too; with one thread (or one job) nothing else runs.
-    Jobs are taken in order from a shared counter, so a thread that is slow to
-    start takes fewer. An exception in a job is raised here.
-    """
-    nt = min(num_threads(), n)
-    if nt <= 1:
-        for k in range(n):
-            job(k)
-        return
-    todo = iter(range(n))
-    lock = threading.Lock()
-
-    def worker():
-        while True:
-            with lock:
-                k = next(todo, None)
-            if k is None:
-                return
-            job(k)
-
-    futures = [_executor(nt - 1).submit(worker) for _ in range(nt - 1)]
-    try:
-        worker()
-    finally:
-        for f in futures:
-            f.result()
-
-
 @intrinsic
 def fetch_add(typingctx, counter):
     """counter[0] += 1, atomically; returns the value before (a job index no other thread
@@ -108,8 +77,9 @@ def run_jobs(driver, n, *args):
 
     ``driver`` is a compiled ``nogil`` loop that takes job indices from the shared
     counter ``next_job`` with :func:`fetch_add` and runs them until it reads one >= n
-    (see ``lstm._forward_jobs``). Each thread crosses from Python into compiled code
-    once per call, not once per job: between jobs no thread needs the GIL. Measured
+    (``_common.next_chunk``; see ``lstm._forward_jobs``). Each thread crosses from
+    Python into compiled code once per call, not once per job: between jobs no thread
+    needs the GIL. Measured
     (benchmarks/bench_threads.py): with one Python call per job, a thread that ended a
     job waited to take the GIL back from the thread that was unboxing the arguments of
     its next one, and a woken thread waits for a core on a busy machine, so that the

@@ -24,8 +24,7 @@ import functools
 import numpy as np
 from numba import njit
 
-from ._common import batch_chunks, run_chunk_jobs, sum_in_order, weight_grads, xh_buffer
-from ._pool import fetch_add
+from ._common import batch_chunks, next_chunk, run_chunk_jobs, sum_in_order, weight_grads, xh_buffer
 from ._packed import gemm_packed, pack
 from ._math import JIT, drelu, dsigmoid, dtanh, relu, sigmoid, tanh
 
@@ -105,15 +104,15 @@ def _forward_rows(x, W_pk, bias, act_scale, act_shift, h0, c0, gates, c_seq, h_s
                       xh[t % 2], xh[(t + 1) % 2], gates, c_seq, h_seq, use_tanh)
 
 
+# A driver of its own: a generic one, taking the kernel, is compiled again in every process (_common.next_chunk).
 @njit(**JIT)
 def _forward_jobs(next_job, n, bounds, x, W_pk, bias, act_scale, act_shift, h0, c0, gates, c_seq, h_seq,
                   use_tanh):
     """Chunk after chunk (rows bounds[k]:bounds[k + 1]) until none is left: one per thread (see _pool.run_jobs)."""
     while True:
-        k = fetch_add(next_job)
-        if k >= n:
+        k, b0, b1 = next_chunk(next_job, n, bounds)
+        if k < 0:
             return
-        b0, b1 = bounds[k], bounds[k + 1]
         _forward_rows(x[b0:b1], W_pk, bias, act_scale, act_shift, h0[b0:b1], c0[b0:b1], gates[b0:b1],
                       c_seq[b0:b1], h_seq[b0:b1], use_tanh)
 
@@ -176,15 +175,15 @@ def _backward_rows(dh_seq, dh_T, dc_T, gates, c_seq, c0, W_hh_pk, dA, dh0, dc0, 
     gemm_packed(dA[:, 0, :], W_hh_pk, 0, dh0, False)     # dh0 = dA_0 W_hh
 
 
+# A driver of its own: a generic one, taking the kernel, is compiled again in every process (_common.next_chunk).
 @njit(**JIT)
 def _backward_jobs(next_job, n, bounds, dh_seq, dh_T, dc_T, gates, c_seq, c0, W_hh_pk, dA, dh0, dc0, db_k,
                    use_tanh):
     """Chunk after chunk until none is left (see _forward_jobs); chunk k's bias share goes to db_k[k]."""
     while True:
-        k = fetch_add(next_job)
-        if k >= n:
+        k, b0, b1 = next_chunk(next_job, n, bounds)
+        if k < 0:
             return
-        b0, b1 = bounds[k], bounds[k + 1]
         _backward_rows(dh_seq[b0:b1], dh_T[b0:b1], dc_T[b0:b1], gates[b0:b1], c_seq[b0:b1], c0[b0:b1], W_hh_pk,
                        dA[b0:b1], dh0[b0:b1], dc0[b0:b1], db_k[k], use_tanh)
 

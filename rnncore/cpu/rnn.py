@@ -9,8 +9,7 @@ Per step t, for a chunk of batch rows (one job each, see ``_common``):
 import numpy as np
 from numba import njit
 
-from ._common import batch_chunks, run_chunk_jobs, sum_in_order, weight_grads
-from ._pool import fetch_add
+from ._common import batch_chunks, next_chunk, run_chunk_jobs, sum_in_order, weight_grads
 from ._packed import gemm_packed, pack
 from ._math import JIT, drelu, dtanh, relu, tanh
 
@@ -61,25 +60,25 @@ def _backward_rows(dh_seq, dh_T, h_seq, W_hh_pk, dA, dh0, db, use_tanh):
     gemm_packed(dA[:, 0, :], W_hh_pk, 0, dh_rec, False)      # dh0 = dA_0 W_hh
 
 
+# A driver of its own: a generic one, taking the kernel, is compiled again in every process (_common.next_chunk).
 @njit(**JIT)
 def _forward_jobs(next_job, n, bounds, x, W_ih_pk, W_hh_pk, bias, h0, h_seq, use_tanh):
     """Chunk after chunk (rows bounds[k]:bounds[k + 1]) until none is left: one per thread (see _pool.run_jobs)."""
     while True:
-        k = fetch_add(next_job)
-        if k >= n:
+        k, b0, b1 = next_chunk(next_job, n, bounds)
+        if k < 0:
             return
-        b0, b1 = bounds[k], bounds[k + 1]
         _forward_rows(x[b0:b1], W_ih_pk, W_hh_pk, bias, h0[b0:b1], h_seq[b0:b1], use_tanh)
 
 
+# A driver of its own: a generic one, taking the kernel, is compiled again in every process (_common.next_chunk).
 @njit(**JIT)
 def _backward_jobs(next_job, n, bounds, dh_seq, dh_T, h_seq, W_hh_pk, dA, dh0, db_k, use_tanh):
     """Chunk after chunk until none is left (see _forward_jobs); chunk k's bias share goes to db_k[k]."""
     while True:
-        k = fetch_add(next_job)
-        if k >= n:
+        k, b0, b1 = next_chunk(next_job, n, bounds)
+        if k < 0:
             return
-        b0, b1 = bounds[k], bounds[k + 1]
         _backward_rows(dh_seq[b0:b1], dh_T[b0:b1], h_seq[b0:b1], W_hh_pk, dA[b0:b1], dh0[b0:b1], db_k[k],
                        use_tanh)
 
