@@ -3,9 +3,10 @@ chunk jobs dispatched two ways, in the same process, interleaved.
 
     python benchmarks/bench_threads.py --out benchmarks/results_threads.json   # about 2 minutes
 
-* ``per_job``: what rnncore did before, one Python call per job (``_pool.run`` hands each
-  chunk to a thread, which slices the arrays and calls the ``nogil`` kernel
-  ``lstm._forward_rows``); every job takes the GIL twice (to start, and to return).
+* ``per_job``: what rnncore did before, one Python call per job (``run_per_job``, a copy of
+  the retired ``_pool.run``, hands each chunk to a thread, which slices the arrays and calls
+  the ``nogil`` kernel ``lstm._forward_rows``); every job takes the GIL twice (to start, and
+  to return).
 * ``compiled_loop``: what rnncore does now (``_pool.run_jobs``): one call per thread of
   the compiled loop ``lstm._forward_jobs``, which takes chunk after chunk from a shared
   atomic counter without returning to Python.
@@ -30,7 +31,7 @@ import numba
 import numpy as np
 from numba import njit
 
-from rnncore.cpu import _common, gru, lstm, rnn
+from rnncore.cpu import _blas, _common, _pool, gru, lstm, peephole, rnn
 from rnncore.cpu._math import JIT
 from rnncore.cpu._packed import pack
 
@@ -51,6 +52,34 @@ def problem(B, T, D, H, seed=0):
     return (x, W_pk, bias, scale, shift, h0, c0, gates, c_seq, h_seq, True)
 
 
+def run_per_job(job, chunks):
+    """job(k, b0, b1) for every chunk, one Python call per job, on up to ``_pool.num_threads()``
+    threads taking jobs from a locked iterator (rnncore's ``_pool.run`` before ``run_jobs``)."""
+    _blas.blas_one_thread()
+    n = len(chunks)
+    nt = min(_pool.num_threads(), n)
+    todo = iter(range(n))
+    lock = threading.Lock()
+
+    def worker():
+        while True:
+            with lock:
+                k = next(todo, None)
+            if k is None:
+                return
+            job(k, *chunks[k])
+
+    if nt <= 1:
+        worker()
+        return
+    futures = [_pool._executor(nt - 1).submit(worker) for _ in range(nt - 1)]
+    try:
+        worker()
+    finally:
+        for f in futures:
+            f.result()
+
+
 def per_job(args, chunks, trace=None):
     x, W_pk, bias, scale, shift, h0, c0, gates, c_seq, h_seq, use_tanh = args
     t_call = time.perf_counter()
@@ -61,7 +90,7 @@ def per_job(args, chunks, trace=None):
                            c_seq[b0:b1], h_seq[b0:b1], use_tanh)
         if trace is not None:
             trace.append((t_call, threading.get_ident() == main_ident, t0, time.perf_counter()))
-    _common.run_chunks(job, chunks)
+    run_per_job(job, chunks)
 
 
 def compiled_loop(args, chunks, trace=None):
@@ -97,7 +126,8 @@ def kernel_options():
                "lstm._backward_jobs": lstm._backward_jobs, "lstm._backward_rows": lstm._backward_rows,
                "gru._forward_jobs": gru._forward_jobs, "gru._backward_jobs": gru._backward_jobs,
                "rnn._forward_jobs": rnn._forward_jobs, "rnn._backward_jobs": rnn._backward_jobs,
-               "_common._weight_grads_jobs": c._weight_grads_jobs,
+               "peephole._forward_jobs": peephole._forward_jobs, "peephole._backward_jobs": peephole._backward_jobs,
+               "_common.next_chunk": c.next_chunk, "_common._weight_grads_jobs": c._weight_grads_jobs,
                "_common._weight_grads_rows": c._weight_grads_rows}
     return {k: bool(v.targetoptions.get("nogil", False)) for k, v in kernels.items()}
 

@@ -107,21 +107,6 @@ def test_batch_chunks_depend_on_the_shape_only(monkeypatch):
     assert _common.batch_chunks(6, 500, 64, 512, 4) == [(0, 3), (3, 6)]
 
 
-@pytest.mark.parametrize("threads", [1, 2])
-def test_pool_runs_every_job_once_and_raises(threads, monkeypatch):
-    from rnncore.cpu import _pool
-    monkeypatch.setattr(_pool, "num_threads", lambda: threads)
-    done = []
-    _pool.run(done.append, 7)
-    assert sorted(done) == list(range(7))
-
-    def job(k):
-        if k == 3:
-            raise KeyError("job 3")
-    with pytest.raises(KeyError, match="job 3"):
-        _pool.run(job, 5)
-
-
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("M, K, N", [(1, 1, 1), (3, 5, 7), (7, 17, 40), (13, 9, 64), (21, 33, 100)])
 def test_gemm_packed_matches_numpy(dtype, M, K, N):

@@ -87,8 +87,8 @@ def test_chunk_bounds():
     lstm._forward_jobs, lstm._forward_rows, lstm._backward_jobs, lstm._backward_rows,
     gru._forward_jobs, gru._forward_rows, gru._backward_jobs, gru._backward_rows,
     rnn._forward_jobs, rnn._forward_rows, rnn._backward_jobs, rnn._backward_rows,
-    peephole._forward_rows, peephole._backward_rows,
-    _common._weight_grads_jobs, _common._weight_grads_rows], ids=lambda k: f"{k.py_func.__module__}.{k.__name__}")
+    peephole._forward_jobs, peephole._forward_rows, peephole._backward_jobs, peephole._backward_rows,
+    _common.next_chunk, _common._weight_grads_jobs, _common._weight_grads_rows], ids=lambda k: f"{k.py_func.__module__}.{k.__name__}")
 def test_job_kernels_release_the_gil(kernel):
     assert kernel.targetoptions.get("nogil") is True
 
