@@ -312,7 +312,7 @@ def pack_blocks(W, nblk):
     return np.ascontiguousarray(Wp.reshape(nblk, K, n_p, nr).transpose(0, 2, 1, 3))
 
 
-@njit(**JIT)
+@njit(inline="always")
 def gemm_packed(a, Wp, p0, c, accumulate):
     """c (+)= a @ W[:, p0*NR : p0*NR + c.shape[1]] with W packed by ``pack``.
 
@@ -320,7 +320,16 @@ def gemm_packed(a, Wp, p0, c, accumulate):
     read and write rows through raw pointers, so anything else is refused here
     rather than read wrongly. Columns of a partial last panel go through a
     scratch tile.
+
+    a and c go on as layout 'A' arrays, so that ``_gemm_packed`` (the checks) is
+    compiled once per dtype, whatever the layouts at the call sites.
     """
+    _gemm_packed(a[:, :], Wp, p0, c[:, :], accumulate)
+
+
+@njit(**JIT)
+def _gemm_packed(a, Wp, p0, c, accumulate):
+    """``gemm_packed``."""
     M, K = a.shape
     N = c.shape[1]
     nr = Wp.shape[2]
