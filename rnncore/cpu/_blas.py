@@ -27,6 +27,8 @@ from numba.extending import get_cython_function_address, intrinsic
 
 import numpy as np
 
+from ._math import JIT
+
 _xxgemm = types.ExternalFunction("numba_xxgemm", types.intc(
     types.char, types.char, types.char,          # kind ('s'/'d'), transa, transb
     types.intp, types.intp, types.intp,          # m, n, k
@@ -46,20 +48,30 @@ def _data(typingctx, arr):
 
 @njit(inline="always")
 def _layout(a):
-    """BLAS view of a 2-D array with one unit stride: (transposed?, leading dimension)."""
+    """BLAS view of a 2-D array with one unit stride: (transposed?, leading dimension),
+    the flag as the character code (78 'N', 84 'T': ``ord`` of a string would compile
+    Numba's unicode code)."""
     item = a.itemsize
     if a.strides[1] == item or a.shape[1] == 1:
-        return ord("N"), max(a.strides[0] // item, a.shape[1], 1)
-    return ord("T"), max(a.strides[1] // item, a.shape[0], 1)
+        return 78, max(a.strides[0] // item, a.shape[1], 1)
+    return 84, max(a.strides[1] // item, a.shape[0], 1)
 
 
 @njit(inline="always")
 def mm(a, b, c, beta):
     """c = a @ b + beta * c for 2-D views with a unit stride (rows or columns).
 
-    BLAS is column-major: a row-major c is a column-major c^T = b^T a^T, so the
-    operands go in swapped.
+    The views go on as layout 'A' arrays, so that ``_mm`` is compiled once per dtype
+    whatever the layouts of the call sites (inlining all of ``_mm`` at each of them
+    took about 1.5 s of compile per call site).
     """
+    _mm(a[:, :], b[:, :], c[:, :], float(beta))
+
+
+@njit(**JIT)
+def _mm(a, b, c, beta):
+    """``mm``. BLAS is column-major: a row-major c is a column-major c^T = b^T a^T, so the
+    operands go in swapped."""
     m, k = a.shape
     n = b.shape[1]
     if m == 0 or n == 0:
@@ -75,7 +87,7 @@ def mm(a, b, c, beta):
     ta, lda = _layout(a)
     tb, ldb = _layout(b)
     _, ldc = _layout(c)
-    kind = ord("s") if c.itemsize == 4 else ord("d")   # float32 or float64
+    kind = 115 if c.itemsize == 4 else 100   # 's' (float32) or 'd' (float64)
     r = _xxgemm(kind, tb, ta, n, m, k, _data(scal), _data(b), ldb, _data(a), lda,
                 _data(scal[1:]), _data(c), ldc)
     if r != 0:
