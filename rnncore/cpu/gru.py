@@ -14,7 +14,7 @@ each side is the complete loop nest.
 import numpy as np
 from numba import njit
 
-from ._common import batch_chunks, next_chunk, run_chunk_jobs, sum_in_order, weight_grads
+from ._common import batch_chunks, copy_2d, next_chunk, run_chunk_jobs, sum_in_order, weight_grads
 from ._packed import gemm_packed, pack
 from ._math import JIT, drelu, dsigmoid, dtanh, relu, sigmoid, tanh
 
@@ -123,7 +123,7 @@ def _backward_rows(dh_seq, dh_T, gates, hn_seq, h_seq, h0, W_hh_pk, dA_i, dA_h, 
     """The whole reverse sweep of a chunk of batch rows (one job): fills its rows of
     dA_i, dA_h, its dh0 (rows, H) and its shares of db_ih, db_hh (db[0], db[1])."""
     dh_next = dh0
-    dh_next[:] = dh_T
+    copy_2d(dh_next, dh_T)
     db[:] = 0.0
     for t in range(gates.shape[1] - 1, -1, -1):
         _backward_step(t, dh_seq, gates, hn_seq, h_seq, h0, W_hh_pk, dA_i, dA_h, dh_next, db[0], db[1], use_tanh)

@@ -24,7 +24,7 @@ import functools
 import numpy as np
 from numba import njit
 
-from ._common import batch_chunks, next_chunk, run_chunk_jobs, sum_in_order, weight_grads, xh_buffer
+from ._common import batch_chunks, copy_2d, next_chunk, run_chunk_jobs, sum_in_order, weight_grads, xh_buffer
 from ._packed import gemm_packed, pack
 from ._math import JIT, drelu, dsigmoid, dtanh, relu, sigmoid, tanh
 
@@ -83,7 +83,7 @@ def _forward_step(t, tg, tc, tp, x, W_pk, bias, act_scale, act_shift, c0, xh_cur
                 h_t[j] = h
                 h_next[j] = h
     if t + 1 < T:
-        xh_next[:, :D] = x[:, t + 1]
+        copy_2d(xh_next[:, :D], x[:, t + 1])
 
 
 @njit(**JIT)
@@ -167,8 +167,8 @@ def _backward_step(t, dh_seq, gates, c_seq, c0, W_hh_pk, dA, dh_rec, dc, db, use
 def _backward_rows(dh_seq, dh_T, dc_T, gates, c_seq, c0, W_hh_pk, dA, dh0, dc0, db, use_tanh):
     """The whole reverse sweep of a chunk of batch rows (one job): fills its rows of dA,
     its dh0 and dc0 (rows, H) and db (4H,), its share of the bias gradient."""
-    dh0[:] = dh_T
-    dc0[:] = dc_T
+    copy_2d(dh0, dh_T)
+    copy_2d(dc0, dc_T)
     db[:] = 0.0
     for t in range(dA.shape[1] - 1, -1, -1):
         _backward_step(t, dh_seq, gates, c_seq, c0, W_hh_pk, dA, dh0, dc0, db, use_tanh)

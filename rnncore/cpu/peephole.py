@@ -6,7 +6,7 @@ see c_{t-1}, o sees c_t, through the diagonal weights w_peep = (w_ci, w_cf, w_co
 import numpy as np
 from numba import njit
 
-from ._common import batch_chunks, next_chunk, run_chunk_jobs, sum_in_order, weight_grads, xh_buffer
+from ._common import batch_chunks, copy_2d, next_chunk, run_chunk_jobs, sum_in_order, weight_grads, xh_buffer
 from ._packed import gemm_packed, pack
 from ._math import JIT, dsigmoid, dtanh, sigmoid, tanh
 
@@ -43,7 +43,7 @@ def _forward_rows(x, W_pk, bias, w_peep, h0, c0, gates, c_seq, h_seq):
                 h_t[j] = h
                 h_next[j] = h
         if t + 1 < T:
-            xh_next[:, :D] = x[:, t + 1]
+            copy_2d(xh_next[:, :D], x[:, t + 1])
 
 
 @njit(**JIT)
@@ -53,8 +53,8 @@ def _backward_rows(dh_seq, dh_T, dc_T, gates, c_seq, c0, W_hh_pk, w_peep, dA, dh
     B, T, GH = dA.shape
     H = c0.shape[1]
     dh_rec, dc = dh0, dc0
-    dh_rec[:] = dh_T
-    dc[:] = dc_T
+    copy_2d(dh_rec, dh_T)
+    copy_2d(dc, dc_T)
     db[:] = 0.0
     dw_peep[:] = 0.0
     w_ci, w_cf, w_co = w_peep[0], w_peep[1], w_peep[2]

@@ -9,7 +9,7 @@ Per step t, for a chunk of batch rows (one job each, see ``_common``):
 import numpy as np
 from numba import njit
 
-from ._common import batch_chunks, next_chunk, run_chunk_jobs, sum_in_order, weight_grads
+from ._common import batch_chunks, copy_2d, next_chunk, run_chunk_jobs, sum_in_order, weight_grads
 from ._packed import gemm_packed, pack
 from ._math import JIT, drelu, dtanh, relu, tanh
 
@@ -38,7 +38,7 @@ def _backward_rows(dh_seq, dh_T, h_seq, W_hh_pk, dA, dh0, db, use_tanh):
     = dL/da_t, its dh0 (rows, H) and its share of db (H,)."""
     B, T, H = h_seq.shape
     dh_rec = dh0
-    dh_rec[:] = dh_T
+    copy_2d(dh_rec, dh_T)
     db[:] = 0.0
     for t in range(T - 1, -1, -1):
         if t + 1 < T:                   # dL/dh_t via step t+1 (dh_rec starts as dh_T)
