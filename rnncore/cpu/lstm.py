@@ -26,7 +26,7 @@ from numba import njit
 
 from ._common import batch_chunks, copy_2d, next_chunk, run_chunk_jobs, sum_in_order, weight_grads, xh_buffer
 from ._packed import gemm_packed, pack
-from ._math import JIT, drelu, dsigmoid, dtanh, relu, sigmoid, tanh
+from ._math import JIT, drelu, dsigmoid, dtanh, fmuladd, relu, sigmoid, tanh
 
 G = 4
 
@@ -52,12 +52,12 @@ def _forward_step(t, tg, tc, tp, x, W_pk, bias, act_scale, act_shift, c0, xh_cur
             # all four gates in one loop: sigmoid(x) = 0.5 tanh(x/2) + 0.5, so each gate
             # is s * tanh(s * (a + b)) + shift: s = 0.5, shift = 0.5, or s = 1, shift = 0 for g
             for q in range(G * H):
-                a[q] = act_scale[q] * tanh(act_scale[q] * (a[q] + bias[q])) + act_shift[q]
+                a[q] = fmuladd(act_scale[q], tanh(act_scale[q] * (a[q] + bias[q])), act_shift[q])
             i, f, g, og = a[:H], a[H:2 * H], a[2 * H:3 * H], a[3 * H:]
             c_prev = c_seq[b, tp] if tp >= 0 else c0[b]
             c_t, h_t, h_next = c_seq[b, tc], h_seq[b, t], xh_next[b, D:]
             for j in range(H):
-                c = f[j] * c_prev[j] + i[j] * g[j]
+                c = fmuladd(f[j], c_prev[j], i[j] * g[j])
                 h = og[j] * tanh(c)
                 c_t[j] = c
                 h_t[j] = h
