@@ -7,3 +7,6 @@ loops, the weight gradients as large BLAS products on batch-major views, all in
 serial ``@njit(nogil=True)`` kernels cached on disk. Same inputs give the same bits
 whatever the thread count (see ``_common``).
 """
+from ._malloc import keep_freed_memory
+
+keep_freed_memory()
