@@ -49,7 +49,7 @@ def problem(B, T, D, H, seed=0):
     h0 = np.zeros((B, H), f)
     c0 = np.zeros((B, H), f)
     gates, c_seq, h_seq = np.empty((B, 1, 4 * H), f), np.empty((B, 2, H), f), np.empty((B, T, H), f)
-    return (x, W_pk, bias, scale, shift, h0, c0, gates, c_seq, h_seq, True)
+    return (x, W_pk, bias, scale, shift, h0, c0, gates, c_seq, h_seq, None)     # use_relu None: tanh (_math.activation_flag)
 
 
 def run_per_job(job, chunks):
@@ -81,13 +81,13 @@ def run_per_job(job, chunks):
 
 
 def per_job(args, chunks, trace=None):
-    x, W_pk, bias, scale, shift, h0, c0, gates, c_seq, h_seq, use_tanh = args
+    x, W_pk, bias, scale, shift, h0, c0, gates, c_seq, h_seq, use_relu = args
     t_call = time.perf_counter()
 
     def job(k, b0, b1):
         t0 = time.perf_counter()
         lstm._forward_rows(x[b0:b1], W_pk, bias, scale, shift, h0[b0:b1], c0[b0:b1], gates[b0:b1],
-                           c_seq[b0:b1], h_seq[b0:b1], use_tanh)
+                           c_seq[b0:b1], h_seq[b0:b1], use_relu)
         if trace is not None:
             trace.append((t_call, threading.get_ident() == main_ident, t0, time.perf_counter()))
     run_per_job(job, chunks)
@@ -98,7 +98,7 @@ def compiled_loop(args, chunks, trace=None):
 
 
 @njit(**JIT)
-def _nothing(x, W_pk, bias, scale, shift, h0, c0, gates, c_seq, h_seq, use_tanh):
+def _nothing(x, W_pk, bias, scale, shift, h0, c0, gates, c_seq, h_seq, use_relu):
     pass
 
 
@@ -107,14 +107,14 @@ main_ident = threading.get_ident()
 
 def dispatch_cost(args, n=2000):
     """Seconds per Python job dispatch: the slicing and the call of a nogil kernel that does nothing."""
-    x, W_pk, bias, scale, shift, h0, c0, gates, c_seq, h_seq, use_tanh = args
+    x, W_pk, bias, scale, shift, h0, c0, gates, c_seq, h_seq, use_relu = args
     _nothing(*args)
     best = np.inf
     for _ in range(5):
         t0 = time.perf_counter()
         for _ in range(n):
             _nothing(x[0:8], W_pk, bias, scale, shift, h0[0:8], c0[0:8], gates[0:8], c_seq[0:8], h_seq[0:8],
-                     use_tanh)
+                     use_relu)
         best = min(best, (time.perf_counter() - t0) / n)
     return best
 

@@ -178,3 +178,14 @@ def _ol_drelu(y):
         return lambda y: ONE32 if y > ZERO32 else ZERO32
     if kind == 64:
         return lambda y: ONE64 if y > ZERO64 else ZERO64
+
+
+def activation_flag(activation):
+    """The CPU kernels' activation argument, ``use_relu``: None for "tanh", True for "relu".
+
+    Not a bool, because Numba removes a branch ``if use_relu is None:`` while compiling when
+    the argument's type is None (dead-branch pruning on argument types), so a tanh model,
+    the default, compiles only the tanh side of every kernel. The relu sides cost about
+    3.7 s of a cold float32 LSTM forward + backward (benchmarks/README.md, issue 13). With
+    True (a bool, which Numba does not prune on) both sides are compiled, as before."""
+    return None if activation == "tanh" else True

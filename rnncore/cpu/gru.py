@@ -7,29 +7,29 @@ projections stay apart: per step t, for a chunk of batch rows (one job each, see
     gi = x_t W_ih^T          -> gates[:, t]    (then the activated r, z, n)
     gh = h_{t-1} W_hh^T      -> a (B, 3H) scratch row; W_hn h + b_hn is kept in hn_seq
 
-n = tanh(...) or, with ``use_tanh`` False, relu(...) (Keras' ``activation='relu'``). As
-in ``lstm``, each step tests the flag once, around its whole loop over rows, and
-each side is the complete loop nest.
+n = tanh(...), or relu(...) (Keras' ``activation='relu'``; ``use_relu``, see
+``_math.activation_flag``). As in ``lstm``, each step tests the flag once, around
+its whole loop over rows, and each side is the complete loop nest.
 """
 import numpy as np
 from numba import njit
 
 from ._common import batch_chunks, copy_2d, next_chunk, run_chunk_jobs, sum_in_order, weight_grads
 from ._packed import gemm_packed, pack
-from ._math import JIT, drelu, dsigmoid, dtanh, relu, sigmoid, tanh
+from ._math import JIT, activation_flag, drelu, dsigmoid, dtanh, relu, sigmoid, tanh
 
 G = 3
 
 
 @njit(**JIT)
-def _forward_step(t, x, W_ih_pk, W_hh_pk, bi, bh, h0, gates, rec, hn_seq, h_seq, use_tanh):
+def _forward_step(t, x, W_ih_pk, W_hh_pk, bi, bh, h0, gates, rec, hn_seq, h_seq, use_relu):
     B, T, H = h_seq.shape
     # W_ih_pk, W_hh_pk: W_ih^T and W_hh^T, packed once (see _packed)
     gemm_packed(x[:, t, :], W_ih_pk, 0, gates[:, t, :], False)
     gemm_packed(h_seq[:, t - 1, :] if t > 0 else h0, W_hh_pk, 0, rec, False)
     # One branch around the whole loop over rows, each side the complete nest: in the LSTM a
     # branch inside it (even once per row) measured up to 1.5x slower in float32 (see lstm).
-    if use_tanh:
+    if use_relu is None:
         for b in range(B):
             a, gh = gates[b, t], rec[b]
             h_prev = h_seq[b, t - 1] if t > 0 else h0[b]
@@ -56,23 +56,23 @@ def _forward_step(t, x, W_ih_pk, W_hh_pk, bi, bh, h0, gates, rec, hn_seq, h_seq,
 
 
 @njit(**JIT)
-def _forward_rows(x, W_ih_pk, W_hh_pk, b_ih, b_hh, h0, gates, hn_seq, h_seq, use_tanh):
+def _forward_rows(x, W_ih_pk, W_hh_pk, b_ih, b_hh, h0, gates, hn_seq, h_seq, use_relu):
     """The whole recurrence of a chunk of batch rows (one job): fills gates (B, T, 3H)
     with the activated r, z, n, hn_seq = W_hn h_{t-1} + b_hn and h_seq (B, T, H)."""
     rec = np.empty((x.shape[0], gates.shape[2]), dtype=x.dtype)   # h_{t-1} W_hh^T, reused every step
     for t in range(x.shape[1]):
-        _forward_step(t, x, W_ih_pk, W_hh_pk, b_ih, b_hh, h0, gates, rec, hn_seq, h_seq, use_tanh)
+        _forward_step(t, x, W_ih_pk, W_hh_pk, b_ih, b_hh, h0, gates, rec, hn_seq, h_seq, use_relu)
 
 
 @njit(**JIT)
-def _backward_step(t, dh_seq, gates, hn_seq, h_seq, h0, W_hh_pk, dA_i, dA_h, dh_next, db_i, db_h, use_tanh):
+def _backward_step(t, dh_seq, gates, hn_seq, h_seq, h0, W_hh_pk, dA_i, dA_h, dh_next, db_i, db_h, use_relu):
     """Step t (reverse): dA_i = dL/d(input projection) and dA_h = dL/d(recurrent
     projection); they differ in the n block by the factor r."""
     B, T, H = h_seq.shape
     # dh_next holds the direct path dh_{t+1} z_{t+1} (dh_T at the start); add dA_h,t+1 W_hh
     if t + 1 < T:
         gemm_packed(dA_h[:, t + 1, :], W_hh_pk, 0, dh_next, True)
-    if use_tanh:                                     # one branch around the whole nest, as in forward
+    if use_relu is None:                                     # one branch around the whole nest, as in forward
         for b in range(B):
             gb, hnb = gates[b, t], hn_seq[b, t]
             h_prev = h_seq[b, t - 1] if t > 0 else h0[b]
@@ -119,40 +119,40 @@ def _backward_step(t, dh_seq, gates, hn_seq, h_seq, h0, W_hh_pk, dA_i, dA_h, dh_
 
 
 @njit(**JIT)
-def _backward_rows(dh_seq, dh_T, gates, hn_seq, h_seq, h0, W_hh_pk, dA_i, dA_h, dh0, db, use_tanh):
+def _backward_rows(dh_seq, dh_T, gates, hn_seq, h_seq, h0, W_hh_pk, dA_i, dA_h, dh0, db, use_relu):
     """The whole reverse sweep of a chunk of batch rows (one job): fills its rows of
     dA_i, dA_h, its dh0 (rows, H) and its shares of db_ih, db_hh (db[0], db[1])."""
     dh_next = dh0
     copy_2d(dh_next, dh_T)
     db[:] = 0.0
     for t in range(gates.shape[1] - 1, -1, -1):
-        _backward_step(t, dh_seq, gates, hn_seq, h_seq, h0, W_hh_pk, dA_i, dA_h, dh_next, db[0], db[1], use_tanh)
+        _backward_step(t, dh_seq, gates, hn_seq, h_seq, h0, W_hh_pk, dA_i, dA_h, dh_next, db[0], db[1], use_relu)
     gemm_packed(dA_h[:, 0, :], W_hh_pk, 0, dh_next, True)     # dh0 = direct path + dA_h,0 W_hh
 
 
 # A driver of its own: a generic one, taking the kernel, is compiled again in every process (_common.next_chunk).
 @njit(**JIT)
-def _forward_jobs(next_job, n, bounds, x, W_ih_pk, W_hh_pk, b_ih, b_hh, h0, gates, hn_seq, h_seq, use_tanh):
+def _forward_jobs(next_job, n, bounds, x, W_ih_pk, W_hh_pk, b_ih, b_hh, h0, gates, hn_seq, h_seq, use_relu):
     """Chunk after chunk (rows bounds[k]:bounds[k + 1]) until none is left: one per thread (see _pool.run_jobs)."""
     while True:
         k, b0, b1 = next_chunk(next_job, n, bounds)
         if k < 0:
             return
         _forward_rows(x[b0:b1], W_ih_pk, W_hh_pk, b_ih, b_hh, h0[b0:b1], gates[b0:b1], hn_seq[b0:b1],
-                      h_seq[b0:b1], use_tanh)
+                      h_seq[b0:b1], use_relu)
 
 
 # A driver of its own: a generic one, taking the kernel, is compiled again in every process (_common.next_chunk).
 @njit(**JIT)
 def _backward_jobs(next_job, n, bounds, dh_seq, dh_T, gates, hn_seq, h_seq, h0, W_hh_pk, dA_i, dA_h, dh0, db_k,
-                   use_tanh):
+                   use_relu):
     """Chunk after chunk until none is left (see _forward_jobs); chunk k's bias share goes to db_k[k]."""
     while True:
         k, b0, b1 = next_chunk(next_job, n, bounds)
         if k < 0:
             return
         _backward_rows(dh_seq[b0:b1], dh_T[b0:b1], gates[b0:b1], hn_seq[b0:b1], h_seq[b0:b1], h0[b0:b1],
-                       W_hh_pk, dA_i[b0:b1], dA_h[b0:b1], dh0[b0:b1], db_k[k], use_tanh)
+                       W_hh_pk, dA_i[b0:b1], dA_h[b0:b1], dh0[b0:b1], db_k[k], use_relu)
 
 
 def forward(x, W_ih, W_hh, b_ih, b_hh, h0, activation="tanh", keep_cache=True):
@@ -160,26 +160,26 @@ def forward(x, W_ih, W_hh, b_ih, b_hh, h0, activation="tanh", keep_cache=True):
     B, T, D = x.shape
     H = h0.shape[1]
     chunks = batch_chunks(B, T, D, H, G)
-    use_tanh = activation == "tanh"
+    use_relu = activation_flag(activation)
     W_ih_pk, W_hh_pk = pack(W_ih.T), pack(W_hh.T)
     gates = np.empty((B, T, G * H), dtype=x.dtype)
     hn_seq = np.empty((B, T, H), dtype=x.dtype)
     h_seq = np.empty((B, T, H), dtype=x.dtype)
-    run_chunk_jobs(_forward_jobs, chunks, x, W_ih_pk, W_hh_pk, b_ih, b_hh, h0, gates, hn_seq, h_seq, use_tanh)
-    data = (x, h0, W_ih, W_hh, chunks, gates, hn_seq, h_seq, use_tanh) if keep_cache else None
+    run_chunk_jobs(_forward_jobs, chunks, x, W_ih_pk, W_hh_pk, b_ih, b_hh, h0, gates, hn_seq, h_seq, use_relu)
+    data = (x, h0, W_ih, W_hh, chunks, gates, hn_seq, h_seq, use_relu) if keep_cache else None
     return h_seq, h_seq[:, -1].copy(), data
 
 
 def backward(dh_seq, data, dh_T):
     """BPTT. dh_seq (B, T, H) -> dict dx, dh0, dW_ih, dW_hh, db_ih, db_hh."""
-    x, h0, W_ih, W_hh, chunks, gates, hn_seq, h_seq, use_tanh = data
+    x, h0, W_ih, W_hh, chunks, gates, hn_seq, h_seq, use_relu = data
     dA_i = np.empty_like(gates)
     dA_h = np.empty_like(gates)
     dh0 = np.empty_like(dh_T)
     db_k = np.empty((len(chunks), 2, gates.shape[2]), dtype=x.dtype)   # each chunk's shares
     W_hh_pk = pack(W_hh)
     run_chunk_jobs(_backward_jobs, chunks, dh_seq, dh_T, gates, hn_seq, h_seq, h0, W_hh_pk, dA_i, dA_h, dh0, db_k,
-                   use_tanh)
+                   use_relu)
     dx, dW_ih, dW_hh = weight_grads(dA_i, dA_h, x, h0, h_seq, W_ih, len(chunks))
     db = sum_in_order(db_k)
     return {"dx": dx, "dh0": dh0, "dW_ih": dW_ih, "dW_hh": dW_hh, "db_ih": db[0].copy(), "db_hh": db[1].copy()}

@@ -7,8 +7,8 @@ Forward, per step t, for a chunk of batch rows (one job each, see ``_common``):
     i, f, g, o   = act(a_t + b_ih + b_hh)          in place, in cache
     c_t = f * c_{t-1} + i * g;   h_t = o * act(c_t)
 
-with sigmoid gates and act = tanh, or relu (``use_tanh`` False: Keras'
-``activation='relu'``) for g and for act(c_t). Each step function tests the flag
+with sigmoid gates and act = tanh, or relu (Keras' ``activation='relu'``: ``use_relu``,
+see ``_math.activation_flag``) for g and for act(c_t). Each step function tests the flag
 once, around its whole loop over batch rows, and each side is the complete loop
 nest, so the tanh side compiles to the same vectorised loops as tanh-only code.
 (Testing it once per row, around the inner loops only, made the float32 backward
@@ -26,14 +26,14 @@ from numba import njit
 
 from ._common import batch_chunks, copy_2d, next_chunk, run_chunk_jobs, sum_in_order, weight_grads, xh_buffer
 from ._packed import gemm_packed, pack
-from ._math import JIT, drelu, dsigmoid, dtanh, fmuladd, relu, sigmoid, tanh
+from ._math import JIT, activation_flag, drelu, dsigmoid, dtanh, fmuladd, relu, sigmoid, tanh
 
 G = 4
 
 
 @njit(**JIT)
 def _forward_step(t, tg, tc, tp, x, W_pk, bias, act_scale, act_shift, c0, xh_cur, xh_next,
-                  gates, c_seq, h_seq, use_tanh):
+                  gates, c_seq, h_seq, use_relu):
     """Step t: the gates, c_t and h_t of every row, and [x_{t+1}, h_t] for the next step.
 
     The gates go to gates[:, tg], c_t to c_seq[:, tc], and c_{t-1} is c_seq[:, tp]
@@ -46,7 +46,7 @@ def _forward_step(t, tg, tc, tp, x, W_pk, bias, act_scale, act_shift, c0, xh_cur
     gemm_packed(xh_cur, W_pk, 0, gates[:, tg, :], False)
     # One branch around the whole loop over rows, each side the complete loop nest: a
     # branch inside it (even once per row) made the float32 kernels up to 1.5x slower.
-    if use_tanh:
+    if use_relu is None:
         for b in range(B):
             a = gates[b, tg]
             # all four gates in one loop: sigmoid(x) = 0.5 tanh(x/2) + 0.5, so each gate
@@ -87,7 +87,7 @@ def _forward_step(t, tg, tc, tp, x, W_pk, bias, act_scale, act_shift, c0, xh_cur
 
 
 @njit(**JIT)
-def _forward_rows(x, W_pk, bias, act_scale, act_shift, h0, c0, gates, c_seq, h_seq, use_tanh):
+def _forward_rows(x, W_pk, bias, act_scale, act_shift, h0, c0, gates, c_seq, h_seq, use_relu):
     """The whole recurrence of a chunk of batch rows (one job). Fills h_seq (B, T, H)
     and, with gates (B, T, 4H) and c_seq (B, T, H), the activated gates and cell
     states of every step. Inference passes gates (B, 1, 4H) and c_seq (B, 2, H):
@@ -101,31 +101,31 @@ def _forward_rows(x, W_pk, bias, act_scale, act_shift, h0, c0, gates, c_seq, h_s
         else:
             tg, tc, tp = 0, t % 2, (t - 1) % 2 if t > 0 else -1
         _forward_step(t, tg, tc, tp, x, W_pk, bias, act_scale, act_shift, c0,
-                      xh[t % 2], xh[(t + 1) % 2], gates, c_seq, h_seq, use_tanh)
+                      xh[t % 2], xh[(t + 1) % 2], gates, c_seq, h_seq, use_relu)
 
 
 # A driver of its own: a generic one, taking the kernel, is compiled again in every process (_common.next_chunk).
 @njit(**JIT)
 def _forward_jobs(next_job, n, bounds, x, W_pk, bias, act_scale, act_shift, h0, c0, gates, c_seq, h_seq,
-                  use_tanh):
+                  use_relu):
     """Chunk after chunk (rows bounds[k]:bounds[k + 1]) until none is left: one per thread (see _pool.run_jobs)."""
     while True:
         k, b0, b1 = next_chunk(next_job, n, bounds)
         if k < 0:
             return
         _forward_rows(x[b0:b1], W_pk, bias, act_scale, act_shift, h0[b0:b1], c0[b0:b1], gates[b0:b1],
-                      c_seq[b0:b1], h_seq[b0:b1], use_tanh)
+                      c_seq[b0:b1], h_seq[b0:b1], use_relu)
 
 
 @njit(**JIT)
-def _backward_step(t, dh_seq, gates, c_seq, c0, W_hh_pk, dA, dh_rec, dc, db, use_tanh):
+def _backward_step(t, dh_seq, gates, c_seq, c0, W_hh_pk, dA, dh_rec, dc, db, use_relu):
     """Step t (reverse): dA[:, t], db and dc."""
     B, T, GH = dA.shape
     H = c0.shape[1]
     # dL/dh_t from step t+1: dA_{t+1} W_hh, W_hh packed (dh_rec starts as dh_T)
     if t + 1 < T:
         gemm_packed(dA[:, t + 1, :], W_hh_pk, 0, dh_rec, False)
-    if use_tanh:                                       # one branch around the whole nest, as in forward
+    if use_relu is None:                                       # one branch around the whole nest, as in forward
         for b in range(B):
             gb, da = gates[b, t], dA[b, t]
             c_t = c_seq[b, t]
@@ -164,28 +164,28 @@ def _backward_step(t, dh_seq, gates, c_seq, c0, W_hh_pk, dA, dh_rec, dc, db, use
 
 
 @njit(**JIT)
-def _backward_rows(dh_seq, dh_T, dc_T, gates, c_seq, c0, W_hh_pk, dA, dh0, dc0, db, use_tanh):
+def _backward_rows(dh_seq, dh_T, dc_T, gates, c_seq, c0, W_hh_pk, dA, dh0, dc0, db, use_relu):
     """The whole reverse sweep of a chunk of batch rows (one job): fills its rows of dA,
     its dh0 and dc0 (rows, H) and db (4H,), its share of the bias gradient."""
     copy_2d(dh0, dh_T)
     copy_2d(dc0, dc_T)
     db[:] = 0.0
     for t in range(dA.shape[1] - 1, -1, -1):
-        _backward_step(t, dh_seq, gates, c_seq, c0, W_hh_pk, dA, dh0, dc0, db, use_tanh)
+        _backward_step(t, dh_seq, gates, c_seq, c0, W_hh_pk, dA, dh0, dc0, db, use_relu)
     gemm_packed(dA[:, 0, :], W_hh_pk, 0, dh0, False)     # dh0 = dA_0 W_hh
 
 
 # A driver of its own: a generic one, taking the kernel, is compiled again in every process (_common.next_chunk).
 @njit(**JIT)
 def _backward_jobs(next_job, n, bounds, dh_seq, dh_T, dc_T, gates, c_seq, c0, W_hh_pk, dA, dh0, dc0, db_k,
-                   use_tanh):
+                   use_relu):
     """Chunk after chunk until none is left (see _forward_jobs); chunk k's bias share goes to db_k[k]."""
     while True:
         k, b0, b1 = next_chunk(next_job, n, bounds)
         if k < 0:
             return
         _backward_rows(dh_seq[b0:b1], dh_T[b0:b1], dc_T[b0:b1], gates[b0:b1], c_seq[b0:b1], c0[b0:b1], W_hh_pk,
-                       dA[b0:b1], dh0[b0:b1], dc0[b0:b1], db_k[k], use_tanh)
+                       dA[b0:b1], dh0[b0:b1], dc0[b0:b1], db_k[k], use_relu)
 
 
 @functools.lru_cache(maxsize=64)
@@ -209,7 +209,7 @@ def forward(x, W_ih, W_hh, b_ih, b_hh, h0, c0, activation="tanh", keep_cache=Tru
     B, T, D = x.shape
     H = h0.shape[1]
     chunks = batch_chunks(B, T, D, H, G)
-    use_tanh = activation == "tanh"
+    use_relu = activation_flag(activation)
     W_cat = np.concatenate([W_ih, W_hh], axis=1)      # one GEMM per step: [x_t, h_{t-1}] @ W_cat^T
     W_pk = pack(W_cat.T)
     bias = b_ih + b_hh
@@ -218,22 +218,22 @@ def forward(x, W_ih, W_hh, b_ih, b_hh, h0, c0, activation="tanh", keep_cache=Tru
     gates = np.empty((B, Tg, G * H), dtype=x.dtype)
     c_seq = np.empty((B, Tc, H), dtype=x.dtype)
     h_seq = np.empty((B, T, H), dtype=x.dtype)
-    run_chunk_jobs(_forward_jobs, chunks, x, W_pk, bias, scale, shift, h0, c0, gates, c_seq, h_seq, use_tanh)
+    run_chunk_jobs(_forward_jobs, chunks, x, W_pk, bias, scale, shift, h0, c0, gates, c_seq, h_seq, use_relu)
     c_T = c_seq[:, T - 1 if keep_cache else (T - 1) % 2].copy()
-    data = (x, h0, c0, W_cat, chunks, gates, c_seq, h_seq, use_tanh) if keep_cache else None
+    data = (x, h0, c0, W_cat, chunks, gates, c_seq, h_seq, use_relu) if keep_cache else None
     return h_seq, h_seq[:, -1].copy(), c_T, data
 
 
 def backward(dh_seq, data, dh_T, dc_T):
     """BPTT. dh_seq (B, T, H) -> dict dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh."""
-    x, h0, c0, W_cat, chunks, gates, c_seq, h_seq, use_tanh = data
+    x, h0, c0, W_cat, chunks, gates, c_seq, h_seq, use_relu = data
     D = x.shape[2]
     dA = np.empty_like(gates)
     dh0, dc0 = np.empty_like(dh_T), np.empty_like(dc_T)
     db_k = np.empty((len(chunks), gates.shape[2]), dtype=x.dtype)   # each chunk's share
     W_hh_pk = pack(W_cat[:, D:])
     run_chunk_jobs(_backward_jobs, chunks, dh_seq, dh_T, dc_T, gates, c_seq, c0, W_hh_pk, dA, dh0, dc0, db_k,
-                   use_tanh)
+                   use_relu)
     dx, dW_ih, dW_hh = weight_grads(dA, dA, x, h0, h_seq, W_cat[:, :D], len(chunks))
     db = sum_in_order(db_k)
     return {"dx": dx, "dh0": dh0, "dc0": dc0, "dW_ih": dW_ih, "dW_hh": dW_hh, "db_ih": db, "db_hh": db.copy()}

@@ -11,11 +11,11 @@ from numba import njit
 
 from ._common import batch_chunks, copy_2d, next_chunk, run_chunk_jobs, sum_in_order, weight_grads
 from ._packed import gemm_packed, pack
-from ._math import JIT, drelu, dtanh, relu, tanh
+from ._math import JIT, activation_flag, drelu, dtanh, relu, tanh
 
 
 @njit(**JIT)
-def _forward_rows(x, W_ih_pk, W_hh_pk, bias, h0, h_seq, use_tanh):
+def _forward_rows(x, W_ih_pk, W_hh_pk, bias, h0, h_seq, use_relu):
     """The whole recurrence of a chunk of batch rows (one job): fills h_seq (B, T, H)."""
     B, T, H = h_seq.shape
     for t in range(T):
@@ -24,7 +24,7 @@ def _forward_rows(x, W_ih_pk, W_hh_pk, bias, h0, h_seq, use_tanh):
         gemm_packed(h_seq[:, t - 1, :] if t > 0 else h0, W_hh_pk, 0, a, True)   # accumulate
         for b in range(B):
             ab = h_seq[b, t]
-            if use_tanh:                    # a branch per row; the loops inside vectorise
+            if use_relu is None:                    # a branch per row; the loops inside vectorise
                 for j in range(H):
                     ab[j] = tanh(ab[j] + bias[j])
             else:
@@ -33,7 +33,7 @@ def _forward_rows(x, W_ih_pk, W_hh_pk, bias, h0, h_seq, use_tanh):
 
 
 @njit(**JIT)
-def _backward_rows(dh_seq, dh_T, h_seq, W_hh_pk, dA, dh0, db, use_tanh):
+def _backward_rows(dh_seq, dh_T, h_seq, W_hh_pk, dA, dh0, db, use_relu):
     """The whole reverse sweep of a chunk of batch rows (one job): fills its rows of dA
     = dL/da_t, its dh0 (rows, H) and its share of db (H,)."""
     B, T, H = h_seq.shape
@@ -49,7 +49,7 @@ def _backward_rows(dh_seq, dh_T, h_seq, W_hh_pk, dA, dh0, db, use_tanh):
             # units so each stays branch-free and vectorises (the LSTM and GRU hoist it further,
             # out of the row loop, where a per-row test measured up to 1.5x slower; one
             # elementwise product per unit here, not measured separately).
-            if use_tanh:
+            if use_relu is None:
                 for j in range(H):
                     da[j] = (dy[j] + dn[j]) * dtanh(h[j])
             else:
@@ -62,25 +62,25 @@ def _backward_rows(dh_seq, dh_T, h_seq, W_hh_pk, dA, dh0, db, use_tanh):
 
 # A driver of its own: a generic one, taking the kernel, is compiled again in every process (_common.next_chunk).
 @njit(**JIT)
-def _forward_jobs(next_job, n, bounds, x, W_ih_pk, W_hh_pk, bias, h0, h_seq, use_tanh):
+def _forward_jobs(next_job, n, bounds, x, W_ih_pk, W_hh_pk, bias, h0, h_seq, use_relu):
     """Chunk after chunk (rows bounds[k]:bounds[k + 1]) until none is left: one per thread (see _pool.run_jobs)."""
     while True:
         k, b0, b1 = next_chunk(next_job, n, bounds)
         if k < 0:
             return
-        _forward_rows(x[b0:b1], W_ih_pk, W_hh_pk, bias, h0[b0:b1], h_seq[b0:b1], use_tanh)
+        _forward_rows(x[b0:b1], W_ih_pk, W_hh_pk, bias, h0[b0:b1], h_seq[b0:b1], use_relu)
 
 
 # A driver of its own: a generic one, taking the kernel, is compiled again in every process (_common.next_chunk).
 @njit(**JIT)
-def _backward_jobs(next_job, n, bounds, dh_seq, dh_T, h_seq, W_hh_pk, dA, dh0, db_k, use_tanh):
+def _backward_jobs(next_job, n, bounds, dh_seq, dh_T, h_seq, W_hh_pk, dA, dh0, db_k, use_relu):
     """Chunk after chunk until none is left (see _forward_jobs); chunk k's bias share goes to db_k[k]."""
     while True:
         k, b0, b1 = next_chunk(next_job, n, bounds)
         if k < 0:
             return
         _backward_rows(dh_seq[b0:b1], dh_T[b0:b1], h_seq[b0:b1], W_hh_pk, dA[b0:b1], dh0[b0:b1], db_k[k],
-                       use_tanh)
+                       use_relu)
 
 
 def forward(x, W_ih, W_hh, b_ih, b_hh, h0, nonlinearity="tanh", keep_cache=True):
@@ -88,22 +88,22 @@ def forward(x, W_ih, W_hh, b_ih, b_hh, h0, nonlinearity="tanh", keep_cache=True)
     B, T, D = x.shape
     H = h0.shape[1]
     chunks = batch_chunks(B, T, D, H, 1)
-    use_tanh = nonlinearity == "tanh"
+    use_relu = activation_flag(nonlinearity)
     W_ih_pk, W_hh_pk, bias = pack(W_ih.T), pack(W_hh.T), b_ih + b_hh
     h_seq = np.empty((B, T, H), dtype=x.dtype)
-    run_chunk_jobs(_forward_jobs, chunks, x, W_ih_pk, W_hh_pk, bias, h0, h_seq, use_tanh)
-    data = (x, W_ih, W_hh, h0, h_seq, use_tanh, chunks) if keep_cache else None
+    run_chunk_jobs(_forward_jobs, chunks, x, W_ih_pk, W_hh_pk, bias, h0, h_seq, use_relu)
+    data = (x, W_ih, W_hh, h0, h_seq, use_relu, chunks) if keep_cache else None
     return h_seq, h_seq[:, -1].copy(), data
 
 
 def backward(dh_seq, data, dh_T):
     """BPTT. dh_seq (B, T, H) -> dict dx, dh0, dW_ih, dW_hh, db_ih, db_hh."""
-    x, W_ih, W_hh, h0, h_seq, use_tanh, chunks = data
+    x, W_ih, W_hh, h0, h_seq, use_relu, chunks = data
     dA = np.empty_like(h_seq)
     dh0 = np.empty_like(dh_T)
     db_k = np.empty((len(chunks), h_seq.shape[2]), dtype=x.dtype)   # each chunk's share
     W_hh_pk = pack(W_hh)
-    run_chunk_jobs(_backward_jobs, chunks, dh_seq, dh_T, h_seq, W_hh_pk, dA, dh0, db_k, use_tanh)
+    run_chunk_jobs(_backward_jobs, chunks, dh_seq, dh_T, h_seq, W_hh_pk, dA, dh0, db_k, use_relu)
     dx, dW_ih, dW_hh = weight_grads(dA, dA, x, h0, h_seq, W_ih, len(chunks))
     db = sum_in_order(db_k)
     return {"dx": dx, "dh0": dh0, "dW_ih": dW_ih, "dW_hh": dW_hh, "db_ih": db, "db_hh": db.copy()}
