@@ -58,9 +58,9 @@ def fmuladd(typingctx, a, b, c):
     inlines it differently), so the bits could depend on the thread count or the cache.
     This call is fused or not by the CPU alone, the same in every copy (as the packed
     GEMM's tiles, ``_packed``). Measured, float32 LSTM (32, 100, 4, 64) inference
-    forward, one thread, AMD EPYC (AVX2, no AVX-512): 4.0 to 4.7 ms with the tanh
-    polynomial in plain multiplies and adds, 3.1 to 3.4 ms with ``contract``, which
-    these explicit calls bring back."""
+    forward, one thread, AMD EPYC (AVX2, no AVX-512): 3.9 to 4.8 ms in plain multiplies
+    and adds, 3.1 to 3.5 ms with ``contract``, 3.2 to 3.7 ms with these explicit calls
+    in the tanh polynomial and the LSTM's gate and cell updates."""
     if not (isinstance(a, types.Float) and a == b == c):
         return None
 
@@ -185,7 +185,7 @@ def activation_flag(activation):
 
     Not a bool, because Numba removes a branch ``if use_relu is None:`` while compiling when
     the argument's type is None (dead-branch pruning on argument types), so a tanh model,
-    the default, compiles only the tanh side of every kernel. The relu sides cost about
-    3.7 s of a cold float32 LSTM forward + backward (benchmarks/README.md, issue 13). With
+    the default, compiles only the tanh side of every kernel: a cold float32 LSTM forward +
+    backward took 24.0 to 24.7 CPU s before, 19.4 to 19.5 after (benchmarks/README.md). With
     True (a bool, which Numba does not prune on) both sides are compiled, as before."""
     return None if activation == "tanh" else True
