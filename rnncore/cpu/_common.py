@@ -78,6 +78,11 @@ def run_chunk_jobs(driver, chunks, *args):
     run_jobs(driver, len(chunks), chunk_bounds(chunks), *args)
 
 
+# INLINE_ROWS: each cell's ``_forward_rows`` and ``_backward_rows`` (a chunk's whole recurrence) are
+# compiled with inline="always", as part of their driver (``_forward_jobs``) rather than as
+# functions of their own that the driver links in and LLVM then optimises a second time inside
+# the driver. Called from Python (benchmarks/bench_threads.py) they are still nogil, cached kernels.
+# Measured: see benchmarks/README.md, "Re-measured on an idle machine".
 # Each kernel keeps its own driver, a loop of next_chunk and one call with the arrays sliced
 # to the chunk (lstm._forward_jobs), rather than one generic driver that takes the kernel.
 # Numba's disk cache cannot hold a generic one: its cache key holds the kernel's dispatcher

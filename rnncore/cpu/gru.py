@@ -55,7 +55,7 @@ def _forward_step(t, x, W_ih_pk, W_hh_pk, bi, bh, h0, gates, rec, hn_seq, h_seq,
                 h_t[j] = n + a[H + j] * (h_prev[j] - n)
 
 
-@njit(**JIT)
+@njit(inline="always", **JIT)   # into its driver: see _common.INLINE_ROWS
 def _forward_rows(x, W_ih_pk, W_hh_pk, b_ih, b_hh, h0, gates, hn_seq, h_seq, use_relu):
     """The whole recurrence of a chunk of batch rows (one job): fills gates (B, T, 3H)
     with the activated r, z, n, hn_seq = W_hn h_{t-1} + b_hn and h_seq (B, T, H)."""
@@ -118,7 +118,7 @@ def _backward_step(t, dh_seq, gates, hn_seq, h_seq, h0, W_hh_pk, dA_i, dA_h, dh_
                 db_h[q] += dh_[q]
 
 
-@njit(**JIT)
+@njit(inline="always", **JIT)   # into its driver: see _common.INLINE_ROWS
 def _backward_rows(dh_seq, dh_T, gates, hn_seq, h_seq, h0, W_hh_pk, dA_i, dA_h, dh0, db, use_relu):
     """The whole reverse sweep of a chunk of batch rows (one job): fills its rows of
     dA_i, dA_h, its dh0 (rows, H) and its shares of db_ih, db_hh (db[0], db[1])."""

@@ -86,7 +86,7 @@ def _forward_step(t, tg, tc, tp, x, W_pk, bias, act_scale, act_shift, c0, xh_cur
         copy_2d(xh_next[:, :D], x[:, t + 1])
 
 
-@njit(**JIT)
+@njit(inline="always", **JIT)   # into its driver: see _common.INLINE_ROWS
 def _forward_rows(x, W_pk, bias, act_scale, act_shift, h0, c0, gates, c_seq, h_seq, use_relu):
     """The whole recurrence of a chunk of batch rows (one job). Fills h_seq (B, T, H)
     and, with gates (B, T, 4H) and c_seq (B, T, H), the activated gates and cell
@@ -163,7 +163,7 @@ def _backward_step(t, dh_seq, gates, c_seq, c0, W_hh_pk, dA, dh_rec, dc, db, use
                 db[q] += da[q]
 
 
-@njit(**JIT)
+@njit(inline="always", **JIT)   # into its driver: see _common.INLINE_ROWS
 def _backward_rows(dh_seq, dh_T, dc_T, gates, c_seq, c0, W_hh_pk, dA, dh0, dc0, db, use_relu):
     """The whole reverse sweep of a chunk of batch rows (one job): fills its rows of dA,
     its dh0 and dc0 (rows, H) and db (4H,), its share of the bias gradient."""

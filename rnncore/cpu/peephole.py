@@ -13,7 +13,7 @@ from ._math import JIT, dsigmoid, dtanh, sigmoid, tanh
 G = 4
 
 
-@njit(**JIT)
+@njit(inline="always", **JIT)   # into its driver: see _common.INLINE_ROWS
 def _forward_rows(x, W_pk, bias, w_peep, h0, c0, gates, c_seq, h_seq):
     """The whole recurrence of a chunk of batch rows (one job): fills gates (B, T, 4H)
     with the activated gates, c_seq and h_seq (see ``lstm._forward_step``)."""
@@ -46,7 +46,7 @@ def _forward_rows(x, W_pk, bias, w_peep, h0, c0, gates, c_seq, h_seq):
             copy_2d(xh_next[:, :D], x[:, t + 1])
 
 
-@njit(**JIT)
+@njit(inline="always", **JIT)   # into its driver: see _common.INLINE_ROWS
 def _backward_rows(dh_seq, dh_T, dc_T, gates, c_seq, c0, W_hh_pk, w_peep, dA, dh0, dc0, db, dw_peep):
     """The whole reverse sweep of a chunk of batch rows (one job): fills its rows of dA,
     its dh0, dc0 (rows, H) and its shares of db (4H,) and dw_peep (3, H)."""

@@ -14,7 +14,7 @@ from ._packed import gemm_packed, pack
 from ._math import JIT, activation_flag, drelu, dtanh, relu, tanh
 
 
-@njit(**JIT)
+@njit(inline="always", **JIT)   # into its driver: see _common.INLINE_ROWS
 def _forward_rows(x, W_ih_pk, W_hh_pk, bias, h0, h_seq, use_relu):
     """The whole recurrence of a chunk of batch rows (one job): fills h_seq (B, T, H)."""
     B, T, H = h_seq.shape
@@ -32,7 +32,7 @@ def _forward_rows(x, W_ih_pk, W_hh_pk, bias, h0, h_seq, use_relu):
                     ab[j] = relu(ab[j] + bias[j])
 
 
-@njit(**JIT)
+@njit(inline="always", **JIT)   # into its driver: see _common.INLINE_ROWS
 def _backward_rows(dh_seq, dh_T, h_seq, W_hh_pk, dA, dh0, db, use_relu):
     """The whole reverse sweep of a chunk of batch rows (one job): fills its rows of dA
     = dL/da_t, its dh0 (rows, H) and its share of db (H,)."""
