@@ -11,11 +11,13 @@ pytestmark = pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ve
 
 # A training step's pattern: allocate and touch the large arrays (gates, c_seq, h_seq,
 # then dA), free them all, again; count the minor page faults of the later steps.
-CHILD = """
+SIZES = (819200, 204800, 204800, 819200)                  # float32 elements
+PAGES_PER_STEP = sum(SIZES) * 4 // 4096                   # 2000 pages of 4 KB
+CHILD = f"""
 import resource, numpy as np
 import rnncore.cpu
 def step():
-    arrays = [np.ones(n, dtype=np.float32) for n in (819200, 204800, 204800, 819200)]
+    arrays = [np.ones(n, dtype=np.float32) for n in {SIZES}]
     return sum(float(a[-1]) for a in arrays)
 for _ in range(3):
     step()
@@ -33,29 +35,20 @@ def _faults(**env):
 
 
 def test_freed_arrays_are_reused_without_page_faults():
-    pages_per_step = (819200 * 2 + 204800 * 2) * 4 // 4096        # 2000 pages of 4 KB
     kept = _faults()
     returned = _faults(RNNCORE_MALLOPT="0")
     # Without the setting glibc hands most of each step's 8 MB back and faults it in again;
     # with it the later steps reuse the same pages.
-    assert returned > 5 * pages_per_step, returned
-    assert kept < pages_per_step, kept
+    assert returned > 5 * PAGES_PER_STEP, returned
+    assert kept < PAGES_PER_STEP, kept
+
+
+@pytest.mark.parametrize("name, value", [("MALLOC_TRIM_THRESHOLD_", "1000000"), ("RNNCORE_MALLOPT", "0")])
+def test_user_settings_and_switch_leave_malloc_alone(monkeypatch, name, value):
+    from rnncore.cpu import _malloc
+    monkeypatch.setenv(name, value)
+    assert _malloc.keep_freed_memory() is False
 
 
 def test_user_thresholds_win():
-    from rnncore.cpu import _malloc
-    os.environ["MALLOC_TRIM_THRESHOLD_"] = "1000000"
-    try:
-        assert _malloc.keep_freed_memory() is False
-    finally:
-        del os.environ["MALLOC_TRIM_THRESHOLD_"]
-    assert _faults(MALLOC_MMAP_THRESHOLD_="131072", MALLOC_TRIM_THRESHOLD_="131072") > 5 * 2000
-
-
-def test_switch_off():
-    from rnncore.cpu import _malloc
-    os.environ["RNNCORE_MALLOPT"] = "0"
-    try:
-        assert _malloc.keep_freed_memory() is False
-    finally:
-        del os.environ["RNNCORE_MALLOPT"]
+    assert _faults(MALLOC_MMAP_THRESHOLD_="131072", MALLOC_TRIM_THRESHOLD_="131072") > 5 * PAGES_PER_STEP
