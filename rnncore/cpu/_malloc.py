@@ -6,8 +6,8 @@ gives a freed block back to the OS once more than its trim threshold is free at
 the top of the heap (about twice the largest block freed so far, 6.6 MB for the
 3.3 MB gates of an LSTM (32, 100, 4, 64)), so the next step touches fresh pages
 again, one page fault per 4 KB. Measured there (AMD EPYC, 2-core VM, where a page
-fault is dear): forward + backward 14.9 to 16.3 ms, of which about 5 ms page faults;
-10.3 to 11.0 ms with the thresholds below.
+fault is dear): forward + backward 13.8 to 16.3 ms, of which about 5 ms page faults;
+9.6 to 11.0 ms with the thresholds below (benchmarks/README.md).
 
 So on import of the CPU backend rnncore sets glibc's ``M_MMAP_THRESHOLD`` to 32 MB
 (what glibc's own adaptive threshold reaches at most) and ``M_TRIM_THRESHOLD`` to
