@@ -141,6 +141,20 @@ def test_gemm_packed_with_k_zero_is_an_empty_sum(dtype):
     np.testing.assert_array_equal(c, 0.0)
 
 
+def test_gemm_packed_is_not_compiled_once_per_constant():
+    """The cells call gemm_packed with constants (p0 = 0, accumulate False or True); the
+    packed kernel must get them as plain int64 and boolean, not as Numba literals, or
+    it is compiled again for every constant value (a second 1 s compile per dtype)."""
+    for cell in ("rnn_tanh", "gru"):              # the RNN forward accumulates, the GRU backward too
+        p = make_params(cell, 4, 3, 2, 5, dtype=np.float32)
+        h_seq, _, _, cache = forward(cell, p, "cpu")
+        backward(cell, np.ones_like(h_seq), cache)
+    sigs = _packed._gemm_packed.signatures
+    assert sigs, "the cells did not go through the packed kernel"
+    literal = [s for s in sigs if any(isinstance(t, numba.types.Literal) for t in s)]
+    assert not literal, f"compiled for literal arguments: {literal}"
+
+
 def test_gemm_packed_refuses_what_the_tiles_would_read_wrongly():
     rng = np.random.default_rng(0)
     a = rng.standard_normal((6, 5)).astype(np.float32)
