@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import re
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -22,8 +21,10 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))      # bench_busy.py beside this file
+from bench_busy import start_competitors, stop  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
-BUSY = "import time\nt = time.time()\nwhile time.time() - t < 1200:\n    pass\n"
 LIMIT = re.compile(r"^threadpool_limits\(1\).*(\n[ \t]+#.*)*", re.M)
 
 
@@ -33,17 +34,13 @@ def run(path, threaded, busy):
     assert LIMIT.search(first.source), f"{path.name}: no threadpool_limits(1) in the first cell"
     if threaded:
         first.source = LIMIT.sub("pass", first.source)
-    env = dict(os.environ, RNNCORE_COMPILE_NOTICE="0")
-    hogs = [subprocess.Popen([sys.executable, "-c", BUSY]) for _ in range(busy)]
+    hogs = start_competitors(busy, limit=1200)
     try:
-        os.environ.update(env)
         t0 = time.perf_counter()
         NotebookClient(nb, timeout=1200, resources={"metadata": {"path": str(path.parent)}}).execute()
         return time.perf_counter() - t0
     finally:
-        for h in hogs:
-            h.kill()
-            h.wait()
+        stop(hogs)
 
 
 def main():
@@ -52,6 +49,7 @@ def main():
     ap.add_argument("--busy", type=int, default=1, help="competing CPU-bound processes")
     ap.add_argument("--out", help="write the results as JSON here")
     args = ap.parse_args()
+    os.environ["RNNCORE_COMPILE_NOTICE"] = "0"          # the notebook kernels inherit it
     rows = []
     for num in args.notebooks.split(","):
         path = next((ROOT / "notebooks").glob(f"{num.strip()}_*.ipynb"))
