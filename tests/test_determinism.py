@@ -45,7 +45,7 @@ CHILD = textwrap.dedent("""
             h = hashlib.sha256()
             for a in [o for o in outs if o is not None] + [grads[k] for k in sorted(grads)]:
                 h.update(np.ascontiguousarray(a).tobytes())
-            out[f"{{cell}} {{np.dtype(dtype).name}} {{threads}}"] = h.hexdigest()
+            out[f"{{cell}} {{dtype.name}} {{threads}}"] = h.hexdigest()
     print(json.dumps(out))
 """)
 
