@@ -36,11 +36,15 @@ def _forward_step(t, x, W_ih_pk, W_hh_pk, bi, bh, h0, gates, rec, hn_seq, h_seq,
             hn, h_t = hn_seq[b, t], h_seq[b, t]
             for q in range(2 * H):                       # r and z
                 a[q] = sigmoid(a[q] + bi[q] + gh[q] + bh[q])
+            r, z, n = a[:H], a[H:2 * H], a[2 * H:]
+            gh_n, bh_n, bi_n = gh[2 * H:], bh[2 * H:], bi[2 * H:]
+            # one array written per loop (_common.ONE_STORE_PER_LOOP)
             for j in range(H):
-                hn[j] = gh[2 * H + j] + bh[2 * H + j]   # W_hn h_{t-1} + b_hn
-                n = tanh(a[2 * H + j] + bi[2 * H + j] + a[j] * hn[j])
-                a[2 * H + j] = n
-                h_t[j] = n + a[H + j] * (h_prev[j] - n)  # (1 - z) n + z h_{t-1}
+                hn[j] = gh_n[j] + bh_n[j]                # W_hn h_{t-1} + b_hn
+            for j in range(H):
+                n[j] = tanh(n[j] + bi_n[j] + r[j] * hn[j])
+            for j in range(H):
+                h_t[j] = n[j] + z[j] * (h_prev[j] - n[j])   # (1 - z) n + z h_{t-1}
     else:
         for b in range(B):
             a, gh = gates[b, t], rec[b]
@@ -48,11 +52,14 @@ def _forward_step(t, x, W_ih_pk, W_hh_pk, bi, bh, h0, gates, rec, hn_seq, h_seq,
             hn, h_t = hn_seq[b, t], h_seq[b, t]
             for q in range(2 * H):
                 a[q] = sigmoid(a[q] + bi[q] + gh[q] + bh[q])
+            r, z, n = a[:H], a[H:2 * H], a[2 * H:]
+            gh_n, bh_n, bi_n = gh[2 * H:], bh[2 * H:], bi[2 * H:]
             for j in range(H):
-                hn[j] = gh[2 * H + j] + bh[2 * H + j]
-                n = relu(a[2 * H + j] + bi[2 * H + j] + a[j] * hn[j])
-                a[2 * H + j] = n
-                h_t[j] = n + a[H + j] * (h_prev[j] - n)
+                hn[j] = gh_n[j] + bh_n[j]
+            for j in range(H):
+                n[j] = relu(n[j] + bi_n[j] + r[j] * hn[j])
+            for j in range(H):
+                h_t[j] = n[j] + z[j] * (h_prev[j] - n[j])
 
 
 @njit(inline="always", **JIT)   # into its driver: see _common.INLINE_ROWS
@@ -77,44 +84,56 @@ def _backward_step(t, dh_seq, gates, hn_seq, h_seq, h0, W_hh_pk, dA_i, dA_h, dh_
             gb, hnb = gates[b, t], hn_seq[b, t]
             h_prev = h_seq[b, t - 1] if t > 0 else h0[b]
             di, dh_ = dA_i[b, t], dA_h[b, t]
-            dy, dn = dh_seq[b, t], dh_next[b]
+            dy, dh = dh_seq[b, t], dh_next[b]
+            r, z, n = gb[:H], gb[H:2 * H], gb[2 * H:]
+            da_r, da_z, da_n = di[:H], di[H:2 * H], di[2 * H:]
+            # one array written per loop (_common.ONE_STORE_PER_LOOP); dh_next becomes dL/dh_t,
+            # then the direct path dL/dh_t z_t
             for j in range(H):
-                r, z, n = gb[j], gb[H + j], gb[2 * H + j]
-                dh = dy[j] + dn[j]
-                da_n = (dh - dh * z) * dtanh(n)          # dn = dh (1 - z)
-                da_r = da_n * hnb[j] * dsigmoid(r)
-                da_z = dh * (h_prev[j] - n) * dsigmoid(z)
-                di[j] = da_r
-                di[H + j] = da_z
-                di[2 * H + j] = da_n
-                dh_[j] = da_r
-                dh_[H + j] = da_z
-                dh_[2 * H + j] = da_n * r
-                dn[j] = dh * z                           # direct path h_{t-1} -> h_t
+                dh[j] = dy[j] + dh[j]
+            for j in range(H):
+                da_n[j] = (dh[j] - dh[j] * z[j]) * dtanh(n[j])     # dn = dh (1 - z)
+            for j in range(H):
+                da_r[j] = da_n[j] * hnb[j] * dsigmoid(r[j])
+            for j in range(H):
+                da_z[j] = dh[j] * (h_prev[j] - n[j]) * dsigmoid(z[j])
+            for q in range(2 * H):
+                dh_[q] = di[q]
+            dh_n = dh_[2 * H:]
+            for j in range(H):
+                dh_n[j] = da_n[j] * r[j]
+            for j in range(H):
+                dh[j] = dh[j] * z[j]                             # direct path h_{t-1} -> h_t
             for q in range(G * H):
                 db_i[q] += di[q]
+            for q in range(G * H):
                 db_h[q] += dh_[q]
     else:
         for b in range(B):
             gb, hnb = gates[b, t], hn_seq[b, t]
             h_prev = h_seq[b, t - 1] if t > 0 else h0[b]
             di, dh_ = dA_i[b, t], dA_h[b, t]
-            dy, dn = dh_seq[b, t], dh_next[b]
+            dy, dh = dh_seq[b, t], dh_next[b]
+            r, z, n = gb[:H], gb[H:2 * H], gb[2 * H:]
+            da_r, da_z, da_n = di[:H], di[H:2 * H], di[2 * H:]
             for j in range(H):
-                r, z, n = gb[j], gb[H + j], gb[2 * H + j]
-                dh = dy[j] + dn[j]
-                da_n = (dh - dh * z) * drelu(n)          # relu' from the output n
-                da_r = da_n * hnb[j] * dsigmoid(r)
-                da_z = dh * (h_prev[j] - n) * dsigmoid(z)
-                di[j] = da_r
-                di[H + j] = da_z
-                di[2 * H + j] = da_n
-                dh_[j] = da_r
-                dh_[H + j] = da_z
-                dh_[2 * H + j] = da_n * r
-                dn[j] = dh * z
+                dh[j] = dy[j] + dh[j]
+            for j in range(H):
+                da_n[j] = (dh[j] - dh[j] * z[j]) * drelu(n[j])   # relu' from the output n
+            for j in range(H):
+                da_r[j] = da_n[j] * hnb[j] * dsigmoid(r[j])
+            for j in range(H):
+                da_z[j] = dh[j] * (h_prev[j] - n[j]) * dsigmoid(z[j])
+            for q in range(2 * H):
+                dh_[q] = di[q]
+            dh_n = dh_[2 * H:]
+            for j in range(H):
+                dh_n[j] = da_n[j] * r[j]
+            for j in range(H):
+                dh[j] = dh[j] * z[j]
             for q in range(G * H):
                 db_i[q] += di[q]
+            for q in range(G * H):
                 db_h[q] += dh_[q]
 
 

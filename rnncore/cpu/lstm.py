@@ -56,12 +56,13 @@ def _forward_step(t, tg, tc, tp, x, W_pk, bias, act_scale, act_shift, c0, xh_cur
             i, f, g, og = a[:H], a[H:2 * H], a[2 * H:3 * H], a[3 * H:]
             c_prev = c_seq[b, tp] if tp >= 0 else c0[b]
             c_t, h_t, h_next = c_seq[b, tc], h_seq[b, t], xh_next[b, D:]
+            # one array written per loop (_common.ONE_STORE_PER_LOOP)
             for j in range(H):
-                c = fmuladd(f[j], c_prev[j], i[j] * g[j])
-                h = og[j] * tanh(c)
-                c_t[j] = c
-                h_t[j] = h
-                h_next[j] = h
+                c_t[j] = fmuladd(f[j], c_prev[j], i[j] * g[j])
+            for j in range(H):
+                h_t[j] = og[j] * tanh(c_t[j])
+            for j in range(H):
+                h_next[j] = h_t[j]
     else:                                             # the same with relu for tanh
         for b in range(B):
             a = gates[b, tg]
@@ -77,11 +78,11 @@ def _forward_step(t, tg, tc, tp, x, W_pk, bias, act_scale, act_shift, c0, xh_cur
             c_prev = c_seq[b, tp] if tp >= 0 else c0[b]
             c_t, h_t, h_next = c_seq[b, tc], h_seq[b, t], xh_next[b, D:]
             for j in range(H):
-                c = f[j] * c_prev[j] + i[j] * g[j]
-                h = og[j] * relu(c)
-                c_t[j] = c
-                h_t[j] = h
-                h_next[j] = h
+                c_t[j] = f[j] * c_prev[j] + i[j] * g[j]
+            for j in range(H):
+                h_t[j] = og[j] * relu(c_t[j])
+            for j in range(H):
+                h_next[j] = h_t[j]
     if t + 1 < T:
         copy_2d(xh_next[:, :D], x[:, t + 1])
 
@@ -118,47 +119,66 @@ def _forward_jobs(next_job, n, bounds, x, W_pk, bias, act_scale, act_shift, h0, 
 
 
 @njit(**JIT)
-def _backward_step(t, dh_seq, gates, c_seq, c0, W_hh_pk, dA, dh_rec, dc, db, use_relu):
-    """Step t (reverse): dA[:, t], db and dc."""
+def _backward_step(t, dh_seq, gates, c_seq, c0, W_hh_pk, dA, dh_rec, dc, db, act_c, use_relu):
+    """Step t (reverse): dA[:, t], db and dc; act_c (H,) is scratch."""
     B, T, GH = dA.shape
     H = c0.shape[1]
     # dL/dh_t from step t+1: dA_{t+1} W_hh, W_hh packed (dh_rec starts as dh_T)
     if t + 1 < T:
         gemm_packed(dA[:, t + 1, :], W_hh_pk, 0, dh_rec, False)
+    # One array written per loop (_common.ONE_STORE_PER_LOOP): dh_rec becomes dL/dh_t (the next
+    # step's product overwrites it), dc becomes dL/dc_t and then, times f, dL/dc_{t-1}; act_c
+    # holds act(c_t), recomputed (cheaper than storing it in forward).
     if use_relu is None:                                       # one branch around the whole nest, as in forward
         for b in range(B):
             gb, da = gates[b, t], dA[b, t]
+            i, f, g, og = gb[:H], gb[H:2 * H], gb[2 * H:3 * H], gb[3 * H:]
+            da_i, da_f, da_g, da_o = da[:H], da[H:2 * H], da[2 * H:3 * H], da[3 * H:]
             c_t = c_seq[b, t]
             c_prev = c_seq[b, t - 1] if t > 0 else c0[b]
-            dh_out, dh_next, dcb = dh_seq[b, t], dh_rec[b], dc[b]
+            dh_out, dh, dcb = dh_seq[b, t], dh_rec[b], dc[b]
             for j in range(H):
-                i, f, g, og = gb[j], gb[H + j], gb[2 * H + j], gb[3 * H + j]
-                tc = tanh(c_t[j])                  # recomputed: cheaper than storing it
-                dh = dh_out[j] + dh_next[j]
-                dcj = dcb[j] + dh * og * dtanh(tc)
-                da[j] = dcj * g * dsigmoid(i)
-                da[H + j] = dcj * c_prev[j] * dsigmoid(f)
-                da[2 * H + j] = dcj * i * dtanh(g)
-                da[3 * H + j] = dh * tc * dsigmoid(og)
-                dcb[j] = dcj * f                   # the constant error carousel
+                dh[j] = dh_out[j] + dh[j]
+            for j in range(H):
+                act_c[j] = tanh(c_t[j])
+            for j in range(H):
+                da_o[j] = dh[j] * act_c[j] * dsigmoid(og[j])
+            for j in range(H):
+                dcb[j] = dcb[j] + dh[j] * og[j] * dtanh(act_c[j])
+            for j in range(H):
+                da_i[j] = dcb[j] * g[j] * dsigmoid(i[j])
+            for j in range(H):
+                da_f[j] = dcb[j] * c_prev[j] * dsigmoid(f[j])
+            for j in range(H):
+                da_g[j] = dcb[j] * i[j] * dtanh(g[j])
+            for j in range(H):
+                dcb[j] = dcb[j] * f[j]             # the constant error carousel
             for q in range(G * H):                 # db_ih = db_hh = sum over (b, t) of dA
                 db[q] += da[q]
     else:                                              # relu: act'(y) = (y > 0), so relu'(c_t) = (c_t > 0)
         for b in range(B):
             gb, da = gates[b, t], dA[b, t]
+            i, f, g, og = gb[:H], gb[H:2 * H], gb[2 * H:3 * H], gb[3 * H:]
+            da_i, da_f, da_g, da_o = da[:H], da[H:2 * H], da[2 * H:3 * H], da[3 * H:]
             c_t = c_seq[b, t]
             c_prev = c_seq[b, t - 1] if t > 0 else c0[b]
-            dh_out, dh_next, dcb = dh_seq[b, t], dh_rec[b], dc[b]
+            dh_out, dh, dcb = dh_seq[b, t], dh_rec[b], dc[b]
             for j in range(H):
-                i, f, g, og = gb[j], gb[H + j], gb[2 * H + j], gb[3 * H + j]
-                rl = relu(c_t[j])
-                dh = dh_out[j] + dh_next[j]
-                dcj = dcb[j] + dh * og * drelu(rl)
-                da[j] = dcj * g * dsigmoid(i)
-                da[H + j] = dcj * c_prev[j] * dsigmoid(f)
-                da[2 * H + j] = dcj * i * drelu(g)
-                da[3 * H + j] = dh * rl * dsigmoid(og)
-                dcb[j] = dcj * f
+                dh[j] = dh_out[j] + dh[j]
+            for j in range(H):
+                act_c[j] = relu(c_t[j])
+            for j in range(H):
+                da_o[j] = dh[j] * act_c[j] * dsigmoid(og[j])
+            for j in range(H):
+                dcb[j] = dcb[j] + dh[j] * og[j] * drelu(act_c[j])
+            for j in range(H):
+                da_i[j] = dcb[j] * g[j] * dsigmoid(i[j])
+            for j in range(H):
+                da_f[j] = dcb[j] * c_prev[j] * dsigmoid(f[j])
+            for j in range(H):
+                da_g[j] = dcb[j] * i[j] * drelu(g[j])
+            for j in range(H):
+                dcb[j] = dcb[j] * f[j]
             for q in range(G * H):
                 db[q] += da[q]
 
@@ -170,8 +190,9 @@ def _backward_rows(dh_seq, dh_T, dc_T, gates, c_seq, c0, W_hh_pk, dA, dh0, dc0, 
     copy_2d(dh0, dh_T)
     copy_2d(dc0, dc_T)
     db[:] = 0.0
+    act_c = np.empty(c0.shape[1], dtype=dA.dtype)
     for t in range(dA.shape[1] - 1, -1, -1):
-        _backward_step(t, dh_seq, gates, c_seq, c0, W_hh_pk, dA, dh0, dc0, db, use_relu)
+        _backward_step(t, dh_seq, gates, c_seq, c0, W_hh_pk, dA, dh0, dc0, db, act_c, use_relu)
     gemm_packed(dA[:, 0, :], W_hh_pk, 0, dh0, False)     # dh0 = dA_0 W_hh
 
 
