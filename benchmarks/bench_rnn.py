@@ -18,7 +18,8 @@ For RNN (tanh), LSTM and GRU, float32, forward and forward+backward, at the
 
 The NumPy reference is slow at the large rows: there it runs a shorter
 sequence and its time is scaled by T / T_run (it is linear in T); the table
-marks such numbers with '*'. "fwd" is inference on both sides: PyTorch under
+marks such numbers with '*'. It runs on one BLAS thread (``one_blas_thread``: its
+threads' spinning after each call slowed the next implementation timed). "fwd" is inference on both sides: PyTorch under
 ``no_grad`` (oneDNN's fused inference LSTM), rnncore with ``keep_cache=False``;
 rnncore's training forward (keeping what backward needs) is reported beside it.
 "fwd+bwd" is a training step on both sides.
@@ -35,6 +36,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 HERE = Path(__file__).resolve().parent
 ROWS = [(1, 100, 4, 32), (32, 100, 4, 64), (64, 200, 32, 128), (128, 500, 4, 256)]
@@ -170,6 +172,19 @@ def torch_fns(cell, p):
     return f, fb
 
 
+def one_blas_thread(fn):
+    """fn with NumPy's (and SciPy's) OpenBLAS on one thread. Why: the NumPy reference's
+    per-step products are large enough for OpenBLAS to use its threads, which then spin
+    for a while after each call, and the next implementation timed (rnncore's, first in
+    each round) ran with a core taken: measured, LSTM (32, 100, 4, 64), rnncore's forward
+    2.2-2.3 ms right after the reference against 1.18-1.25 ms with the reference on one
+    BLAS thread or PyTorch timed in between (every round alike, so the minimum kept it)."""
+    def wrapped():
+        with threadpool_limits(limits=1, user_api="blas"):
+            return fn()
+    return wrapped
+
+
 def bench_row(cell, row, rounds, numpy_max_steps, with_torch):
     B, T, D, H = row
     p = make_inputs(cell, B, T, D, H)
@@ -180,7 +195,7 @@ def bench_row(cell, row, rounds, numpy_max_steps, with_torch):
     # the reference: a shorter sequence where the full one would take long
     T_np = T if B * T <= numpy_max_steps else max(10, numpy_max_steps // B)
     T_np = min(T, T_np)
-    fns["numpy_fwd"], _, fns["numpy_fb"] = rnncore_fns(cell, p, "numpy", T=T_np)
+    fns["numpy_fwd"], _, fns["numpy_fb"] = (one_blas_thread(f) for f in rnncore_fns(cell, p, "numpy", T=T_np))
     np_rounds = rounds if T_np == T and B * T * H <= 1_000_000 else max(2, rounds // 3)
 
     for fn in fns.values():           # warm-up (and JIT compilation) outside the timing
