@@ -1,0 +1,178 @@
+"""Before and after: the CPU kernels of two versions of rnncore, timed in alternating runs.
+
+    python benchmarks/bench_ab.py --old HEAD~1                       # HEAD~1 against this working tree
+    python benchmarks/bench_ab.py --old 4b4a077 --runs 3 --out benchmarks/results_ab.json
+
+A speed-up claimed for a kernel change is a comparison of two programs, and on a shared
+machine the machine itself changes speed by tens of percent within the hour (benchmarks/
+README.md). So the two versions run in turns, old, new, old, new, ..., each run a fresh
+interpreter with its own Numba cache, and every row is reported as the ratio new / old
+within each pair of neighbouring runs (median and min-max over the pairs), beside the
+milliseconds.
+
+``--old REV`` is checked out with ``git worktree`` into a temporary folder (removed at the
+end); the new version is this working tree (``--new PATH`` for another tree). Each run
+imports rnncore from its tree (``PYTHONPATH``), warms every kernel up once (compilation),
+then times, per cell and shape (float32, default threads, the functional API): the
+inference forward (``keep_cache=False``), the training forward that keeps what backward
+needs, and backward (median of repeated calls). It also hashes (SHA-256) the outputs and
+gradients of every row: ``same_bits`` says whether every run of both versions gave the
+same bits (a change meant to be bit-for-bit neutral, as a change of loop structure, shows
+it here).
+"""
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+CELLS = ("lstm", "gru", "peephole", "rnn")
+# (B, T, D, H): the four LSTM rows of bench_rnn.py (issue 13's target 4), and the two
+# shapes of bench_fit.py's training runs (LSTM(64) x T=50 and LSTM(256) x T=100)
+SHAPES = [(1, 100, 4, 32), (32, 100, 4, 64), (64, 200, 32, 128), (128, 500, 4, 256), (32, 50, 8, 64),
+          (32, 100, 8, 256)]
+
+CHILD = textwrap.dedent("""
+    import hashlib, json, sys, time
+    import numpy as np
+    import rnncore as rc
+    cells, shapes = {cells!r}, {shapes!r}
+    G = {{"rnn": 1, "lstm": 4, "gru": 3, "peephole": 4}}
+
+    def calls(cell, B, T, D, H):
+        rng = np.random.default_rng(0)
+        f = np.float32
+        x = rng.standard_normal((B, T, D)).astype(f)
+        W = [(rng.standard_normal(s) * 0.3).astype(f) for s in ((G[cell] * H, D), (G[cell] * H, H))]
+        b = [(rng.standard_normal(G[cell] * H) * 0.1).astype(f) for _ in range(2)]
+        dh = rng.standard_normal((B, T, H)).astype(f)
+        fwd, bwd = {{"rnn": (rc.rnn_forward, rc.rnn_backward), "lstm": (rc.lstm_forward, rc.lstm_backward),
+                     "gru": (rc.gru_forward, rc.gru_backward),
+                     "peephole": (rc.peephole_lstm_forward, rc.peephole_lstm_backward)}}[cell]
+        extra = [(rng.standard_normal((3, H)) * 0.3).astype(f)] if cell == "peephole" else []
+        cache = fwd(x, *W, *b, *extra)[-1]
+        return (lambda: fwd(x, *W, *b, *extra, keep_cache=False), lambda: fwd(x, *W, *b, *extra),
+                lambda: bwd(dh, cache))
+
+    def median_ms(fn, budget_s=0.6, most=40):
+        fn()
+        ts = []
+        t_end = time.perf_counter() + budget_s
+        while len(ts) < 3 or (len(ts) < most and time.perf_counter() < t_end):
+            t0 = time.perf_counter()
+            fn()
+            ts.append(time.perf_counter() - t0)
+        return float(np.median(ts)) * 1e3
+
+    def digest(obj, h):
+        # the arrays of a result, in a fixed order (the cache object passed to backward is skipped)
+        if isinstance(obj, np.ndarray):
+            h.update(np.ascontiguousarray(obj).tobytes())
+        elif isinstance(obj, (tuple, list)):
+            for o in obj:
+                digest(o, h)
+        elif isinstance(obj, dict):
+            for k in sorted(obj):
+                digest(obj[k], h)
+        return h
+
+    out = {{}}
+    for cell in cells:
+        for B, T, D, H in shapes:
+            f, fk, b = calls(cell, B, T, D, H)
+            h = hashlib.sha256()
+            for res in (f()[:-1], fk()[:-1], b()):
+                digest(res, h)
+            out[f"{{cell}} ({{B}},{{T}},{{D}},{{H}})"] = {{"fwd": median_ms(f), "fwd_keep": median_ms(fk),
+                                                          "bwd": median_ms(b), "sha256": h.hexdigest()}}
+    print(json.dumps(out))
+""")
+
+
+def run_child(tree, cells, shapes, cache_dir):
+    env = dict(os.environ, PYTHONPATH=str(tree), NUMBA_CACHE_DIR=str(cache_dir), RNNCORE_COMPILE_NOTICE="0")
+    code = CHILD.format(cells=list(cells), shapes=[list(s) for s in shapes])
+    res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=tempfile.gettempdir())
+    if res.returncode != 0:
+        raise RuntimeError(f"run in {tree} failed:\n{res.stderr[-3000:]}")
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def summarise(old_runs, new_runs):
+    rows = {}
+    for key in old_runs[0]:
+        # the outputs and gradients of the row, bit for bit: one SHA-256 over every run of both versions
+        rows[key] = {"same_bits": len({r[key]["sha256"] for r in old_runs + new_runs}) == 1}
+        for what in ("fwd", "fwd_keep", "bwd"):
+            o = np.array([r[key][what] for r in old_runs])
+            n = np.array([r[key][what] for r in new_runs])
+            ratio = n / o
+            rows[key][what] = {"old_ms": o.tolist(), "new_ms": n.tolist(), "ratio_median": float(np.median(ratio)),
+                               "ratio_min": float(ratio.min()), "ratio_max": float(ratio.max())}
+    return rows
+
+
+def report(rows):
+    lines = ["| cell (B,T,D,H) | forward, old -> new ms (new/old) | training forward | backward | same bits |",
+             "|---|---|---|---|---|"]
+    for key, r in rows.items():
+        cells = []
+        for what in ("fwd", "fwd_keep", "bwd"):
+            v = r[what]
+            cells.append(f"{np.median(v['old_ms']):.3g} -> {np.median(v['new_ms']):.3g} "
+                         f"({v['ratio_median']:.2f}, {v['ratio_min']:.2f}-{v['ratio_max']:.2f})")
+        lines.append(f"| {key} | " + " | ".join(cells) + f" | {'yes' if r['same_bits'] else 'NO'} |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--old", required=True, help="git revision of the old version (checked out in a temporary worktree)")
+    ap.add_argument("--new", default=str(ROOT), help="tree of the new version (default: this working tree)")
+    ap.add_argument("--runs", type=int, default=2, help="runs of each version, alternating (default 2)")
+    ap.add_argument("--cells", default=",".join(CELLS))
+    ap.add_argument("--shapes", default=None, help="indices into SHAPES, comma-separated (default all)")
+    ap.add_argument("--out", default="")
+    args = ap.parse_args(argv)
+    cells = [c for c in args.cells.split(",") if c]
+    shapes = SHAPES if args.shapes is None else [SHAPES[int(i)] for i in args.shapes.split(",")]
+    tmp = Path(tempfile.mkdtemp(prefix="rnncore_ab_"))
+    old_tree = tmp / "old"
+    rev = subprocess.run(["git", "-C", str(ROOT), "rev-parse", args.old], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(old_tree), rev], check=True)
+    try:
+        old_runs, new_runs = [], []
+        for r in range(args.runs):
+            # warm-up run of each version first (fills its cache), then the timed turns
+            for label, tree, runs in (("old", old_tree, old_runs), ("new", Path(args.new), new_runs)):
+                cache = tmp / f"cache_{label}"
+                if r == 0:
+                    run_child(tree, cells, shapes[:1], cache)
+                print(f"run {r + 1}/{args.runs}: {label}", file=sys.stderr, flush=True)
+                runs.append(run_child(tree, cells, shapes, cache))
+        rows = summarise(old_runs, new_runs)
+    finally:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old_tree)], check=False)
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(report(rows))
+    if args.out:
+        info = {"old": rev, "new": args.new if args.new != str(ROOT) else "working tree",
+                "new_head": subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True,
+                                           text=True).stdout.strip(),
+                "runs": args.runs, "cpu": platform.processor() or platform.machine(),
+                "logical_cpus": os.cpu_count(), "load_average_end": list(os.getloadavg())}
+        Path(args.out).write_text(json.dumps({"info": info, "rows": rows}, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
