@@ -78,6 +78,19 @@ def run_chunk_jobs(driver, chunks, *args):
     run_jobs(driver, len(chunks), chunk_bounds(chunks), *args)
 
 
+# ONE_STORE_PER_LOOP: the elementwise loops of the step kernels (lstm, gru, peephole) each write
+# one array, even where one loop over the units could compute several outputs from the same
+# loads. Numba cannot tell LLVM that two arrays never overlap, so LLVM's loop vectoriser checks
+# at run time that the arrays a loop writes do not overlap those it reads, and it gives up past a
+# few such checks (its runtime memory check threshold, 8). Most likely that is why the loops that
+# wrote several arrays were slow (the LSTM's cell update wrote c_t, h_t and the next step's h from
+# five rows of the drivers' slices). Loops that compute the same expressions in the same order,
+# one output array each, are faster, with the same bits (SHA-256 of every output and gradient:
+# 7 cells x 2 dtypes x 4 shapes, and every row of benchmarks/bench_ab.py). Measured through the
+# real driver, one chunk of 8 rows, float32, T = 100, H = 64, one thread, old and new alternating
+# twice, microseconds per step: LSTM forward 6.7-7.0 -> 5.5, its backward sweep 6.9-7.2 -> 4.8-4.9
+# (the packed GEMM alone is about 3 of each). Whole calls: benchmarks/README.md, "2026-12-03 morning".
+
 # INLINE_ROWS: each cell's ``_forward_rows`` and ``_backward_rows`` (a chunk's whole recurrence) are
 # compiled with inline="always", as part of their driver (``_forward_jobs``) rather than as
 # functions of their own that the driver links in and LLVM then optimises a second time inside
@@ -94,17 +107,6 @@ def run_chunk_jobs(driver, chunks, *args):
 # with these drivers and 6.7 s with one generic driver taking the kernel as an argument (in
 # every process: it is never loaded, and the cache gains an entry per process); the first
 # compile took 38 s to 48 s either way. A factory's closure missed the cache too (a sketch).
-# ONE_STORE_PER_LOOP: the elementwise loops of the step kernels (lstm, gru, peephole) each write
-# one array, even where one loop over the units could compute several outputs from the same
-# loads. Numba cannot tell LLVM that two arrays never overlap, so LLVM's loop vectoriser
-# checks at run time that the arrays a loop writes do not overlap those it reads, and gives up
-# past a few such checks (LLVM's runtime memory check threshold, 8): the LSTM's cell update
-# (writing c_t, h_t and the next step's h, reading five rows) ran one element at a time, the
-# float32 tanh polynomial included. Loops that compute the same expressions in the same order,
-# one output each, vectorise; the bits are the same (SHA-256 of every output and gradient, 7
-# cells x 2 dtypes x 4 shapes). Measured, float32, one chunk of 8 rows, H = 64, one thread,
-# microseconds per step: LSTM forward 6.7 -> 5.3 (the cell update 2.1 -> 0.7), LSTM backward
-# 7.1 -> 4.8 (its elementwise part 4.1 -> 1.9); whole calls in benchmarks/README.md.
 @njit(**JIT)
 def next_chunk(next_job, n, bounds):
     """The next job of a compiled driver: (k, b0, b1), chunk k being rows b0:b1 (of the batch,
