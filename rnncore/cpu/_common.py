@@ -153,7 +153,9 @@ def xh_buffer(x, h0):
 # Rows of (b, t) per block in weight_grads: a block of dA (ROWS x G*H) stays in cache
 # while the three products that read it run. Measured at (128, 500, 4, 256), LSTM,
 # 2 threads: 160 ms with 64 or 128 rows, 190 ms with 256 to 1024; three whole-array
-# passes 208 ms.
+# passes 208 ms. Re-measured 2026-12-03 (benchmarks/bench_ab.py, 1024 against 128, three
+# alternating pairs, 18 rows of LSTM, GRU and RNN): backward 0.97x to 1.03x, no gain either
+# way (results_ab_rows1024.json); kept, since a change of ROWS changes the bits of dW.
 ROWS = 128
 
 
