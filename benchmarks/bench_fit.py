@@ -17,8 +17,17 @@ operation, made a training epoch tens of times slower than one thread (measured:
 x T=50, 2 threads, load average 8-9 on 2 cores: 1.7 s per batch).
 
 Per round every library trains one epoch, one after the other, in an order that
-rotates between rounds (so that none always runs right after another's threads);
-after one untimed warm-up epoch each (compilation, first-call costs). Reported per
+rotates between rounds; after one untimed warm-up epoch each (compilation, first-call
+costs). By default each timed epoch comes right after an untimed epoch of the same
+library, so that no library is timed while another's threads still spin: PyTorch's
+OpenMP threads keep spinning after its operations, and rnncore's epoch right after a
+PyTorch epoch took 27.7 and 28.5 ms against 21.1 ms right after its own (medians of two
+runs of 10 and 15 rounds, LSTM(64), PyTorch on 2 threads; 20.8 ms with
+``OMP_WAIT_POLICY=PASSIVE``, which made PyTorch's own epoch 1.5x slower); rnncore's pool
+threads block instead of spinning. ``--no-settle`` times the epochs back to back across
+libraries, as before 2026-12-03 (results_fit*.json up to then). A pause instead of the
+settling epoch did not help: after 0.2 s or 0.5 s idle rnncore's next epoch took 34 to
+36 ms (medians; the cause was not pinned down). Reported per
 configuration: the median epoch time of each library and the ratio rnncore / the
 faster peer per round (median and min-max over rounds): below 1 rnncore is faster.
 
@@ -149,7 +158,7 @@ def kernel_seconds(epoch):
     return total, spent[0]
 
 
-def bench_config(cfg, rounds, skip):
+def bench_config(cfg, rounds, skip, settle=True):
     x, y = make_data(cfg)
     makers = {"rnncore": rnncore_trainer, "torch": torch_trainer, "keras_torch": keras_trainer}
     trainers = {}
@@ -167,6 +176,8 @@ def bench_config(cfg, rounds, skip):
     names = list(trainers)
     for r in range(rounds):
         for name in names[r % len(names):] + names[:r % len(names)]:
+            if settle:
+                trainers[name]()          # untimed: the previous library's threads stop spinning meanwhile
             t0 = time.perf_counter()
             trainers[name]()
             times[name].append(time.perf_counter() - t0)
@@ -183,6 +194,8 @@ def bench_config(cfg, rounds, skip):
                     "ratio_vs_best_min": float(ratio.min()), "ratio_vs_best_max": float(ratio.max()),
                     "ratio_median": {p: float(np.median(v)) for p, v in per_round.items()}})
     if "rnncore" in trainers:
+        if settle:
+            trainers["rnncore"]()
         splits = [kernel_seconds(trainers["rnncore"]) for _ in range(max(1, rounds // 2))]
         over = [(tot - ker) / n_batches * 1e3 for tot, ker in splits]
         out["kernel_share"] = float(np.median([ker / tot for tot, ker in splits]))
@@ -218,6 +231,9 @@ def main(argv=None):
     ap.add_argument("--torch-threads", type=int, default=1,
                     help="PyTorch's intra-op threads, for PyTorch and Keras (default 1: on a busy machine "
                          "PyTorch's OpenMP threads are many times slower than one)")
+    ap.add_argument("--no-settle", action="store_true",
+                    help="time every epoch right after the previous library's (no untimed epoch of the same "
+                         "library before it; the protocol before 2026-12-03)")
     ap.add_argument("--out", default="")
     args = ap.parse_args(argv)
     skip = set(filter(None, args.skip.split(",")))
@@ -240,7 +256,7 @@ def main(argv=None):
     results = []
     for i in map(int, args.configs.split(",")):
         cfg = CONFIGS[i]
-        r = bench_config(cfg, args.rounds, skip)
+        r = bench_config(cfg, args.rounds, skip, settle=not args.no_settle)
         load.append(open("/proc/loadavg").read().split()[:3])
         results.append(r)
         med = r["epoch_s_median"]
@@ -258,7 +274,7 @@ def main(argv=None):
     print("load average (1, 5, 15 min) before, after each configuration:", load)
     out = {"command": "python benchmarks/bench_fit.py " + " ".join(argv if argv is not None else sys.argv[1:]),
            "date_utc": start + "-" + time.strftime("%H:%M", time.gmtime()), "versions": versions,
-           "cpus": os.cpu_count(), "rnncore_threads": numba.get_num_threads(),
+           "cpus": os.cpu_count(), "rnncore_threads": numba.get_num_threads(), "settle": not args.no_settle,
            "loadavg": load, "configs": results, "tiny": tiny}
     if args.out:
         Path(args.out).write_text(json.dumps(out, indent=1) + "\n")
