@@ -153,13 +153,10 @@ def main(argv=None):
     try:
         old_runs, new_runs = [], []
         for r in range(args.runs):
-            # warm-up run of each version first (fills its cache), then the timed turns
+            # each child compiles (or loads from its version's cache) before it times anything
             for label, tree, runs in (("old", old_tree, old_runs), ("new", Path(args.new), new_runs)):
-                cache = tmp / f"cache_{label}"
-                if r == 0:
-                    run_child(tree, cells, shapes[:1], cache)
                 print(f"run {r + 1}/{args.runs}: {label}", file=sys.stderr, flush=True)
-                runs.append(run_child(tree, cells, shapes, cache))
+                runs.append(run_child(tree, cells, shapes, tmp / f"cache_{label}"))
         rows = summarise(old_runs, new_runs)
     finally:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old_tree)], check=False)

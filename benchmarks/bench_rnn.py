@@ -19,10 +19,10 @@ For RNN (tanh), LSTM and GRU, float32, forward and forward+backward, at the
 The NumPy reference is slow at the large rows: there it runs a shorter
 sequence and its time is scaled by T / T_run (it is linear in T); the table
 marks such numbers with '*'. It runs on one BLAS thread (``one_blas_thread``: its
-threads' spinning after each call slowed the next implementation timed). "fwd" is inference on both sides: PyTorch under
-``no_grad`` (oneDNN's fused inference LSTM), rnncore with ``keep_cache=False``;
-rnncore's training forward (keeping what backward needs) is reported beside it.
-"fwd+bwd" is a training step on both sides.
+threads' spinning after each call slowed the next implementation timed). "fwd" is
+inference on both sides: PyTorch under ``no_grad`` (oneDNN's fused inference LSTM),
+rnncore with ``keep_cache=False``; rnncore's training forward (keeping what backward
+needs) is reported beside it. "fwd+bwd" is a training step on both sides.
 """
 import argparse
 import json
