@@ -14,6 +14,11 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 # nbval checks (NBVAL_CHECK_OUTPUT) any stderr is an unexpected output. Whether a compile
 # lands in such a cell depends on the test order and the machine's load (CI failed on it).
 os.environ["RNNCORE_COMPILE_NOTICE"] = "0"
+# No second process compiling a cell's backward kernels at its first forward (rnncore/cpu/
+# _background.py): the two test workers already keep both cores compiling (tests/conftest.py),
+# and each child would compile the kernels the cells share once more. tests/test_determinism.py
+# turns it on for its fresh compile, and checks it there.
+os.environ["RNNCORE_BACKGROUND_COMPILE"] = "0"
 
 
 def pytest_configure(config):

@@ -87,11 +87,19 @@ def _cache(cell, backend, x, H, data, keep_cache):
 
 def _run(backend, cell, dtype, step, fn, *args, **kw):
     """fn(*args, **kw); for the CPU backend, with a one-line notice when its first
-    call in this process compiles (see ``rnncore.cpu._notice``)."""
+    call in this process compiles (see ``rnncore.cpu._notice``). A training forward
+    may start compiling the backward kernels in a second process, which the backward
+    waits for (``rnncore.cpu._background``)."""
+    act = kw.pop("act", None)
     if backend != "cpu":
         return fn(*args, **kw)
+    from .cpu import _background
     from .cpu._notice import compile_notice
-    with compile_notice(f"{cell} {step} ({np.dtype(dtype).name})"):
+    if step == "forward" and kw.get("keep_cache", True):
+        _background.start(cell, dtype, act)
+    with compile_notice(f"{_CELLS[cell].label} {step} ({np.dtype(dtype).name})"):
+        if step == "backward":
+            _background.wait(cell, dtype)
         return fn(*args, **kw)
 
 
@@ -145,7 +153,7 @@ def _forward(cell, backend, keep_cache, x, W_ih, W_hh, b_ih, b_hh, states, act=N
     args += [v.state_or_zeros(f"{name}0", s0, x.shape[0], H, x.dtype, dev) for name, s0 in zip(spec.states, states)]
     if spec.act_arg is not None:
         args.append(act)
-    h_seq, *final, data = _run(backend, spec.label, x.dtype, "forward", mod.forward, *args, keep_cache=keep_cache)
+    h_seq, *final, data = _run(backend, cell, x.dtype, "forward", mod.forward, *args, keep_cache=keep_cache, act=act)
     return h_seq, final, _cache(cell, backend, x, H, data, keep_cache)
 
 
@@ -159,7 +167,7 @@ def _backward(cell, dh_seq, cache, d_final):
     dh_seq = v.grad_or_zeros("dh_seq", dh_seq, seq_shape, cache.dtype, dev)
     d_final = [v.grad_or_zeros(f"d{name}_T", d, state_shape, cache.dtype, dev)
                for name, d in zip(spec.states, d_final)]
-    return _run(cache.backend, spec.label, cache.dtype, "backward", _backend(cache.backend, cell).backward,
+    return _run(cache.backend, cell, cache.dtype, "backward", _backend(cache.backend, cell).backward,
                 dh_seq, cache.data, *d_final)
 
 

@@ -46,6 +46,12 @@ CHILD = textwrap.dedent("""
             for a in [o for o in outs if o is not None] + [grads[k] for k in sorted(grads)]:
                 h.update(np.ascontiguousarray(a).tobytes())
             out[f"{{cell}} {{dtype.name}} {{threads}}"] = h.hexdigest()
+    # how each cell's backward recurrence came into this process: compiled here, or loaded
+    # from the cache (where rnncore.cpu._background's child put it)
+    import importlib
+    jobs = [importlib.import_module(f"rnncore.cpu.{{m}}")._backward_jobs for m in ("rnn", "lstm", "gru", "peephole")]
+    out["backward compiled here"] = sum(j.stats.cache_misses.total() for j in jobs)
+    out["backward loaded"] = sum(j.stats.cache_hits.total() for j in jobs)
     print(json.dumps(out))
 """)
 
@@ -81,11 +87,17 @@ def test_same_bits_freshly_compiled_and_from_the_cache(tmp_path):
     child, the slowest part of the suite, so not all four combinations."""
     cases = (("lstm", "float32"), ("lstm_relu", "float64"))
     env = {"NUMBA_CACHE_DIR": str(tmp_path)}
-    fresh = _child(cases, (2,), env)
+    # The fresh run as a user's first one: the backward recurrence compiled by a second process
+    # while this one compiles the forward (rnncore.cpu._background), then loaded from the cache.
+    fresh = _child(cases, (2,), dict(env, RNNCORE_BACKGROUND_COMPILE="1"))
+    assert (fresh.pop("backward compiled here"), fresh.pop("backward loaded")) == (0, len(cases)), \
+        "the fresh run compiled its backward kernels itself: the background compile did not happen"
     assert len(fresh) == len(cases)
     assert any(tmp_path.rglob("*.nbi")), "nothing was cached"
     cached = _child(cases, (2,), env)
     here = _child(cases, (2,), {})
+    for run in (cached, here):
+        del run["backward compiled here"], run["backward loaded"]
     assert fresh == cached == here
 
 
