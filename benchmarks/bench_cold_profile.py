@@ -80,7 +80,8 @@ CHILD = textwrap.dedent("""
 
 def profile(cell, dtype="float32"):
     with tempfile.TemporaryDirectory() as cache:
-        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        # every compile in the one profiled process: no second process for the backward (rnncore/cpu/_background.py)
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache, RNNCORE_BACKGROUND_COMPILE="0")
         r = subprocess.run([sys.executable, "-c", CHILD.format(cell=cell, dtype=dtype)], env=env,
                            capture_output=True, text=True, cwd=HERE.parent, timeout=900)
     if r.returncode != 0:

@@ -3,6 +3,7 @@ small float32 forward+backward of a cell with the default backend.
 
     python benchmarks/bench_coldstart.py                 # every cell, cold then warm
     python benchmarks/bench_coldstart.py --cells lstm --events
+    python benchmarks/bench_coldstart.py --background-ab 3   # the backward compiled beside the forward, or not
 
 For each cell it runs a child interpreter with ``NUMBA_CACHE_DIR`` set to a new
 empty folder (cold: everything compiles), then a second child on the filled
@@ -64,13 +65,15 @@ CHILD = textwrap.dedent("""
     g = back(np.ones_like(h), cache)
     t3 = time.perf_counter()
     ru = resource.getrusage(resource.RUSAGE_SELF)
+    rc_ = resource.getrusage(resource.RUSAGE_CHILDREN)      # the backward's compile process, if any
     print(json.dumps({{"import_s": t1 - t0, "first_forward_s": t2 - t1, "first_backward_s": t3 - t2,
-                      "total_s": t3 - t0, "cpu_s": ru.ru_utime + ru.ru_stime, "events": events}}))
+                      "total_s": t3 - t0, "cpu_s": ru.ru_utime + ru.ru_stime,
+                      "children_cpu_s": rc_.ru_utime + rc_.ru_stime, "events": events}}))
 """)
 
 
-def run_child(cell, cache_dir, events=False):
-    env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
+def run_child(cell, cache_dir, events=False, env_extra=None):
+    env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir, **(env_extra or {}))
     code = CHILD.format(G={"rnn": 1, "lstm": 4, "gru": 3, "peephole": 4}[cell], cell=cell, events=events)
     r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=HERE.parent,
                        timeout=900)
@@ -84,7 +87,12 @@ def main(argv=None):
     ap.add_argument("--cells", default=",".join(CELLS), help="comma-separated subset of " + ",".join(CELLS))
     ap.add_argument("--events", action="store_true", help="per-function compile seconds (numba.core.event)")
     ap.add_argument("--out", default="", help="write the results as JSON here")
+    ap.add_argument("--background-ab", type=int, default=0, metavar="ROUNDS",
+                    help="instead: cold runs with the second process that compiles the backward kernels "
+                         "(rnncore/cpu/_background.py) off and on, alternating, ROUNDS rounds")
     args = ap.parse_args(argv)
+    if args.background_ab:
+        return background_ab(args.cells.split(","), args.background_ab, args.out)
     results = {}
     print("| cell | cache | import s | first forward s | first backward s | import to gradients s | CPU s |")
     print("|---|---|---|---|---|---|---|")
@@ -105,6 +113,36 @@ def main(argv=None):
     if args.out:
         Path(args.out).write_text(json.dumps(results, indent=1))
     return results
+
+
+def background_ab(cells, rounds, out=""):
+    """Cold runs of each cell with RNNCORE_BACKGROUND_COMPILE=0 and =1 in turn (the order swapped
+    every round). Wall seconds from import to gradients; CPU seconds of the process and, with the
+    background compile, of its child."""
+    import numpy as np
+    runs = {cell: {"off": [], "on": []} for cell in cells}
+    for k in range(rounds):
+        for cell in cells:
+            for mode in (("off", "on") if k % 2 == 0 else ("on", "off")):
+                with tempfile.TemporaryDirectory() as cache:
+                    r, _ = run_child(cell, cache, env_extra={"RNNCORE_BACKGROUND_COMPILE": "1" if mode == "on" else "0"})
+                runs[cell][mode].append(r)
+                print(f"round {k + 1} {cell} {mode}: {r['total_s']:.2f} s wall, CPU {r['cpu_s']:.2f} + child "
+                      f"{r['children_cpu_s']:.2f} s", flush=True)
+    print("| cell | off: wall s (median, range) | on: wall s | on/off, paired (median, range) | CPU s off | CPU s on, + child |")
+    print("|---|---|---|---|---|---|")
+    for cell, r in runs.items():
+        off = np.array([x["total_s"] for x in r["off"]])
+        on = np.array([x["total_s"] for x in r["on"]])
+        ratio = on / off
+        print(f"| {cell} | {np.median(off):.2f} ({off.min():.2f}-{off.max():.2f}) | {np.median(on):.2f} "
+              f"({on.min():.2f}-{on.max():.2f}) | {np.median(ratio):.2f} ({ratio.min():.2f}-{ratio.max():.2f}) | "
+              f"{np.median([x['cpu_s'] for x in r['off']]):.1f} | {np.median([x['cpu_s'] for x in r['on']]):.1f} + "
+              f"{np.median([x['children_cpu_s'] for x in r['on']]):.1f} |")
+    if out:
+        Path(out).write_text(json.dumps({"command": "python benchmarks/bench_coldstart.py --background-ab "
+                                                    f"{rounds}", "runs": runs}, indent=1))
+    return runs
 
 
 if __name__ == "__main__":
