@@ -36,6 +36,8 @@ WAIT_S = 300
 _started = set()      # (cell, dtype) whose first training forward this process has seen
 _children = {}        # (cell, dtype) -> the child compiling its backward kernels
 
+_WITH_C = ("lstm", "peephole")     # the cells with a cell state c besides h
+
 _CHILD = "import sys; from rnncore.cpu._background import compile_backward; compile_backward(*sys.argv[1:])"
 
 
@@ -144,9 +146,9 @@ def wait(cell, dtype):
 
 
 def _tiny(cell, dtype):
-    """A tiny problem: (G, B, T, D, H) and an array maker of dtype."""
+    """A tiny problem: (G, B, T, D, H), G the cell module's gate count, and an array maker of dtype."""
     dt = np.dtype(dtype)
-    return {"rnn": 1, "gru": 3, "lstm": 4, "peephole": 4}[cell], 2, 2, 2, 2, lambda *shape: np.zeros(shape, dtype=dt)
+    return import_module(f"rnncore.cpu.{cell}").G, 2, 2, 2, 2, lambda *shape: np.zeros(shape, dtype=dt)
 
 
 def _weight_grads_tiny(cell, dtype):
@@ -154,7 +156,7 @@ def _weight_grads_tiny(cell, dtype):
     gives it (the LSTMs pass W_ih as columns of [W_ih | W_hh]): its kernels compiled here."""
     from ._common import weight_grads
     G, B, T, D, H, z = _tiny(cell, dtype)
-    W_ih = z(G * H, D + H)[:, :D] if cell in ("lstm", "peephole") else z(G * H, D)
+    W_ih = z(G * H, D + H)[:, :D] if cell in _WITH_C else z(G * H, D)
     weight_grads(z(B, T, G * H), z(B, T, G * H), z(B, T, D), z(B, H), z(B, T, H), W_ih, 1)
 
 
@@ -170,7 +172,7 @@ def compile_backward(cell, dtype, activation="tanh"):
     if cell == "peephole":
         args.append(z(3, H))
     args.append(z(B, H))
-    if cell in ("lstm", "peephole"):
+    if cell in _WITH_C:
         args.append(z(B, H))
     if cell != "peephole":
         args.append(activation)
@@ -180,7 +182,7 @@ def compile_backward(cell, dtype, activation="tanh"):
         h_seq, *_, data = mod.forward(*args, keep_cache=True)
         mod.run_chunk_jobs = run
         mod.weight_grads = lambda *a: (None, None, None)
-        states = [z(B, H)] * (2 if cell in ("lstm", "peephole") else 1)
+        states = [z(B, H)] * (2 if cell in _WITH_C else 1)
         mod.backward(z(B, T, H), data, *states)
     finally:
         mod.run_chunk_jobs, mod.weight_grads = run, weight_grads

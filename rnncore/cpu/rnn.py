@@ -13,6 +13,8 @@ from ._common import batch_chunks, copy_2d, next_chunk, run_chunk_jobs, sum_in_o
 from ._packed import gemm_packed, pack
 from ._math import JIT, activation_flag, drelu, dtanh, relu, tanh
 
+G = 1
+
 
 @njit(inline="always", **JIT)   # into its driver: see _common.INLINE_ROWS
 def _forward_rows(x, W_ih_pk, W_hh_pk, bias, h0, h_seq, use_relu):
@@ -87,7 +89,7 @@ def forward(x, W_ih, W_hh, b_ih, b_hh, h0, nonlinearity="tanh", keep_cache=True)
     """x (B, T, D) -> h_seq (B, T, H), h_T (B, H), data for ``backward`` (None with keep_cache=False)."""
     B, T, D = x.shape
     H = h0.shape[1]
-    chunks = batch_chunks(B, T, D, H, 1)
+    chunks = batch_chunks(B, T, D, H, G)
     use_relu = activation_flag(nonlinearity)
     W_ih_pk, W_hh_pk, bias = pack(W_ih.T), pack(W_hh.T), b_ih + b_hh
     h_seq = np.empty((B, T, H), dtype=x.dtype)
