@@ -85,19 +85,25 @@ def _cache(cell, backend, x, H, data, keep_cache):
     return Cache(cell, backend, (*x.shape, H), np.dtype(x.dtype), data) if keep_cache else None
 
 
+# (cell, step, dtype) -> the compile notice's label, built once: np.dtype(...).name builds its
+# string on every access, 3.2 us per call (rnncore.cpu._background keys by the dtype for the same reason)
+_NOTICE_LABELS = {}
+
+
 def _run(backend, cell, dtype, step, fn, *args, **kw):
     """fn(*args, **kw); for the CPU backend, with a one-line notice when its first
-    call in this process compiles (see ``rnncore.cpu._notice``). A training forward
-    may start compiling the backward kernels in a second process, which the backward
-    waits for (``rnncore.cpu._background``)."""
-    act = kw.pop("act", None)
+    call in this process compiles (see ``rnncore.cpu._notice``). A backward waits
+    here for a second process that may be compiling its kernels (``_forward`` starts
+    it: ``rnncore.cpu._background``)."""
     if backend != "cpu":
         return fn(*args, **kw)
     from .cpu import _background
     from .cpu._notice import compile_notice
-    if step == "forward" and kw.get("keep_cache", True):
-        _background.start(cell, dtype, act)
-    with compile_notice(f"{_CELLS[cell].label} {step} ({np.dtype(dtype).name})"):
+    key = (cell, step, np.dtype(dtype))
+    label = _NOTICE_LABELS.get(key)
+    if label is None:
+        label = _NOTICE_LABELS[key] = f"{_CELLS[cell].label} {step} ({key[2].name})"
+    with compile_notice(label):
         if step == "backward":
             _background.wait(cell, dtype)
         return fn(*args, **kw)
@@ -153,7 +159,10 @@ def _forward(cell, backend, keep_cache, x, W_ih, W_hh, b_ih, b_hh, states, act=N
     args += [v.state_or_zeros(f"{name}0", s0, x.shape[0], H, x.dtype, dev) for name, s0 in zip(spec.states, states)]
     if spec.act_arg is not None:
         args.append(act)
-    h_seq, *final, data = _run(backend, cell, x.dtype, "forward", mod.forward, *args, keep_cache=keep_cache, act=act)
+    if backend == "cpu" and keep_cache:        # training: its backward kernels, in a second process if cold
+        from .cpu import _background
+        _background.start(cell, x.dtype, act)
+    h_seq, *final, data = _run(backend, cell, x.dtype, "forward", mod.forward, *args, keep_cache=keep_cache)
     return h_seq, final, _cache(cell, backend, x, H, data, keep_cache)
 
 
