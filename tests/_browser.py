@@ -23,7 +23,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 
 # What the site is built from: a build older than any of these is rebuilt.
 SITE_SOURCES = ["_config.yml", "_toc.yml", "tools/site_ext.py", "tools/site_static", "README.md",
-                "CONTRIBUTING.md", "benchmarks/README.md", "benchmarks/bench_rnn.png",
+                "CONTRIBUTING.md", "benchmarks/README.md", "benchmarks/bench_rnn.png", "benchmarks/busy.png",
+                "benchmarks/coldstart.png", "benchmarks/fit.png",
                 "rnncore/datasets/data/README.md", "notebooks", "exercises", "solutions", "docs/img"]
 BUILD_COMMAND = ["-c", "from jupyter_book.cli.main import main; main()",
                  "build", ".", "-W", "-n", "--keep-going"]

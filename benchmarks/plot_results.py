@@ -1,0 +1,183 @@
+"""The figures of ``benchmarks/README.md`` for issue 13's benchmarks, drawn from the committed
+result files (no benchmark is re-run here):
+
+    python benchmarks/plot_results.py            # writes benchmarks/{busy,coldstart,fit}.png
+
+* ``busy.png``: rnncore's default threads over one thread, training on a busy machine
+  (``bench_busy.py``): the ``prange`` kernels of 2026-12-02 against the batch-chunk jobs now.
+* ``coldstart.png``: import to the first float32 gradients with an empty Numba cache
+  (``bench_coldstart.py``): 2026-12-01, then the background compile off and on, and warm.
+* ``fit.png``: one epoch of ``Sequential.fit`` against a PyTorch loop and Keras 3 (torch
+  backend) (``bench_fit.py``), with the target line at half the better peer's time.
+
+Each panel names the run (date, key of the JSON file) its numbers come from.
+"""
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from bench_rnn import gemm_flops
+
+HERE = Path(__file__).resolve().parent
+TARGET_BUSY = 1.2          # issue 13, target 1: default threads at most 1.2x one thread
+TARGET_COLD_S = 10.0       # target 2: import + first forward/backward, empty cache
+TARGET_WARM_S = 1.0        # target 2: the same with a warm cache
+TARGET_FIT = 0.5           # target 3: fit at most 0.5x the better peer's epoch
+
+
+def _load(name):
+    return json.loads((HERE / name).read_text())
+
+
+def busy_summary():
+    """{panel title: {workload: [(competitors, median, min, max) ...]}} of the ratio default
+    threads / one thread, every round of every run of that panel pooled."""
+    data = _load("results_busy.json")
+    panels = {"prange kernels, 2026-12-02\n(busy shared Intel VM; key prange_before)": [data["prange_before"]],
+              "batch-chunk jobs, 2026-12-03\n(idle AMD VM, 3 runs; key idle_2026_12_03)":
+                  data["idle_2026_12_03"]["runs"]}
+    out = {}
+    for title, runs in panels.items():
+        pooled = {}
+        for run in runs:
+            for r in run["results"]:
+                ratios = np.array(r["default_s"]) / np.array(r["one_thread_s"])
+                pooled.setdefault(r["workload"], {}).setdefault(r["competitors"], []).extend(ratios)
+        out[title] = {w: [(c, float(np.median(v)), float(np.min(v)), float(np.max(v)))
+                          for c, v in sorted(by_c.items())] for w, by_c in pooled.items()}
+    return out
+
+
+def coldstart_summary():
+    """{cell: {series: seconds}}: wall clock from import to the first gradients."""
+    data = _load("results_coldstart.json")
+    ab = data["background_ab"]["runs"]
+    warm = data["background_default_run"]["cells"]
+    out = {}
+    for cell in ("rnn", "lstm", "gru", "peephole"):
+        out[cell] = {
+            "2026-12-01, prange kernels": data["before_idle_wall_s"].get(cell, np.nan),
+            "2026-12-03, one process (median of 3)": float(np.median([r["total_s"] for r in ab[cell]["off"]])),
+            "2026-12-03, background compile (median of 3)": float(np.median([r["total_s"] for r in ab[cell]["on"]])),
+            "2026-12-03, warm cache": warm[cell]["warm"]["total_s"],
+        }
+    return out
+
+
+def sgemm_peak():
+    """GFLOP/s of a 2048^3 float32 product on this machine, the morning of the fit runs
+    (``bench_rnn.py``, results_vectorised.json, 05:38 UTC; the fit runs: 06:12)."""
+    return _load("results_vectorised.json")["sgemm"]["peak"]
+
+
+def lstm_epoch_gflop(c):
+    """The LSTM's matrix products in one epoch of fit, forward and backward (``bench_rnn.py``'s
+    count: forward 2*B*T*4H*(D+H) flops per batch, the backward twice that)."""
+    _, forward_backward = gemm_flops("lstm", c["B"], c["T"], c["D"], c["H"])
+    return forward_backward * c["batches_per_epoch"] / 1e9
+
+
+def fit_summary():
+    """[(config name, {library: median epoch s}, floor s)] from the settled runs of 2026-12-03;
+    the floor: the LSTM's matrix products alone at the machine's SGEMM peak."""
+    t1, t2 = _load("results_fit_settled_t1.json"), _load("results_fit_settled_t2.json")
+    peak = sgemm_peak()
+    out = []
+    for c1, c2 in zip(t1["configs"], t2["configs"]):
+        assert c1["name"] == c2["name"]
+        out.append((c1["name"], {"rnncore": c2["epoch_s_median"]["rnncore"],
+                                 "PyTorch, 1 thread": c1["epoch_s_median"]["torch"],
+                                 "PyTorch, 2 threads": c2["epoch_s_median"]["torch"],
+                                 "Keras 3 (torch), 2 threads": c2["epoch_s_median"]["keras_torch"]},
+                    lstm_epoch_gflop(c2) / peak))
+    return out
+
+
+def plot_busy(path, plt):
+    summary = busy_summary()
+    fig, axes = plt.subplots(1, len(summary), figsize=(10, 3.8), sharey=True)
+    for ax, (title, by_workload) in zip(axes, summary.items()):
+        n = len(by_workload)
+        for i, (workload, rows) in enumerate(by_workload.items()):
+            c = np.array([r[0] for r in rows], float) + (i - (n - 1) / 2) * 0.12
+            med, lo, hi = (np.array([r[k] for r in rows]) for k in (1, 2, 3))
+            ax.errorbar(c, med, yerr=[med - lo, hi - med], fmt="o", capsize=3, label=workload)
+        ax.axhline(1.0, color="k", lw=0.8)
+        ax.axhline(TARGET_BUSY, color="tab:red", ls="--", lw=1, label="target: 1.2x")
+        ax.set_yscale("log")
+        ax.set_xticks([0, 1, 2])
+        ax.set_xlabel("competing CPU-bound processes (2 cores)")
+        ax.set_title(title, fontsize=9)
+    axes[0].set_ylabel("default threads / one thread\n(median, min-max over rounds)")
+    axes[-1].legend(fontsize=7, loc="upper right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_coldstart(path, plt):
+    summary = coldstart_summary()
+    cells = list(summary)
+    series = list(summary[cells[0]])
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    w = 0.8 / len(series)
+    xs = np.arange(len(cells))
+    for i, name in enumerate(series):
+        ax.bar(xs + (i - (len(series) - 1) / 2) * w, [summary[c][name] for c in cells], w, label=name)
+    ax.axhline(TARGET_COLD_S, color="tab:red", ls="--", lw=1, label="target, cold: 10 s")
+    ax.axhline(TARGET_WARM_S, color="tab:purple", ls=":", lw=1, label="target, warm: 1 s")
+    ax.set_xticks(xs, cells)
+    ax.set_ylabel("import to first gradients, s\n(float32, wall clock)")
+    ax.set_title("First call, empty Numba cache (2-core VMs; no 2026-12-01 run of the peephole LSTM)",
+                 fontsize=9)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_fit(path, plt):
+    summary = fit_summary()
+    fig, axes = plt.subplots(1, len(summary), figsize=(10, 3.8))
+    for ax, (name, times, floor) in zip(axes, summary):
+        labels = list(times)
+        vals = [times[k] for k in labels]
+        bars = ax.bar(range(len(vals)), vals, color=["tab:blue", "tab:orange", "tab:orange", "tab:green"])
+        ax.bar_label(bars, fmt="%.3f", fontsize=7)
+        best_peer = min(v for k, v in times.items() if k != "rnncore")
+        ax.axhline(TARGET_FIT * best_peer, color="tab:red", ls="--", lw=1,
+                   label="target: 0.5x the better peer")
+        ax.axhline(floor, color="k", ls=":", lw=1,
+                   label=f"the LSTM's products alone at the SGEMM peak ({sgemm_peak():.0f} GFLOP/s)")
+        ax.set_xticks(range(len(vals)), [k.replace(", ", "\n", 1) for k in labels], fontsize=7)
+        ax.set_title(f"{name}: rnncore / better peer {times['rnncore'] / best_peer:.2f}", fontsize=9)
+        ax.legend(fontsize=7)
+    axes[0].set_ylabel("epoch, s (median of 5)")
+    fig.suptitle("One epoch of fit, idle 2-core AMD VM, 2026-12-03 (results_fit_settled_t1/_t2.json)",
+                 fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out-dir", default=str(HERE), help="where the PNG files go")
+    args = ap.parse_args(argv)
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = Path(args.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"busy": out / "busy.png", "coldstart": out / "coldstart.png", "fit": out / "fit.png"}
+    plot_busy(paths["busy"], plt)
+    plot_coldstart(paths["coldstart"], plt)
+    plot_fit(paths["fit"], plt)
+    return paths
+
+
+if __name__ == "__main__":
+    main()
