@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from rnncore import layers as L
+from rnncore.layers.recurrent import ReversedRun
 from rnncore.utils import check_layer_gradients
 
 # Constant inputs shared by the tests (never drawn from during a test, so -k selection changes nothing)
@@ -372,3 +373,34 @@ def test_dense_on_sequences_passes_the_mask_on():
 def test_a_cell_does_not_run_on_its_own():
     with pytest.raises(TypeError, match=r"runs inside a recurrent layer: RNN\(LSTMCell\(\.\.\.\)\)\(x\)"):
         L.LSTMCell(3)(X)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("with_initial_state", [False, True])
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_unmasked_go_backwards_is_the_masked_path_bit_for_bit(kind, with_initial_state, dtype):
+    """go_backwards without a mask runs a reversed copy of the batch (RNN._sequence_forward's
+    shortcut); an all-True mask takes the general packing path. Outputs, final states and
+    every gradient must agree to the bit, on the default (cpu) backend."""
+    make = {"rnn": L.SimpleRNN, "lstm": L.LSTM, "gru": L.GRU}[kind]
+    rng = np.random.default_rng(3)
+    B, T, D, H = 5, 7, 3, 4
+    x = rng.standard_normal((B, T, D)).astype(dtype)
+    n_states = 2 if kind == "lstm" else 1
+    init = [rng.standard_normal((B, H)).astype(dtype) for _ in range(n_states)] if with_initial_state else None
+    d_out = [rng.standard_normal((B, T, H)).astype(dtype)] + [rng.standard_normal((B, H)).astype(dtype)
+                                                              for _ in range(n_states)]
+    runs = []
+    for mask in (None, np.ones((B, T), bool)):
+        layer = make(H, return_sequences=True, return_state=True, go_backwards=True, seed=0)
+        layer.dtype = dtype
+        layer.build((T, D))
+        outs = layer.forward(x, training=True, mask=mask, initial_state=init)
+        assert isinstance(layer._seq_cache[1], ReversedRun) == (mask is None)   # the two paths ran
+        dx = layer.backward(d_out)
+        grads = [layer.grads[k] for k in sorted(layer.grads)]
+        runs.append((outs, dx, grads, layer.initial_state_grads))
+    (o1, dx1, g1, s1), (o2, dx2, g2, s2) = runs
+    for a, b in zip([*o1, dx1, *g1, *s1], [*o2, dx2, *g2, *s2]):
+        assert a.dtype == b.dtype == dtype and a.shape == b.shape
+        assert a.tobytes() == b.tobytes()
