@@ -244,6 +244,46 @@ def test_persistent_plan_and_launch_limit():
     assert pk.launch(too_big._replace(required=False), args) is False
 
 
+# ----------------------------------------------------------------------------- the simulator's pace
+@pytest.mark.skipif(not rnncore.cuda.simulator_enabled(), reason="the pacing applies to the simulator only")
+def test_simulated_launches_run_with_a_short_switch_interval():
+    """Under the simulator every rnncore launcher runs with kc.SIM_SWITCH_INTERVAL (its block
+    manager would otherwise hold the GIL 5 ms at a time), and the caller's interval comes back
+    afterwards: after nested calls, and after an exception."""
+    import sys
+
+    from rnncore.cuda import _host as hs
+
+    for launcher in (kc.gemm, kc.colsum, kc.transpose, kc.shifted_states, kc.grad_into_h0,
+                     kc.input_projection, kc.weight_grads, hs.step_loop, pk.launch):
+        assert hasattr(launcher, "__wrapped__"), f"{launcher.__name__} launches kernels unpaced"
+    before = sys.getswitchinterval()
+    assert before != kc.SIM_SWITCH_INTERVAL
+    seen = []
+
+    @kc.simulator_paced
+    def inner():
+        seen.append(sys.getswitchinterval())
+
+    @kc.simulator_paced
+    def outer(fail):
+        inner()
+        seen.append(sys.getswitchinterval())
+        if fail:
+            raise KeyError("in the launcher")
+
+    outer(False)
+    assert seen == [pytest.approx(kc.SIM_SWITCH_INTERVAL, rel=1e-3)] * 2 and sys.getswitchinterval() == before
+    with pytest.raises(KeyError):
+        outer(True)
+    assert sys.getswitchinterval() == before
+    # and a real launch: the tiled GEMM still computes its product
+    A, B = np.arange(6.0).reshape(2, 3), np.arange(12.0).reshape(3, 4)
+    C = cuda.device_array((2, 4))
+    np.testing.assert_allclose(kc.gemm(cuda.to_device(A), cuda.to_device(B), C).copy_to_host(), A @ B)
+    assert sys.getswitchinterval() == before
+
+
 # ----------------------------------------------------------------------------- availability
 def test_clear_error_without_gpu_or_simulator(monkeypatch):
     import numba.cuda as ncuda

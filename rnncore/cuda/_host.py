@@ -48,6 +48,7 @@ def empty(dtype, stream, *shapes):
     return tuple(cuda.device_array(shape, dtype=dtype, stream=stream) for shape in shapes)
 
 
+@kc.simulator_paced
 def step_loop(kernel, times, B, H, args, stream=0):
     """Launch ``kernel(t, *args)`` once per t in ``times``, in that order, on :func:`._kernels_common.unit_grid`.
 

@@ -11,7 +11,10 @@ element is read once per tile instead of once per output. Transposed operands ar
 loaded with the fast index on the contiguous axis (coalesced) and stored
 transposed into shared memory (padded by one column against bank conflicts).
 """
+import functools
 import math
+import sys
+import threading
 from functools import lru_cache
 
 import numba
@@ -26,6 +29,43 @@ SIM = simulator_enabled()
 # thread per CUDA thread, so it gets smaller tiles (same code, same results).
 TILE = 8 if SIM else 16
 MAX_TPB = 128          # threads per block of the per-step kernels (shared chunk size)
+
+
+# The simulator runs each CUDA thread as a Python thread, and its block manager polls them in a
+# loop that keeps the GIL for a whole switch interval (5 ms by default) each time it gets it:
+# the simulated threads mostly wait for that loop. A 0.1 ms interval while rnncore launches
+# kernels made tests/test_cuda.py 4x as fast (66.8 s -> 15.7 s, one process, 2026-12-03; 0.5 ms:
+# 18.2 s). On a GPU nothing changes.
+SIM_SWITCH_INTERVAL = 1e-4
+_pace_lock = threading.Lock()
+_pace_depth = 0
+_pace_saved = None
+
+
+def simulator_paced(launcher):
+    """Run ``launcher`` with :data:`SIM_SWITCH_INTERVAL` as the interpreter's switch interval under
+    the simulator (the identity on a GPU). Nested and concurrent calls restore the caller's
+    interval once the last of them ends."""
+    if not SIM:
+        return launcher
+
+    @functools.wraps(launcher)
+    def paced(*args, **kwargs):
+        global _pace_depth, _pace_saved
+        with _pace_lock:
+            if _pace_depth == 0:
+                _pace_saved = sys.getswitchinterval()
+                sys.setswitchinterval(SIM_SWITCH_INTERVAL)
+            _pace_depth += 1
+        try:
+            return launcher(*args, **kwargs)
+        finally:
+            with _pace_lock:
+                _pace_depth -= 1
+                if _pace_depth == 0:
+                    sys.setswitchinterval(_pace_saved)
+
+    return paced
 
 
 def threads_for(n):
@@ -156,6 +196,7 @@ def _gemm_kernel(dtype, tile):
     return gemm
 
 
+@simulator_paced
 def gemm(A, B, C, bias=None, ta=False, tb=False, accumulate=False, stream=0):
     """C [+]= op(A) @ op(B) [+ bias] on device arrays (2-D, C-contiguous)."""
     M, N = C.shape
@@ -224,12 +265,14 @@ def _helpers(dtype):
     return colsum, transpose, shift_prev, rec_out
 
 
+@simulator_paced
 def colsum(A, out, stream=0):
     tpb = threads_for(A.shape[1])
     _helpers(np.dtype(A.dtype))[0][(A.shape[1] + tpb - 1) // tpb, tpb, stream](A, out)
     return out
 
 
+@simulator_paced
 def transpose(A, stream=0):
     out = cuda.device_array((A.shape[1], A.shape[0]), dtype=A.dtype, stream=stream)
     t = 4 if SIM else 16
@@ -238,6 +281,7 @@ def transpose(A, stream=0):
     return out
 
 
+@simulator_paced
 def shifted_states(h0, h_seq, stream=0):
     """(B, T, H) array of h_{t-1}, so that dW_hh is one GEMM over all time steps."""
     B, T, H = h_seq.shape
@@ -247,6 +291,7 @@ def shifted_states(h0, h_seq, stream=0):
     return out
 
 
+@simulator_paced
 def grad_into_h0(dAh, W_hh, carry, stream=0):
     B, H = carry.shape
     out = cuda.device_array((B, H), dtype=carry.dtype, stream=stream)
@@ -259,6 +304,7 @@ def zeros(shape, dtype, stream=0):
     return cuda.to_device(np.zeros(shape, dtype=dtype), stream=stream)
 
 
+@simulator_paced
 def input_projection(x, W_ih, b_ih, stream=0):
     """xp (B, T, G*H) = x W_ih^T + b_ih for all time steps in one tiled GEMM."""
     B, T, D = x.shape
@@ -268,6 +314,7 @@ def input_projection(x, W_ih, b_ih, stream=0):
     return xp
 
 
+@simulator_paced
 def weight_grads(dA, dAh, x, h0, h_seq, W_ih, stream=0):
     """dx, dW_ih, dW_hh, db_ih, db_hh from the per-step gate gradients, as big GEMMs.
 

@@ -275,6 +275,7 @@ def max_cooperative_blocks(kernel, args, threads, smem_bytes):
     return _COOP_LIMITS[key]
 
 
+@kc.simulator_paced
 def launch(p, args, stream=0):
     """Launch the persistent kernel for plan ``p``; False (nothing done) if the grid is too big."""
     dtype = np.dtype(args[0].dtype)
