@@ -83,7 +83,7 @@ def test_same_bits_freshly_compiled_and_from_the_cache(tmp_path):
     in a second interpreter, and this interpreter's kernels give the same bits.
 
     Two cases cover both activation branches of the kernels and both dtypes (float32's own
-    tanh and fmuladd paths, float64's libm): each case is a full compile in the fresh
+    tanh and fmuladd paths, float64's exp-based tanh): each case is a full compile in the fresh
     child, the slowest part of the suite, so not all four combinations."""
     cases = (("lstm", "float32"), ("lstm_relu", "float64"))
     env = {"NUMBA_CACHE_DIR": str(tmp_path)}

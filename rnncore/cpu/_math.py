@@ -2,10 +2,18 @@
 
 Why not ``math.tanh``: this llvmlite has no vector math library (SVML), so a
 call to libm per element stops LLVM from vectorising the gate loops, and the
-gates dominate an RNN's time once the matrix products go to BLAS. In float32
-we use a rational approximation (the one Eigen uses, error below 4e-7) that
-compiles to plain multiply/add/divide and vectorises; float64 keeps libm's
-``tanh`` because gradient checks need full precision.
+gates dominate an RNN's time once the matrix products go to BLAS. Both dtypes
+use code that compiles to plain multiply/add/divide and vectorises:
+
+* float32: a rational approximation (the one Eigen uses, error below 4e-7);
+* float64: full precision, as gradient checks need, at most 1.5 ulp from the exact
+  tanh (libm's: 2.1 ulp; 2.1 million points over [-25, 25], against long double):
+  Cephes' rational form for |x| < 0.625, and (1 - e) / (1 + e) with e = exp(-2|x|)
+  from a degree-13 polynomial and a power of two built from its bits beyond.
+  Measured, one thread, AMD EPYC (AVX2): 2.8 ns per element against libm's 27.5 ns;
+  a float64 LSTM(32) at (16, 50, 8), as notebook 17 trains it, went from 2.8-2.9 ms
+  (8.5 times float32's) to 0.80-0.86 ms forward, and from 1.6-1.7 ms to 0.96-1.1 ms
+  backward (best of 300 calls; three runs each, old and new code alternating, 2 threads).
 
 Constants are typed per dtype: a float64 literal in a float32 expression
 promotes the whole expression to float64 (slow, and a different answer).
@@ -73,6 +81,87 @@ def fmuladd(typingctx, a, b, c):
     return a(a, b, c), codegen
 
 
+@intrinsic
+def _f64_as_int64(typingctx, x):
+    """The bits of a float64, as an int64 (a reinterpretation, not a conversion)."""
+    if x != types.float64:
+        return None
+
+    def codegen(context, builder, sig, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+    return types.int64(x), codegen
+
+
+@intrinsic
+def _int64_as_f64(typingctx, i):
+    """The float64 whose bits are the int64 ``i``."""
+    if i != types.int64:
+        return None
+
+    def codegen(context, builder, sig, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+    return types.float64(i), codegen
+
+
+# float64 tanh, see the module docstring. exp(y) = 2**k * exp(r), y = k ln 2 + r, |r| <= ln(2)/2:
+# k is rounded by adding 1.5 * 2**52 (its low bits then hold k, read back by _f64_as_int64:
+# AVX2 has no vector float64 -> int64 conversion), ln 2 is split in two so that k ln 2 is exact
+# to 2**-60, and exp(r) is its Taylor polynomial to r**13 (the next term is below 5e-18).
+_LOG2E = np.float64(1.4426950408889634)
+_LN2_HI = np.float64(6.93147180369123816490e-01)
+_LN2_LO = np.float64(1.90821492927058770002e-10)
+_ROUND = np.float64(6755399441055744.0)
+_ROUND_BITS = np.int64(_ROUND.view(np.int64))
+_EXP = [np.float64(1.0 / math.factorial(n)) for n in range(14)]
+E0, E1, E2, E3, E4, E5, E6, E7, E8, E9, E10, E11, E12, E13 = _EXP
+# Cephes' tanh.c for |x| < 0.625: tanh(x) = x + x^3 P(x^2) / Q(x^2)
+P0, P1, P2 = (np.float64(c) for c in (-9.64399179425052238628e-1, -9.92877231001918586564e1,
+                                      -1.61468768441708447952e3))
+Q0, Q1, Q2 = (np.float64(c) for c in (1.12811678491632931402e2, 2.23548839060100448583e3,
+                                      4.84406305325125486048e3))
+_SMALL64 = np.float64(0.625)
+_CLAMP64 = np.float64(20.0)                   # tanh(x) rounds to +-1 in float64 beyond 19.06
+TWO64 = np.float64(2.0)
+
+
+@register_jitable
+def _exp_f64(y):
+    """exp(y) for y in [-40, 0] (what _tanh_f64 asks for; no overflow or subnormal handling)."""
+    t = fmuladd(y, _LOG2E, _ROUND)
+    k = t - _ROUND
+    r = fmuladd(-k, _LN2_HI, y)
+    r = fmuladd(-k, _LN2_LO, r)
+    p = fmuladd(r, E13, E12)
+    p = fmuladd(r, p, E11)
+    p = fmuladd(r, p, E10)
+    p = fmuladd(r, p, E9)
+    p = fmuladd(r, p, E8)
+    p = fmuladd(r, p, E7)
+    p = fmuladd(r, p, E6)
+    p = fmuladd(r, p, E5)
+    p = fmuladd(r, p, E4)
+    p = fmuladd(r, p, E3)
+    p = fmuladd(r, p, E2)
+    p = fmuladd(r, p, E1)
+    p = fmuladd(r, p, E0)
+    k_int = _f64_as_int64(t) - _ROUND_BITS
+    return p * _int64_as_f64((k_int + 1023) << 52)
+
+
+@register_jitable
+def _tanh_f64(x):
+    # Both branches are computed and one is selected, so that the loop stays a vector loop.
+    a = min(abs(x), _CLAMP64)                 # NaN stays NaN
+    z = x * x
+    num = fmuladd(fmuladd(P0, z, P1), z, P2)
+    den = fmuladd(fmuladd(z + Q0, z, Q1), z, Q2)
+    small = fmuladd(x * z, num / den, x)
+    e = _exp_f64(-TWO64 * a)
+    big = (ONE64 - e) / (ONE64 + e)
+    big = big if x >= ZERO64 else -big
+    return small if a < _SMALL64 else big
+
+
 @register_jitable
 def _tanh_f32(x):
     x = min(max(x, -_CLAMP), _CLAMP)
@@ -131,7 +220,7 @@ def _ol_tanh(x):
     if kind == 32:
         return _tanh_f32
     if kind == 64:
-        return lambda x: math.tanh(x)
+        return _tanh_f64
 
 
 @overload(sigmoid)
@@ -141,7 +230,7 @@ def _ol_sigmoid(x):
     if kind == 32:
         return lambda x: HALF32 * _tanh_f32(HALF32 * x) + HALF32
     if kind == 64:
-        return lambda x: HALF64 * math.tanh(HALF64 * x) + HALF64
+        return lambda x: HALF64 * _tanh_f64(HALF64 * x) + HALF64
 
 
 @overload(dtanh)
