@@ -285,6 +285,27 @@ def test_simulated_launches_run_with_a_short_switch_interval():
 
 
 # ----------------------------------------------------------------------------- availability
+def test_quick_no_driver_check_agrees_with_numba():
+    """is_available() answers False without importing numba.cuda only where numba.cuda itself
+    finds no GPU: run in a fresh interpreter without the simulator, against numba's own check."""
+    import subprocess
+    import sys
+    code = ("import sys, rnncore.cuda\n"
+            "quick = rnncore.cuda.is_available(); imported = 'numba.cuda' in sys.modules\n"
+            "from numba import cuda\n"
+            "print(quick, imported, bool(cuda.is_available()))")
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    quick, imported, truth = r.stdout.split()
+    assert quick == truth, f"is_available() says {quick}, numba.cuda.is_available() {truth}"
+    import ctypes.util
+    no_driver = (not os.environ.get("NUMBA_CUDA_DRIVER") and ctypes.util.find_library("cuda") is None
+                 and not any(os.path.exists(n) for n in ("/dev/nvidiactl", "/dev/nvidia0", "/dev/dxg")))
+    if sys.platform.startswith("linux") and no_driver:     # as on CI: the answer without the 1-2 s import
+        assert imported == "False", "numba.cuda was imported although this machine has no CUDA driver"
+
+
 def test_clear_error_without_gpu_or_simulator(monkeypatch):
     import numba.cuda as ncuda
     monkeypatch.setattr(rnncore.cuda, "simulator_enabled", lambda: False)

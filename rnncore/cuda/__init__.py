@@ -12,8 +12,26 @@ functions share: transfers, launches, the time loops, the backward tail),
 whole sequence).
 """
 import os
+import sys
 
 _REASON = None
+
+
+def _driver_present():
+    """False when this machine plainly has no CUDA driver: no NVIDIA device node and no CUDA
+    driver library that the loader knows of. Checked before importing numba.cuda, whose import
+    and driver probe took 1.0-1.4 s on a machine without a GPU (2026-12-03), in the first cell
+    of every notebook that picks its backend. NUMBA_CUDA_DRIVER (a driver library at a path of
+    its own) always takes the full check."""
+    if os.environ.get("NUMBA_CUDA_DRIVER"):
+        return True
+    if sys.platform == "darwin":
+        return False                                   # no CUDA driver for macOS since 2019
+    if sys.platform.startswith("linux") and any(
+            os.path.exists(node) for node in ("/dev/nvidiactl", "/dev/nvidia0", "/dev/dxg")):  # dxg: WSL2
+        return True
+    import ctypes.util
+    return ctypes.util.find_library("nvcuda" if sys.platform == "win32" else "cuda") is not None
 
 
 def _numba_cuda():
@@ -39,6 +57,9 @@ def simulator_enabled():
 def is_available():
     """True when CUDA kernels can run here: a working GPU, or the simulator."""
     global _REASON
+    if not simulator_enabled() and not _driver_present():
+        _REASON = "no CUDA driver was found (no NVIDIA device and no CUDA driver library)"
+        return False
     cuda = _numba_cuda()
     if cuda is None:
         return False
