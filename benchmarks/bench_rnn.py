@@ -3,7 +3,7 @@
     python benchmarks/bench_rnn.py --out benchmarks/results.json
     python -m benchmarks.bench_rnn --quick --cells lstm
 
-For RNN (tanh), LSTM and GRU, float32, forward and forward+backward, at the
+For RNN (tanh), LSTM and GRU, float32 (float64 with --dtype float64), forward and forward+backward, at the
 (B, T, D, H) rows of issue 7, it reports:
 
 * times and ratios: every implementation of a row is timed in the same loop,
@@ -111,11 +111,11 @@ def gemm_flops(cell, B, T, D, H):
     return fwd, 3.0 * fwd
 
 
-def make_inputs(cell, B, T, D, H, seed=0):
+def make_inputs(cell, B, T, D, H, seed=0, dtype=np.float32):
     rng = np.random.default_rng(seed)
     G = GATES[cell]
     s = 1.0 / np.sqrt(H)
-    f32 = np.float32
+    f32 = np.dtype(dtype)
     return {"x": rng.standard_normal((B, T, D)).astype(f32),
             "W_ih": rng.uniform(-s, s, (G * H, D)).astype(f32),
             "W_hh": rng.uniform(-s, s, (G * H, H)).astype(f32),
@@ -152,6 +152,7 @@ def torch_fns(cell, p):
     B, T, D = p["x"].shape
     H = p["W_hh"].shape[1]
     mod = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell](D, H, batch_first=True)
+    mod = mod.to(torch.float64 if p["x"].dtype == np.float64 else torch.float32)
     with torch.no_grad():
         for name, key in [("weight_ih_l0", "W_ih"), ("weight_hh_l0", "W_hh"), ("bias_ih_l0", "b_ih"),
                           ("bias_hh_l0", "b_hh")]:
@@ -185,9 +186,9 @@ def one_blas_thread(fn):
     return wrapped
 
 
-def bench_row(cell, row, rounds, numpy_max_steps, with_torch):
+def bench_row(cell, row, rounds, numpy_max_steps, with_torch, dtype=np.float32):
     B, T, D, H = row
-    p = make_inputs(cell, B, T, D, H)
+    p = make_inputs(cell, B, T, D, H, dtype=dtype)
     fns = {}
     fns["cpu_fwd"], fns["cpu_fwdk"], fns["cpu_fb"] = rnncore_fns(cell, p, "cpu")
     if with_torch:
@@ -215,7 +216,7 @@ def bench_row(cell, row, rounds, numpy_max_steps, with_torch):
                 best[name] = min(best[name], time.perf_counter() - t0)
     for name in ("numpy_fwd", "numpy_fb"):
         best[name] *= T / T_np
-    res = {"cell": cell, "B": B, "T": T, "D": D, "H": H, "rounds": rounds,
+    res = {"cell": cell, "B": B, "T": T, "D": D, "H": H, "dtype": np.dtype(dtype).name, "rounds": rounds,
            "numpy_T_run": T_np, "numpy_rounds": np_rounds, "numpy_scaled": T_np != T,
            "ms": {k: v * 1e3 for k, v in best.items()}}
     f_fwd, f_fb = gemm_flops(cell, B, T, D, H)
@@ -343,7 +344,7 @@ def plot(results, path, with_torch):
         ax.set_yscale("log")
         ax.set_xticks(xs, labels, fontsize=8)
         ax.set_xlabel("B, T, D, H")
-        ax.set_title(f"{cell}, float32")
+        ax.set_title(f"{cell}, {rr[0].get('dtype', 'float32') if rr else 'float32'}")
     axes[0][0].set_ylabel("speed-up of rnncore cpu (x, higher is better)")
     axes[0][-1].legend(fontsize=7)
     m = results["machine"]
@@ -363,6 +364,8 @@ def main(argv=None):
     ap.add_argument("--plot", default=str(HERE / "bench_rnn.png"), help="PNG path ('' for none)")
     ap.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
     ap.add_argument("--no-jit", action="store_true", help="skip the first-call (subprocess) timings")
+    ap.add_argument("--dtype", default="float32", choices=("float32", "float64"),
+                    help="dtype of the timed rows (the first-call timings stay float32)")
     args = ap.parse_args(argv)
 
     cells = [c.strip() for c in args.cells.split(",") if c.strip()]
@@ -392,7 +395,7 @@ def main(argv=None):
     results["rows"] = []
     for cell in cells:
         for row in rows:
-            r = bench_row(cell, row, rounds, numpy_max, with_torch)
+            r = bench_row(cell, row, rounds, numpy_max, with_torch, dtype=np.dtype(args.dtype))
             results["rows"].append(r)
             ms = r["ms"]
             msg = f"{cell:5s} {str(row):20s} fwd {ms['cpu_fwd']:9.3f} ms   fwd+bwd {ms['cpu_fb']:9.3f} ms"
