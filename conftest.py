@@ -23,3 +23,33 @@ os.environ["RNNCORE_BACKGROUND_COMPILE"] = "0"
 
 def pytest_configure(config):
     config.addinivalue_line("filterwarnings", "ignore::numba.core.errors.NumbaPerformanceWarning")
+
+
+# The longest scopes (a test module, a notebook) first, so that the two workers end together.
+# pytest-xdist's --dist loadscope hands out whole scopes in collection order, and by default
+# reorders them by their number of tests (--no-loadscope-reorder in pyproject.toml turns that
+# off): many quick tests came first and the slow notebooks last, and in CI on 2 cores one worker
+# ran 38 s longer than the other (2026-12-03, 12:30 UTC). Seconds per scope from that run, to
+# order by, not to check; scopes not named here follow in their usual order.
+SLOW_SCOPES = {
+    "tests/test_site.py": 87, "tests/test_backends_agree.py": 61, "tests/test_cuda.py": 38,
+    "notebooks/13_neural_circuits.ipynb": 36, "tests/test_determinism.py": 35,
+    "notebooks/18_training_well.ipynb": 34, "notebooks/14_motif_grammar.ipynb": 33,
+    "notebooks/08_gpu_cuda_kernels.ipynb": 28, "notebooks/19_attention.ipynb": 26,
+    "tests/test_jupyterlab.py": 25, "notebooks/17_sequence_language_models.ipynb": 23,
+    "notebooks/06_gru.ipynb": 20, "notebooks/12_biological_counts.ipynb": 20,
+    "notebooks/04_vanishing_exploding_gradients.ipynb": 19, "notebooks/11_yeast_cell_cycle.ipynb": 19,
+    "notebooks/07_speed_with_numba.ipynb": 18, "notebooks/15_repressilator.ipynb": 18,
+    "tests/test_cpu_kernels.py": 17, "notebooks/10_splice_sites.ipynb": 15,
+    "notebooks/16_protein_secondary_structure.ipynb": 15, "tests/test_cpu_cache.py": 14,
+}
+
+
+def pytest_collection_modifyitems(session, config, items):
+    scope_of = {id(item): item.nodeid.split("::", 1)[0] for item in items}
+    first = {}
+    for i, item in enumerate(items):
+        first.setdefault(scope_of[id(item)], i)
+    # a stable sort on (slowest first, then where the scope began): each scope stays in one piece,
+    # in its own order (nbval runs a notebook's cells in order in one kernel)
+    items.sort(key=lambda item: (-SLOW_SCOPES.get(scope_of[id(item)], 0), first[scope_of[id(item)]]))
