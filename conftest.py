@@ -45,11 +45,14 @@ SLOW_SCOPES = {
 }
 
 
+def _scope(item):
+    return item.nodeid.split("::", 1)[0]
+
+
 def pytest_collection_modifyitems(session, config, items):
-    scope_of = {id(item): item.nodeid.split("::", 1)[0] for item in items}
     first = {}
     for i, item in enumerate(items):
-        first.setdefault(scope_of[id(item)], i)
+        first.setdefault(_scope(item), i)
     # a stable sort on (slowest first, then where the scope began): each scope stays in one piece,
     # in its own order (nbval runs a notebook's cells in order in one kernel)
-    items.sort(key=lambda item: (-SLOW_SCOPES.get(scope_of[id(item)], 0), first[scope_of[id(item)]]))
+    items.sort(key=lambda item: (-SLOW_SCOPES.get(_scope(item), 0), first[_scope(item)]))

@@ -115,13 +115,13 @@ def make_inputs(cell, B, T, D, H, seed=0, dtype=np.float32):
     rng = np.random.default_rng(seed)
     G = GATES[cell]
     s = 1.0 / np.sqrt(H)
-    f32 = np.dtype(dtype)
-    return {"x": rng.standard_normal((B, T, D)).astype(f32),
-            "W_ih": rng.uniform(-s, s, (G * H, D)).astype(f32),
-            "W_hh": rng.uniform(-s, s, (G * H, H)).astype(f32),
-            "b_ih": rng.uniform(-s, s, G * H).astype(f32),
-            "b_hh": rng.uniform(-s, s, G * H).astype(f32),
-            "dh_seq": rng.standard_normal((B, T, H)).astype(f32)}
+    dt = np.dtype(dtype)
+    return {"x": rng.standard_normal((B, T, D)).astype(dt),
+            "W_ih": rng.uniform(-s, s, (G * H, D)).astype(dt),
+            "W_hh": rng.uniform(-s, s, (G * H, H)).astype(dt),
+            "b_ih": rng.uniform(-s, s, G * H).astype(dt),
+            "b_hh": rng.uniform(-s, s, G * H).astype(dt),
+            "dh_seq": rng.standard_normal((B, T, H)).astype(dt)}
 
 
 def rnncore_fns(cell, p, backend, T=None):
@@ -344,7 +344,7 @@ def plot(results, path, with_torch):
         ax.set_yscale("log")
         ax.set_xticks(xs, labels, fontsize=8)
         ax.set_xlabel("B, T, D, H")
-        ax.set_title(f"{cell}, {rr[0].get('dtype', 'float32') if rr else 'float32'}")
+        ax.set_title(f"{cell}, {rr[0]['dtype']}")
     axes[0][0].set_ylabel("speed-up of rnncore cpu (x, higher is better)")
     axes[0][-1].legend(fontsize=7)
     m = results["machine"]

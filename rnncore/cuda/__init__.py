@@ -15,6 +15,8 @@ import os
 import sys
 
 _REASON = None
+# Device nodes of an NVIDIA driver on Linux (/dev/dxg: the GPU under WSL2)
+DEVICE_NODES = ("/dev/nvidiactl", "/dev/nvidia0", "/dev/dxg")
 
 
 def _driver_present():
@@ -27,8 +29,7 @@ def _driver_present():
         return True
     if sys.platform == "darwin":
         return False                                   # no CUDA driver for macOS since 2019
-    if sys.platform.startswith("linux") and any(
-            os.path.exists(node) for node in ("/dev/nvidiactl", "/dev/nvidia0", "/dev/dxg")):  # dxg: WSL2
+    if sys.platform.startswith("linux") and any(os.path.exists(node) for node in DEVICE_NODES):
         return True
     import ctypes.util
     return ctypes.util.find_library("nvcuda" if sys.platform == "win32" else "cuda") is not None
@@ -57,13 +58,14 @@ def simulator_enabled():
 def is_available():
     """True when CUDA kernels can run here: a working GPU, or the simulator."""
     global _REASON
-    if not simulator_enabled() and not _driver_present():
+    simulated = simulator_enabled()
+    if not simulated and not _driver_present():
         _REASON = "no CUDA driver was found (no NVIDIA device and no CUDA driver library)"
         return False
     cuda = _numba_cuda()
     if cuda is None:
         return False
-    if simulator_enabled():
+    if simulated:
         return True
     try:
         ok = bool(cuda.is_available())
