@@ -1,6 +1,7 @@
 """Conv1D: 1-D convolution over time, channels last (Keras layout)."""
 import numpy as np
 
+from .._linalg import matmul        # not NumPy's @: the same bits at any BLAS thread count
 from .base import Layer, _to_numpy, check_bool, check_choice, check_int, get_activation, get_initializer
 
 
@@ -78,7 +79,7 @@ class Conv1D(Layer):
         left, right, idx = _window_index(T, K, self.strides, self.padding)
         xp = np.pad(x, ((0, 0), (left, right), (0, 0))) if left or right else x
         cols = xp[:, idx, :].reshape(B, idx.shape[0], K * C)          # (B, T_out, K*C)
-        z = cols @ self._params["kernel"].reshape(K * C, Fo)
+        z = matmul(cols, self._params["kernel"].reshape(K * C, Fo))
         if self.use_bias:
             z = z + self._params["bias"]
         y = self.activation.forward(z)
@@ -94,10 +95,10 @@ class Conv1D(Layer):
         W = self._params["kernel"]
         K, C, Fo = W.shape
         B, T_out = dz.shape[:2]
-        self._grads = {"kernel": (cols.reshape(-1, K * C).T @ dz.reshape(-1, Fo)).reshape(K, C, Fo)}
+        self._grads = {"kernel": matmul(cols.reshape(-1, K * C).T, dz.reshape(-1, Fo)).reshape(K, C, Fo)}
         if self.use_bias:
             self._grads["bias"] = dz.reshape(-1, Fo).sum(axis=0)
-        dcols = (dz @ W.reshape(K * C, Fo).T).reshape(B, T_out, K, C)
+        dcols = matmul(dz, W.reshape(K * C, Fo).T).reshape(B, T_out, K, C)
         dxp = np.zeros(xp_shape, dtype=dz.dtype)
         for k in range(K):                     # within one k the window positions are distinct
             dxp[:, idx[:, k], :] += dcols[:, :, k, :]

@@ -1,6 +1,7 @@
 """Dense, Activation, Dropout, Flatten, Masking, Embedding (and InputLayer/Input from base)."""
 import numpy as np
 
+from .._linalg import matmul        # not NumPy's @: the same bits at any BLAS thread count
 from .._validation import integer_ids
 from .base import Input, InputLayer, Layer, _shape_str, _to_numpy, check_bool, check_int, check_rate, \
     get_activation, get_initializer, input_ndim_message
@@ -47,7 +48,7 @@ class Dense(Layer):
         if x.ndim < 2 or x.shape[-1] != W.shape[0]:
             raise ValueError(f"Dense {self.name!r} expects input of shape (batch, ..., {W.shape[0]}), "
                              f"got shape {x.shape}")
-        z = x @ W
+        z = matmul(x, W)
         if self.use_bias:
             z = z + self._params["bias"]
         y = self.activation.forward(z)
@@ -63,10 +64,10 @@ class Dense(Layer):
         dz = dout if from_logits else self.activation.backward(dout, z, y)
         W = self._params["kernel"]
         D = W.shape[0]
-        self._grads = {"kernel": x.reshape(-1, D).T @ dz.reshape(-1, self.units)}
+        self._grads = {"kernel": matmul(x.reshape(-1, D).T, dz.reshape(-1, self.units))}
         if self.use_bias:
             self._grads["bias"] = dz.reshape(-1, self.units).sum(axis=0)
-        return dz @ W.T
+        return matmul(dz, W.T)
 
     def load_torch_state_dict(self, state_dict):
         """Copy a ``torch.nn.Linear`` state dict (``weight (units, D)``, ``bias``): kernel = weight.T."""

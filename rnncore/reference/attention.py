@@ -32,6 +32,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+# matmul(a, b) is a @ b with the same bits at any BLAS thread count (NumPy's @ is not: rnncore/_linalg.py);
+# AttentionPooling runs this code
+from .._linalg import matmul
 from .._validation import FLOAT_DTYPES
 
 
@@ -148,8 +151,8 @@ def forward(h: np.ndarray, W: np.ndarray, b: np.ndarray, v: np.ndarray, mask: np
         Fields h, mask, u, alpha, W, v.
     """
     h, W, b, v, mask = check_inputs(h, W, b, v, mask)
-    u = np.tanh(h @ W.T + b)                      # (B, T, A)
-    e = u @ v                                     # (B, T)
+    u = np.tanh(matmul(h, W.T) + b)               # (B, T, A); matmul is h @ W.T (see the imports)
+    e = matmul(u, v)                              # (B, T)
     alpha = masked_softmax(e, mask)
     context = np.einsum("bt,bth->bh", alpha, h)
     return context, alpha, Cache(h, mask, u, alpha, W, v)
@@ -192,7 +195,7 @@ def backward(dcontext: np.ndarray, cache: Cache, dalpha: np.ndarray | None = Non
     dv = np.einsum("bt,bta->a", de, u)
     da = de[:, :, None] * v * (1 - u * u)                            # (B, T, A), through the tanh
     A = W.shape[0]
-    dW = da.reshape(-1, A).T @ h.reshape(-1, H)
+    dW = matmul(da.reshape(-1, A).T, h.reshape(-1, H))
     db = da.sum(axis=(0, 1))
-    dh = dh + da @ W                                                 # path 2: h_t through its score
+    dh = dh + matmul(da, W)                                          # path 2: h_t through its score
     return dh, dW, db, dv

@@ -1,0 +1,86 @@
+"""Matrix products with the same bits at any thread count: ``matmul(a, b)`` for the layers.
+
+NumPy's ``a @ b`` goes to its own OpenBLAS, and its float32 results (some float64 ones too)
+depend on how many threads that BLAS runs: (6400, 36) @ (36, 16) in float32 differed by up to
+8e-6 between one BLAS thread and two (2-core AMD EPYC, NumPy 2 with OpenBLAS 0.3.31,
+2026-12-03). A training run amplifies such differences: notebook 14's CNN + BiLSTM, trained
+from one seed with NumPy's BLAS on one thread and on two, ended at different accuracies. So
+the layers' products (``Dense``, ``Conv1D``, ``AttentionPooling``) go through SciPy's BLAS,
+which the recurrent kernels already keep on one thread (:func:`rnncore.cpu._blas.blas_one_thread`),
+with the calls NumPy makes: gemm, and gemv for a single row or column. For operands with a
+unit stride that gives NumPy's one-thread bits (compared over float32 and float64, C- and
+Fortran-ordered operands, matrix and vector shapes: ``tests/test_linalg.py``), so code that
+already ran NumPy's BLAS on one thread (notebooks 10-12, 14, 16, 17, 19) keeps its bits. The
+layers' products are small enough that a second BLAS thread does not pay for itself.
+"""
+import numpy as np
+
+_BLAS = {}
+
+
+def _routines():
+    if not _BLAS:
+        from scipy.linalg import blas
+
+        from .cpu._blas import HAVE_THREAD_CONTROL, blas_one_thread
+
+        _BLAS.update({np.dtype(np.float32): (blas.sgemm, blas.sgemv, blas.sdot),
+                      np.dtype(np.float64): (blas.dgemm, blas.dgemv, blas.ddot),
+                      "one_thread": blas_one_thread if HAVE_THREAD_CONTROL else None})
+    return _BLAS
+
+
+def _fortran(m):
+    """m (2-D) for BLAS, which reads Fortran order, and whether BLAS must transpose what it
+    gets to obtain m: a C-ordered m is m^T in Fortran order (no copy)."""
+    if m.flags.c_contiguous:
+        return m.T, 1
+    if m.flags.f_contiguous:
+        return m, 0
+    return np.ascontiguousarray(m).T, 1
+
+
+def matmul(a, b):
+    """``a @ b`` on one thread of SciPy's BLAS: the same bits however many threads NumPy's
+    BLAS (or Numba) runs.
+
+    a : (..., K) array; b : (K, N) or (K,) array; both float32 or both float64.
+    Returns (..., N) (or (...) for a 1-D b), of their dtype. Anything else (other or mixed
+    dtypes, an N-D b, empty operands, mismatched shapes) is left to ``a @ b``, and so is
+    everything where SciPy's BLAS threads cannot be controlled.
+    """
+    a, b = np.asarray(a), np.asarray(b)
+    blas = _routines()
+    if (a.dtype != b.dtype or a.dtype not in blas or blas["one_thread"] is None or a.ndim < 1
+            or b.ndim not in (1, 2) or a.size == 0 or b.size == 0 or b.shape[0] != a.shape[-1]):
+        return a @ b
+    blas["one_thread"]()
+    routines = blas[a.dtype]
+    b2 = b.reshape(b.shape[0], -1)
+    if a.ndim <= 2:
+        c = _matmul_2d(a.reshape(-1, a.shape[-1]), b2, *routines)
+        return c.reshape(a.shape[:-1] + b.shape[1:])
+    # NumPy multiplies a stack of matrices one matrix at a time (and one product of the whole
+    # stack, reshaped to 2-D, sums in another order): so does this
+    out = np.empty(a.shape[:-1] + b2.shape[1:], dtype=a.dtype)
+    for idx in np.ndindex(a.shape[:-2]):
+        out[idx] = _matmul_2d(a[idx], b2, *routines)
+    return out.reshape(a.shape[:-1] + b.shape[1:])
+
+
+def _matmul_2d(a2, b2, gemm, gemv, dot):
+    """(M, K) @ (K, N) with the BLAS routine NumPy picks for the shape."""
+    M, N = a2.shape[0], b2.shape[1]
+    if M == 1 and N == 1:                     # one number: a dot product
+        return np.array([[dot(a2[0], b2[:, 0])]], dtype=a2.dtype)
+    if N == 1:                                # matrix @ vector: y = A x
+        m, t = _fortran(a2)
+        return gemv(1.0, m, b2[:, 0], trans=t)[:, None]
+    if M == 1:                                # vector @ matrix: y = B^T x
+        m, t = _fortran(b2)
+        return gemv(1.0, m, a2[0], trans=1 - t)[None, :]
+    # Row-major C = A B is column-major C^T = B^T A^T: BLAS gets B^T and A^T, and its
+    # Fortran-ordered (N, M) result, transposed, is the C-ordered (M, N) product.
+    bt, tb = _fortran(b2)                     # b2 in Fortran order, transposed by BLAS when tb = 0
+    at, ta = _fortran(a2)
+    return gemm(1.0, bt, at, trans_a=1 - tb, trans_b=1 - ta).T
