@@ -1,5 +1,6 @@
 """rnncore._linalg.matmul: NumPy's one-thread bits at any BLAS thread count, and the layers
-built on it (Dense, Conv1D, AttentionPooling) give the same bits whatever NumPy's BLAS runs.
+built on it (Dense, Conv1D, AttentionPooling) give the same bits whatever NumPy's BLAS runs; so
+does the NumPy reference backend, which keeps NumPy's @ on one BLAS thread.
 
 NumPy's own ``a @ b`` does not: on the 2-core CI machine its OpenBLAS on two threads rounds
 float32 products such as (6400, 36) @ (36, 16) differently from one thread. The layer tests
@@ -8,6 +9,8 @@ below fail when a layer goes back to ``@`` (tried: Dense's forward and Conv1D's 
 import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
+
+from _cells import CELLS, HAS_C, backward, forward, make_params
 
 from rnncore._linalg import matmul
 from rnncore.layers import LSTM, AttentionPooling, Conv1D, Dense
@@ -89,3 +92,18 @@ def test_training_gives_the_same_weights_at_any_blas_thread_count():
             model.fit(x, y, batch_size=64, epochs=2, verbose=0, shuffle=False)
         weights.append(model.get_weights())
     assert all(np.array_equal(a, b) for a, b in zip(*weights))
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_numpy_backend_gives_the_same_bits_at_any_blas_thread_count(cell):
+    """The reference backend (float32, the benchmark's (32, 100, 4, 64) shape): forward and every
+    gradient equal with NumPy's BLAS on one and two threads (it differed before the backend ran its
+    steps on one BLAS thread)."""
+    p = make_params(cell, 32, 100, 4, 64, dtype=np.float32, scale=0.1)   # no relu blow-up over 100 steps
+    results = []
+    for threads in (1, 2):
+        with threadpool_limits(threads, user_api="blas"):
+            h_seq, h_T, c_T, cache = forward(cell, p, "numpy")
+            grads = backward(cell, np.cos(h_seq), cache, np.ones_like(h_T), np.ones_like(h_T) if cell in HAS_C else None)
+        results.append([h_seq, h_T] + [grads[k] for k in sorted(grads)])
+    assert all(np.array_equal(a, b) for a, b in zip(*results))

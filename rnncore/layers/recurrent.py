@@ -34,26 +34,21 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import functional as F
+from .._linalg import numpy_blas_one_thread
 from .._validation import BACKENDS
 from ..reference.activations import ACTIVATIONS as _ACT, sigmoid
 from .base import Layer, _shape_str, _to_numpy, check_bool, check_choice, check_int, check_rate, \
     get_initializer, input_ndim_message
 
 
-
-_BLAS_CONTROLLER = []
-
-
 def _one_blas_thread():
     """NumPy's BLAS limited to one thread for the per-step path (restored afterwards).
 
     Its products are small, (B, H) @ (H, H), one per gate and step: on a busy 2-core machine a
-    second OpenBLAS thread only spins and waits (measured: a training epoch took 20 s instead of 2.3-3.0 s).
+    second OpenBLAS thread only spins and waits (measured: a training epoch took 20 s instead of 2.3-3.0 s);
+    and one thread gives the same bits at any thread count (rnncore/_linalg.py).
     """
-    if not _BLAS_CONTROLLER:
-        from threadpoolctl import ThreadpoolController
-        _BLAS_CONTROLLER.append(ThreadpoolController())
-    return _BLAS_CONTROLLER[0].limit(limits=1, user_api="blas")
+    return numpy_blas_one_thread()
 
 
 class DropoutCache(NamedTuple):

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._linalg import numpy_blas_one_thread
+
 
 # The parameter gradients every cell's step_backward returns, in order (the peephole LSTM adds dw_peep).
 PARAM_GRADS = ("dW_ih", "dW_hh", "db_ih", "db_hh")
@@ -42,10 +44,12 @@ def forward(step_forward, x: np.ndarray, states: tuple, params: tuple, keep_cach
     B, T, _ = x.shape
     h_seq = np.empty((B, T, states[0].shape[1]), dtype=x.dtype)
     caches = []
-    for t in range(T):
-        *states, cache = step_forward(x[:, t], *states, *params)
-        h_seq[:, t] = states[0]
-        caches.append(cache)
+    # NumPy's BLAS on one thread: with two, its float32 products round differently (rnncore/_linalg.py)
+    with numpy_blas_one_thread():
+        for t in range(T):
+            *states, cache = step_forward(x[:, t], *states, *params)
+            h_seq[:, t] = states[0]
+            caches.append(cache)
     return (h_seq, *states, caches if keep_cache else None)
 
 
@@ -75,11 +79,12 @@ def backward(step_backward, dh_seq: np.ndarray, caches: list, d_final: tuple,
     dx = np.empty((B, T, caches[0].W_ih.shape[1]), dtype=dh_seq.dtype)
     grads = dict.fromkeys(param_names, 0)
     dh_next, *d_other = d_final
-    for t in reversed(range(T)):
-        dx[:, t], dh_next, *rest = step_backward(dh_seq[:, t] + dh_next, *d_other, caches[t])
-        d_other, dparams = rest[:len(d_other)], rest[len(d_other):]
-        for name, d in zip(param_names, dparams):
-            grads[name] = grads[name] + d
+    with numpy_blas_one_thread():                   # as in forward
+        for t in reversed(range(T)):
+            dx[:, t], dh_next, *rest = step_backward(dh_seq[:, t] + dh_next, *d_other, caches[t])
+            d_other, dparams = rest[:len(d_other)], rest[len(d_other):]
+            for name, d in zip(param_names, dparams):
+                grads[name] = grads[name] + d
     out = {"dx": dx, "dh0": dh_next}
     if d_other:
         out["dc0"] = d_other[0]
