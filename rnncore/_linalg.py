@@ -74,7 +74,9 @@ def matmul(a, b):
         c = _matmul_2d(a.reshape(-1, a.shape[-1]), b2, *routines)
         return c.reshape(a.shape[:-1] + b.shape[1:])
     # NumPy multiplies a stack of matrices one matrix at a time (and one product of the whole
-    # stack, reshaped to 2-D, sums in another order): so does this
+    # stack, reshaped to 2-D, sums in another order): so does this, at about 10 microseconds of
+    # Python per matrix (Conv1D's (64, 192, 36) @ (36, 16): 0.66 ms, NumPy on two threads 0.23 ms,
+    # measured here); a compiled loop over SciPy's gemm would remove most of that
     out = np.empty(a.shape[:-1] + b2.shape[1:], dtype=a.dtype)
     for idx in np.ndindex(a.shape[:-2]):
         out[idx] = _matmul_2d(a[idx], b2, *routines)
