@@ -94,6 +94,15 @@ def _mm(a, b, c, beta):
         raise RuntimeError("BLAS gemm unavailable (SciPy's cython_blas not found)")
 
 
+@njit(**JIT)
+def stack_mm(a, b, out):
+    """out[i] = a[i] @ b for every matrix of a stack, a (S, M, K), b (K, N), out (S, M, N): one
+    gemm per matrix, the calls NumPy makes for a stack (``rnncore._linalg.matmul``), without a
+    Python call per matrix."""
+    for i in range(a.shape[0]):
+        mm(a[i], b, out[i], 0.0)
+
+
 # ----------------------------------------------------------------------------- BLAS threads
 class _DlInfo(ctypes.Structure):
     _fields_ = [("dli_fname", ctypes.c_char_p), ("dli_fbase", ctypes.c_void_p),
