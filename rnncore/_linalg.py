@@ -14,33 +14,40 @@ already ran NumPy's BLAS on one thread (notebooks 10-12, 14, 16, 17, 19) keeps i
 layers' products are small enough that a second BLAS thread does not pay for itself. The NumPy
 reference backend keeps ``@`` (it is written to be read) inside :func:`numpy_blas_one_thread`.
 """
+import functools
+
 import numpy as np
 
-_BLAS = {}
-_NUMPY_BLAS = []
+
+@functools.cache
+def _threadpool_controller():
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 def numpy_blas_one_thread():
     """A context in which NumPy's BLAS runs on one thread, restored afterwards: for code that keeps
-    NumPy's ``@`` (the NumPy reference backend, written to be read) and must still give the same
-    bits at any thread count. Entering and leaving costs about 7 microseconds."""
-    if not _NUMPY_BLAS:
-        from threadpoolctl import ThreadpoolController
+    NumPy's ``@`` (the NumPy reference backend, written to be read; the recurrent layers' dropout
+    path, whose per-step products are small) and must still give the same bits at any thread count.
+    On a busy 2-core machine a second BLAS thread there only spins and waits (a training epoch of
+    the dropout path took 20 s with it, 2.3-3.0 s without). Entering and leaving costs about 7
+    microseconds."""
+    return _threadpool_controller().limit(limits=1, user_api="blas")
 
-        _NUMPY_BLAS.append(ThreadpoolController())
-    return _NUMPY_BLAS[0].limit(limits=1, user_api="blas")
 
+@functools.cache
+def _scipy_blas():
+    """SciPy's (gemm, gemv, dot) by dtype, and the function that keeps SciPy's BLAS on one thread;
+    no routines where that BLAS's threads cannot be controlled."""
+    from scipy.linalg import blas
 
-def _routines():
-    if not _BLAS:
-        from scipy.linalg import blas
+    from .cpu._blas import HAVE_THREAD_CONTROL, blas_one_thread
 
-        from .cpu._blas import HAVE_THREAD_CONTROL, blas_one_thread
-
-        _BLAS.update({np.dtype(np.float32): (blas.sgemm, blas.sgemv, blas.sdot),
-                      np.dtype(np.float64): (blas.dgemm, blas.dgemv, blas.ddot),
-                      "one_thread": blas_one_thread if HAVE_THREAD_CONTROL else None})
-    return _BLAS
+    if not HAVE_THREAD_CONTROL:
+        return {}, None
+    return ({np.dtype(np.float32): (blas.sgemm, blas.sgemv, blas.sdot),
+             np.dtype(np.float64): (blas.dgemm, blas.dgemv, blas.ddot)}, blas_one_thread)
 
 
 def _fortran(m):
@@ -63,12 +70,12 @@ def matmul(a, b):
     everything where SciPy's BLAS threads cannot be controlled.
     """
     a, b = np.asarray(a), np.asarray(b)
-    blas = _routines()
-    if (a.dtype != b.dtype or a.dtype not in blas or blas["one_thread"] is None or a.ndim < 1
-            or b.ndim not in (1, 2) or a.size == 0 or b.size == 0 or b.shape[0] != a.shape[-1]):
+    by_dtype, one_thread = _scipy_blas()
+    routines = by_dtype.get(a.dtype) if a.dtype == b.dtype else None
+    if (routines is None or a.ndim < 1 or b.ndim not in (1, 2) or a.size == 0 or b.size == 0
+            or b.shape[0] != a.shape[-1]):
         return a @ b
-    blas["one_thread"]()
-    routines = blas[a.dtype]
+    one_thread()
     b2 = b.reshape(b.shape[0], -1)
     if a.ndim <= 2:
         c = _matmul_2d(a.reshape(-1, a.shape[-1]), b2, *routines)

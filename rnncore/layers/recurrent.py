@@ -41,16 +41,6 @@ from .base import Layer, _shape_str, _to_numpy, check_bool, check_choice, check_
     get_initializer, input_ndim_message
 
 
-def _one_blas_thread():
-    """NumPy's BLAS limited to one thread for the per-step path (restored afterwards).
-
-    Its products are small, (B, H) @ (H, H), one per gate and step: on a busy 2-core machine a
-    second OpenBLAS thread only spins and waits (measured: a training epoch took 20 s instead of 2.3-3.0 s);
-    and one thread gives the same bits at any thread count (rnncore/_linalg.py).
-    """
-    return numpy_blas_one_thread()
-
-
 class DropoutCache(NamedTuple):
     """What :meth:`_Cell.backprop_dropout` needs from :meth:`_Cell.run_dropout` (PyTorch gate order)."""
     x: np.ndarray              # (B, T, D) the inputs, before input dropout
@@ -608,13 +598,14 @@ class RNN(Layer):
             if rows is not None:
                 in_mask = None if in_mask is None else in_mask[:, rows]
                 rec_mask = rec_mask[:, rows]
-            with _one_blas_thread():
+            # NumPy's BLAS on one thread for the per-step products (see _linalg.numpy_blas_one_thread)
+            with numpy_blas_one_thread():
                 return self.cell.run_dropout(x, initial_state, in_mask, rec_mask, self.keep_cache)
         return self.cell.run(x, initial_state, self.backend or "cpu", self.keep_cache)
 
     def _backprop(self, dh_seq, cache, d_states):
         if isinstance(cache, DropoutCache):
-            with _one_blas_thread():
+            with numpy_blas_one_thread():
                 return self.cell.backprop_dropout(dh_seq, cache, d_states)
         return self.cell.backprop(dh_seq, cache, d_states)
 
