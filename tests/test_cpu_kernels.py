@@ -174,6 +174,45 @@ def test_gemm_packed_refuses_what_the_tiles_would_read_wrongly():
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("M, K, N", [(1, 1, 1), (3, 5, 7), (7, 17, 40), (13, 9, 64), (21, 33, 100)])
+def test_gemm_rows_matches_the_packed_product_bit_for_bit(dtype, M, K, N):
+    """gemm_rows reads b in place (a row view with a stride wider than N, as the weight
+    gradients read a block of dA) and gives gemm_packed's bits on pack(b): every tile
+    height, a partial last panel, accumulate; and a float64 product within rounding."""
+    rng = np.random.default_rng(M * 100 + N + 7)
+    a = rng.standard_normal((M, K + 3)).astype(dtype)[:, 1:K + 1]       # row stride K + 3
+    big = rng.standard_normal((K, N + 11)).astype(dtype)
+    b = big[:, 5:5 + N]                                                # row stride N + 11
+    c0 = rng.standard_normal((M, N + 4)).astype(dtype)
+    for accumulate in (False, True):
+        got, want = c0.copy(), c0.copy()
+        _packed.gemm_rows(a, b, got[:, 2:2 + N], accumulate)
+        _packed.gemm_packed(a, _packed.pack(np.ascontiguousarray(b)), 0, want[:, 2:2 + N], accumulate)
+        np.testing.assert_array_equal(got, want)                        # outside c untouched too
+        ref = a.astype(np.float64) @ b.astype(np.float64) + (c0[:, 2:2 + N] if accumulate else 0)
+        tol = TOL[dtype] * max(1.0, np.sqrt(K))
+        np.testing.assert_allclose(got[:, 2:2 + N], ref, rtol=tol, atol=tol)
+
+
+def test_gemm_rows_refuses_what_the_tiles_would_read_wrongly():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((6, 5)).astype(np.float32)
+    b = rng.standard_normal((5, 9)).astype(np.float32)
+    c = np.empty((6, 9), np.float32)
+    with pytest.raises(ValueError, match="unit column strides"):
+        _packed.gemm_rows(a, np.ascontiguousarray(b.T).T, c, False)       # b a transposed view
+    with pytest.raises(ValueError, match="unit column strides"):
+        _packed.gemm_rows(np.ascontiguousarray(a.T).T, b, c, False)
+    with pytest.raises(ValueError, match=r"\(K, N\)"):
+        _packed.gemm_rows(a, b[:4], c, False)
+    k0 = np.full((6, 9), 3.0, np.float32)
+    _packed.gemm_rows(a[:, :0], b[:0], k0, True)                         # an empty sum adds nothing
+    np.testing.assert_array_equal(k0, 3.0)
+    _packed.gemm_rows(a[:, :0], b[:0], k0, False)
+    np.testing.assert_array_equal(k0, 0.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_pack_blocks_packs_each_column_block_on_its_own(dtype):
     """(K, N) cut into 3 column blocks, each zero-padded to whole panels; each block
     multiplies like its columns of W."""
@@ -195,7 +234,7 @@ def test_pack_blocks_packs_each_column_block_on_its_own(dtype):
 
 def test_gemm_packed_narrow_tile_for_cpus_without_avx512(tmp_path):
     """The 4 x 16 float32 tile that CPUs without AVX-512 get, compiled for Haswell
-    (NUMBA_CPU_NAME) in a fresh interpreter, against NumPy."""
+    (NUMBA_CPU_NAME) in a fresh interpreter, against NumPy (and gemm_rows on it)."""
     code = textwrap.dedent("""
         import numpy as np
         from rnncore.cpu import _packed
@@ -209,6 +248,9 @@ def test_gemm_packed_narrow_tile_for_cpus_without_avx512(tmp_path):
                 _packed.gemm_packed(a, _packed.pack(W), 0, c, False)
                 ref = a.astype(np.float64) @ W.astype(np.float64)
                 np.testing.assert_allclose(c, ref, rtol=tol, atol=tol * np.sqrt(K))
+                c2 = np.empty((M, N), dtype)
+                _packed.gemm_rows(a, W, c2, False)               # the same tiles, W read in place
+                np.testing.assert_array_equal(c2, c)
         print("ok")
     """)
     env = dict(os.environ, NUMBA_CPU_NAME="haswell", NUMBA_CACHE_DIR=str(tmp_path))

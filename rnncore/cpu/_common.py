@@ -26,6 +26,7 @@ from numba import njit
 
 from ._blas import blas_one_thread, mm
 from ._math import JIT
+from ._packed import gemm_rows
 from ._pool import fetch_add, run_jobs
 
 # Below this many multiply-adds per step (B * G*H * (D+H)) the batch is one job on the
@@ -151,7 +152,7 @@ def xh_buffer(x, h0):
 
 
 # Rows of (b, t) per block in weight_grads: a block of dA (ROWS x G*H) stays in cache
-# while the three products that read it run. Measured at (128, 500, 4, 256), LSTM,
+# while the products that read it run. Measured at (128, 500, 4, 256), LSTM,
 # 2 threads: 160 ms with 64 or 128 rows, 190 ms with 256 to 1024; three whole-array
 # passes 208 ms. Re-measured 2026-12-03 (benchmarks/bench_ab.py, 1024 against 128, three
 # alternating pairs, 18 rows of LSTM, GRU and RNN): backward 0.97x to 1.03x, no gain either
@@ -159,23 +160,55 @@ def xh_buffer(x, h0):
 ROWS = 128
 
 
+# Row stride of the transposed blocks in weight_grads: ROWS plus 8, so that the rows of a
+# block's transpose do not all map to the same cache sets (a stride of 128 float32 is 512
+# bytes). Measured, one thread, float32, 1600 rows, transposing into (H, 128) against
+# (H, 136): H = 128 0.37 -> 0.06 ms, H = 256 1.0 -> 0.11 ms, H = 64 0.033 either way.
+T_STRIDE = ROWS + 8
+
+
 @njit(**JIT)
-def _weight_grads_rows(r0, r1, A, A_h, x2, h2, W_ih, dx2, dW_ih, dW_hh):
-    """Rows r0:r1 of the flat (b, t) rows: their dx, and their sums into dW_ih, dW_hh.
+def _transpose_rows(X, q0, q1, out):
+    """out[:, :q1 - q0] = X[q0:q1].T (X (R, M), out (M, T_STRIDE)): the rows of the input or
+    state as the row-major left operand of the weight gradients' products."""
+    for i in range(q1 - q0):
+        src = X[q0 + i]
+        for m in range(X.shape[1]):
+            out[m, i] = src[m]
+    return out[:, :q1 - q0]
+
+
+@njit(**JIT)
+def _weight_grads_rows(r0, r1, A, A_h, x2, h2, W_ih, dx2, dW_ih_T, dW_hh_T):
+    """Rows r0:r1 of the flat (b, t) rows: their dx, and their sums into dW_ih^T, dW_hh^T.
 
     In the flat rows, h_{t-1} of row r is h2[r - 1]; at t = 0 that is the previous
     sequence's h_T instead of h0, which ``_weight_grads_h0`` corrects. Each block of
     rows is read once, by all three products, while it is in cache (three passes
-    over a (B*T, G*H) array that does not fit in cache cost more than the products)."""
-    dW_ih[:, :] = 0.0
-    dW_hh[:, :] = 0.0
+    over a (B*T, G*H) array that does not fit in cache cost more than the products).
+
+    The weight gradients are computed transposed, dW_ih^T += x^T dA and dW_hh^T +=
+    h_{t-1}^T dA_h, on the recurrent step's register tiles (``_packed.gemm_rows``): dA's
+    block read in place as the right operand, 32 columns at a time (AVX-512 float32), its
+    rows the k loop; x and h_{t-1} transposed into small scratch blocks as the left. OpenBLAS,
+    which computed them as dA^T x and dA_h^T h_{t-1} until 2026-12-03, runs its Haswell (AVX2)
+    kernels on the AVX-512 CPUs measured here. Measured (one thread, float32, AMD EPYC Zen 5,
+    this function over 1600 rows, best of 30): (G*H, D, H) = (256, 8, 64) 0.83 -> 0.41 ms,
+    (512, 32, 128) 3.4 -> 1.9 ms, (1024, 8, 256) 9.1 -> 6.2 ms; whole backward passes in
+    benchmarks/README.md, "2026-12-03, evening". dx = dA W_ih keeps
+    BLAS: its N is D, a few columns, a quarter of a panel or less at the benchmarks' D."""
+    D, H = x2.shape[1], h2.shape[1]
+    dW_ih_T[:, :] = 0.0
+    dW_hh_T[:, :] = 0.0
+    xT = np.empty((D, T_STRIDE), dtype=A.dtype)
+    hT = np.empty((H, T_STRIDE), dtype=A.dtype)
     for q0 in range(r0, r1, ROWS):
         q1 = min(r1, q0 + ROWS)
-        mm(A[q0:q1].T, x2[q0:q1], dW_ih, 1.0)               # dW_ih = sum dA^T x
-        mm(A[q0:q1], W_ih, dx2[q0:q1], 0.0)                 # dx = dA W_ih
+        gemm_rows(_transpose_rows(x2, q0, q1, xT), A[q0:q1], dW_ih_T, True)    # dW_ih^T += x^T dA
+        mm(A[q0:q1], W_ih, dx2[q0:q1], 0.0)                                    # dx = dA W_ih
         p0 = max(q0, 1)                                     # row 0 has no row before it
         if q1 > p0:
-            mm(A_h[p0:q1].T, h2[p0 - 1:q1 - 1], dW_hh, 1.0)  # dW_hh = sum dA_h^T h_{t-1}
+            gemm_rows(_transpose_rows(h2, p0 - 1, q1 - 1, hT), A_h[p0:q1], dW_hh_T, True)  # dW_hh^T += h_{t-1}^T dA_h
 
 
 # A driver of its own: a generic one, taking the kernel, is compiled again in every process (_common.next_chunk).
@@ -214,10 +247,11 @@ def weight_grads(dA, dA_h, x, h0, h_seq, W_ih, n_parts):
     dx = np.empty((B, T, D), dtype=x.dtype)
     A, A_h = dA.reshape(B * T, GH), dA_h.reshape(B * T, GH)
     x2, h2, dx2 = x.reshape(B * T, D), h_seq.reshape(B * T, H), dx.reshape(B * T, D)
-    dW_ih_k = np.empty((n_parts, GH, D), dtype=x.dtype)
-    dW_hh_k = np.empty((n_parts, GH, H), dtype=x.dtype)
+    dW_ih_k = np.empty((n_parts, D, GH), dtype=x.dtype)      # transposed: see _weight_grads_rows
+    dW_hh_k = np.empty((n_parts, H, GH), dtype=x.dtype)
     parts = [chunk(k, n_parts, B * T) for k in range(n_parts)]
     run_chunk_jobs(_weight_grads_jobs, parts, A, A_h, x2, h2, W_ih, dx2, dW_ih_k, dW_hh_k)
-    dW_ih, dW_hh = sum_in_order(dW_ih_k), sum_in_order(dW_hh_k)
+    dW_ih = np.ascontiguousarray(sum_in_order(dW_ih_k).T)
+    dW_hh = np.ascontiguousarray(sum_in_order(dW_hh_k).T)
     _weight_grads_h0(dA_h, h0, h_seq, dW_hh)
     return dx, dW_ih, dW_hh

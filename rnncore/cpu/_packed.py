@@ -16,6 +16,10 @@ CPUs without FMA). The vector types are generic LLVM vectors, sized for the CPU:
 with AVX-512 (32 registers of 64 bytes) an 8 x 32 float32 tile, 16 accumulators;
 otherwise 32-byte vectors and a 4 x 16 tile, 8 accumulators, so that the tile
 still fits in AVX2's 16 registers (or NEON's 32) instead of spilling to memory.
+
+The same tiles also run along a matrix that is not packed (``gemm_rows``): a panel
+is then NR columns of it, read in place with its row stride. The weight gradients
+use that for a block of dA, which each product reads once (``_common.weight_grads``).
 """
 import numpy as np
 from llvmlite import binding as llvm
@@ -43,8 +47,11 @@ NV = 2                                  # vectors per tile row: NR = NV * VECTOR
 NR32, NR64 = NV * VECTOR_BYTES // 4, NV * VECTOR_BYTES // 8
 
 
-def _tile_codegen(fty, vw, mr, itemsize):
-    """c[:mr, :NV*vw] (+)= a[:mr, :K] @ panel (K, NV*vw); mr rows, a and c row strides in elements.
+def _tile_codegen(fty, vw, mr, itemsize, strided):
+    """c[:mr, :NV*vw] (+)= a[:mr, :K] @ panel (K, NV*vw); mr rows, a, panel and c row strides in
+    elements: for a packed panel (strided False) the constant NV*vw, whatever ldb says; for a
+    matrix read in place by ``gemm_rows`` (strided True) ldb, its row stride. (A run-time
+    stride in the packed tiles made the forward up to 1.1x slower in one bench_ab.py run.)
     a and the panel come as pointers, c as its array (whose dtype chose this codegen).
 
     Preconditions, checked by ``gemm_packed`` before any tile runs: K >= 1 (the
@@ -54,7 +61,7 @@ def _tile_codegen(fty, vw, mr, itemsize):
     i64 = ir.IntType(64)
 
     def codegen(context, builder, sig, args):
-        a, lda, b, c, ldc, K, accumulate = args
+        a, lda, b, ldb, c, ldc, K, accumulate = args
         mod = builder.module
         # llvm.fmuladd: a*b + c, fused into one FMA instruction where the CPU has FMA
         # (always the same choice on one CPU: the same bits every run; a CPU without
@@ -62,8 +69,8 @@ def _tile_codegen(fty, vw, mr, itemsize):
         name = f"llvm.fmuladd.v{vw}{'f32' if itemsize == 4 else 'f64'}"
         fma = cgutils.get_or_insert_function(mod, ir.FunctionType(vty, [vty, vty, vty]), name)
         ap = builder.bitcast(a, fty.as_pointer())
-        bp = builder.bitcast(b, vty.as_pointer())
-        cp = builder.bitcast(context.make_array(sig.args[3])(context, builder, c).data, fty.as_pointer())
+        bp = builder.bitcast(b, fty.as_pointer())
+        cp = builder.bitcast(context.make_array(sig.args[4])(context, builder, c).data, fty.as_pointer())
         zero = ir.Constant(vty, [ir.Constant(fty, 0.0)] * vw)
         undef = ir.Constant(vty, ir.Undefined)
         mask = ir.Constant(ir.VectorType(ir.IntType(32), vw), [0] * vw)
@@ -83,9 +90,10 @@ def _tile_codegen(fty, vw, mr, itemsize):
         for row in acc:
             for p in row:
                 p.add_incoming(zero, entry)
-        # Row k of the panel: NV contiguous vectors (the panel is (K, NV*vw), row-major)
-        brow = [builder.load(builder.gep(bp, [builder.add(builder.mul(k, ir.Constant(i64, NV)), ir.Constant(i64, v))]),
-                             align=itemsize) for v in range(NV)]
+        # Row k of the panel: NV contiguous vectors, ldb elements after row k - 1
+        krow = builder.mul(k, ldb if strided else ir.Constant(i64, NV * vw))
+        brow = [builder.load(builder.bitcast(builder.gep(bp, [builder.add(krow, ir.Constant(i64, v * vw))]),
+                                             vty.as_pointer()), align=itemsize) for v in range(NV)]
         new = []
         for i in range(mr):
             # a[i, k], one scalar, broadcast to all vw lanes (insert into lane 0, shuffle
@@ -118,43 +126,49 @@ def _tile_codegen(fty, vw, mr, itemsize):
     return codegen
 
 
-def _make_tile(mr):
+def _make_tile(mr, strided=False):
     """The mr-row tile, for float32 or float64 as the output array c is."""
-    codegens = {types.float32: _tile_codegen(ir.FloatType(), VECTOR_BYTES // 4, mr, 4),
-                types.float64: _tile_codegen(ir.DoubleType(), VECTOR_BYTES // 8, mr, 8)}
+    codegens = {types.float32: _tile_codegen(ir.FloatType(), VECTOR_BYTES // 4, mr, 4, strided),
+                types.float64: _tile_codegen(ir.DoubleType(), VECTOR_BYTES // 8, mr, 8, strided)}
 
     @intrinsic
-    def tile(typingctx, a, lda, b, c, ldc, K, accumulate):
+    def tile(typingctx, a, lda, b, ldb, c, ldc, K, accumulate):
         if not isinstance(c, types.Array) or c.dtype not in codegens:
             return None
-        return types.void(types.voidptr, types.intp, types.voidptr, c, types.intp, types.intp,
+        return types.void(types.voidptr, types.intp, types.voidptr, types.intp, c, types.intp, types.intp,
                           types.intp), codegens[c.dtype]
     return tile
 
 
-_tile8, _tile4, _tile2, _tile1 = (_make_tile(m) for m in (8, 4, 2, 1))
 
 
-@njit(inline="always")
-def _tiles(a, lda, b, c, ldc, K, accumulate):
-    """All M rows of a against one panel: tiles of MR (8 or 4) rows, then 4, 2, 1."""
-    M = a.shape[0]
-    i = 0
-    while i < M:
-        left = M - i
-        ai, ci = _data(a[i:]), c[i:]
-        if MR == 8 and left >= 8:      # MR is a constant: the narrow build drops this branch
-            _tile8(ai, lda, b, ci, ldc, K, accumulate)
-            i += 8
-        elif left >= 4:
-            _tile4(ai, lda, b, ci, ldc, K, accumulate)
-            i += 4
-        elif left >= 2:
-            _tile2(ai, lda, b, ci, ldc, K, accumulate)
-            i += 2
-        else:
-            _tile1(ai, lda, b, ci, ldc, K, accumulate)
-            i += 1
+def _make_tiles(tile8, tile4, tile2, tile1):
+    """All M rows of a against one panel (row stride ldb): tiles of MR (8 or 4) rows, then 4,
+    2, 1, from one family of tiles (packed or read in place)."""
+    @njit(inline="always")
+    def tiles(a, lda, b, ldb, c, ldc, K, accumulate):
+        M = a.shape[0]
+        i = 0
+        while i < M:
+            left = M - i
+            ai, ci = _data(a[i:]), c[i:]
+            if MR == 8 and left >= 8:      # MR is a constant: the narrow build drops this branch
+                tile8(ai, lda, b, ldb, ci, ldc, K, accumulate)
+                i += 8
+            elif left >= 4:
+                tile4(ai, lda, b, ldb, ci, ldc, K, accumulate)
+                i += 4
+            elif left >= 2:
+                tile2(ai, lda, b, ldb, ci, ldc, K, accumulate)
+                i += 2
+            else:
+                tile1(ai, lda, b, ldb, ci, ldc, K, accumulate)
+                i += 1
+    return tiles
+
+
+_tiles = _make_tiles(*(_make_tile(m) for m in (8, 4, 2, 1)))
+_tiles_strided = _make_tiles(*(_make_tile(m, strided=True) for m in (8, 4, 2, 1)))
 
 
 def panel_width(dtype):
@@ -225,11 +239,60 @@ def _gemm_packed(a, Wp, p0, c, accumulate):
     acc = 1 if accumulate else 0
     full = N // nr
     for p in range(full):
-        _tiles(a, lda, _data(Wp[p0 + p]), c[:, p * nr:], ldc, K, acc)
+        _tiles(a, lda, _data(Wp[p0 + p]), nr, c[:, p * nr:], ldc, K, acc)
     rest = N - full * nr
     if rest > 0:
         scratch = np.empty((M, nr), dtype=c.dtype)
-        _tiles(a, lda, _data(Wp[p0 + full]), scratch, nr, K, 0)
+        _tiles(a, lda, _data(Wp[p0 + full]), nr, scratch, nr, K, 0)
+        for i in range(M):
+            for j in range(rest):
+                if accumulate:
+                    c[i, full * nr + j] += scratch[i, j]
+                else:
+                    c[i, full * nr + j] = scratch[i, j]
+
+
+@njit(inline="always")
+def gemm_rows(a, b, c, accumulate):
+    """c (+)= a @ b with b (K, N) read in place, not packed: the tiles run along b's rows
+    (row stride any, unit column stride), NR columns at a time, as along a packed panel.
+    For a right operand used once (the weight gradients' block of dA, ``_common``): packing
+    it would copy it for a single product. Columns past the last full NR go through a
+    packed scratch panel. a and c as for ``gemm_packed``; the same bits as ``gemm_packed``
+    on ``pack(b)`` (the same k order per element)."""
+    _gemm_rows(a[:, :], b[:, :], c[:, :], np.bool_(accumulate))
+
+
+@njit(**JIT)
+def _gemm_rows(a, b, c, accumulate):
+    """``gemm_rows``, on layout 'A' views."""
+    M, K = a.shape
+    N = c.shape[1]
+    nr = NR32 if c.itemsize == 4 else NR64
+    if (a.strides[1] != a.itemsize and K > 1) or (c.strides[1] != c.itemsize and N > 1) \
+            or (b.strides[1] != b.itemsize and N > 1):
+        raise ValueError("gemm_rows: a, b and c must have unit column strides")
+    if b.shape[0] != K or b.shape[1] != N:
+        raise ValueError("gemm_rows: b must be (K, N) for a (M, K) and c (M, N)")
+    if M == 0 or N == 0:
+        return
+    if K == 0:
+        if not accumulate:
+            c[:, :] = 0.0
+        return
+    lda, ldb, ldc = a.strides[0] // a.itemsize, b.strides[0] // b.itemsize, c.strides[0] // c.itemsize
+    acc = 1 if accumulate else 0
+    full = N // nr
+    for p in range(full):
+        _tiles_strided(a, lda, _data(b[:, p * nr:]), ldb, c[:, p * nr:], ldc, K, acc)
+    rest = N - full * nr
+    if rest > 0:
+        panel = np.zeros((K, nr), dtype=c.dtype)
+        for k in range(K):
+            for j in range(rest):
+                panel[k, j] = b[k, full * nr + j]
+        scratch = np.empty((M, nr), dtype=c.dtype)
+        _tiles(a, lda, _data(panel), nr, scratch, nr, K, 0)
         for i in range(M):
             for j in range(rest):
                 if accumulate:
