@@ -126,3 +126,39 @@ def test_the_child_command_runs():
     r = subprocess.run([sys.executable, "-c", _background._CHILD, "rnn", "float32", "tanh"],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
+
+
+def test_a_second_child_for_the_weight_gradients(spawned, monkeypatch):
+    """Neither the recurrence nor the weight gradients cached: two children; the backward call
+    leaves the weight gradients to the second (it does not compile them itself), waits for
+    both, and a failed second child changes nothing."""
+    monkeypatch.setattr(_background, "_backward_cached", lambda cell, dtype: False)
+    monkeypatch.setattr(_background, "_weight_grads_cached", lambda cell, dtype: False)
+    monkeypatch.setattr(_background, "_CHILD_WG", "import sys; sys.exit(4)")
+    here = []
+    monkeypatch.setattr(_background, "_weight_grads_tiny", lambda *a: here.append(a))
+    out = _train_step()
+    assert len(spawned) == 2, "no second child for the weight gradients"
+    (_, recurrence), (argv, wg) = spawned
+    assert argv[-2:] == ["rnn", "float64"]
+    assert recurrence.returncode is not None and wg.returncode == 4, "the backward call did not wait for both"
+    assert here == [], "the weight gradients were compiled here too"
+    (h_ref, g_ref), (h, g) = out["numpy"], out["cpu"]
+    np.testing.assert_allclose(h, h_ref, rtol=1e-12, atol=1e-12)
+    for k in g_ref:
+        np.testing.assert_allclose(g[k], g_ref[k], rtol=1e-10, atol=1e-12, err_msg=k)
+
+
+def test_weight_grads_cached_sees_what_each_cell_compiles():
+    """The LSTMs pass W_ih as a column view (layout 'A'), the RNN and GRU a whole array ('C'):
+    each cell's own signature is what is looked up."""
+    for cell in ("rnn", "lstm"):
+        _background._weight_grads_tiny(cell, "float64")
+        assert _background._weight_grads_cached(cell, np.float64)
+    assert _background._weight_grads_cached("bogus", "not a dtype")        # unexpected: start nothing
+
+
+def test_the_weight_gradients_child_command_runs():
+    r = subprocess.run([sys.executable, "-c", _background._CHILD_WG, "gru", "float32"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]

@@ -173,39 +173,53 @@ def test_gemm_packed_refuses_what_the_tiles_would_read_wrongly():
         _packed.gemm_packed(a, _packed.pack(W), 1, c, False)
 
 
+def _pad_rows(a, mr):
+    """a with zero rows appended up to a multiple of mr (gemm_rows runs whole tiles only)."""
+    out = np.zeros((-(-len(a) // mr) * mr, a.shape[1]), a.dtype)
+    out[:len(a)] = a
+    return out
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("M, K, N", [(1, 1, 1), (3, 5, 7), (7, 17, 40), (13, 9, 64), (21, 33, 100)])
 def test_gemm_rows_matches_the_packed_product_bit_for_bit(dtype, M, K, N):
     """gemm_rows reads b in place (a row view with a stride wider than N, as the weight
-    gradients read a block of dA) and gives gemm_packed's bits on pack(b): every tile
-    height, a partial last panel, accumulate; and a float64 product within rounding."""
+    gradients read a block of dA) and gives gemm_packed's bits on pack(b): a partial last
+    panel, accumulate, a padded to whole tiles (its zero rows give zero rows); and a
+    float64 product within rounding."""
     rng = np.random.default_rng(M * 100 + N + 7)
     a = rng.standard_normal((M, K + 3)).astype(dtype)[:, 1:K + 1]       # row stride K + 3
     big = rng.standard_normal((K, N + 11)).astype(dtype)
     b = big[:, 5:5 + N]                                                # row stride N + 11
-    c0 = rng.standard_normal((M, N + 4)).astype(dtype)
+    a_pad = _pad_rows(a, _packed.MR)
+    Mp = len(a_pad)
+    c0 = rng.standard_normal((Mp, N + 4)).astype(dtype)
     for accumulate in (False, True):
         got, want = c0.copy(), c0.copy()
-        _packed.gemm_rows(a, b, got[:, 2:2 + N], accumulate)
-        _packed.gemm_packed(a, _packed.pack(np.ascontiguousarray(b)), 0, want[:, 2:2 + N], accumulate)
-        np.testing.assert_array_equal(got, want)                        # outside c untouched too
-        ref = a.astype(np.float64) @ b.astype(np.float64) + (c0[:, 2:2 + N] if accumulate else 0)
+        _packed.gemm_rows(a_pad, b, got[:, 2:2 + N], accumulate)
+        _packed.gemm_packed(a, _packed.pack(np.ascontiguousarray(b)), 0, want[:M, 2:2 + N], accumulate)
+        np.testing.assert_array_equal(got[:M], want[:M])                # outside c untouched too
+        np.testing.assert_array_equal(got[M:, 2:2 + N], c0[M:, 2:2 + N] if accumulate else 0.0)
+        ref = a.astype(np.float64) @ b.astype(np.float64) + (c0[:M, 2:2 + N] if accumulate else 0)
         tol = TOL[dtype] * max(1.0, np.sqrt(K))
-        np.testing.assert_allclose(got[:, 2:2 + N], ref, rtol=tol, atol=tol)
+        np.testing.assert_allclose(got[:M, 2:2 + N], ref, rtol=tol, atol=tol)
 
 
 def test_gemm_rows_refuses_what_the_tiles_would_read_wrongly():
     rng = np.random.default_rng(0)
-    a = rng.standard_normal((6, 5)).astype(np.float32)
+    mr = _packed.MR
+    a = rng.standard_normal((mr, 5)).astype(np.float32)
     b = rng.standard_normal((5, 9)).astype(np.float32)
-    c = np.empty((6, 9), np.float32)
+    c = np.empty((mr, 9), np.float32)
     with pytest.raises(ValueError, match="unit column strides"):
         _packed.gemm_rows(a, np.ascontiguousarray(b.T).T, c, False)       # b a transposed view
     with pytest.raises(ValueError, match="unit column strides"):
         _packed.gemm_rows(np.ascontiguousarray(a.T).T, b, c, False)
     with pytest.raises(ValueError, match=r"\(K, N\)"):
         _packed.gemm_rows(a, b[:4], c, False)
-    k0 = np.full((6, 9), 3.0, np.float32)
+    with pytest.raises(ValueError, match="multiple of the tile height"):
+        _packed.gemm_rows(a[:mr - 1], b, c[:mr - 1], False)
+    k0 = np.full((mr, 9), 3.0, np.float32)
     _packed.gemm_rows(a[:, :0], b[:0], k0, True)                         # an empty sum adds nothing
     np.testing.assert_array_equal(k0, 3.0)
     _packed.gemm_rows(a[:, :0], b[:0], k0, False)
@@ -248,9 +262,11 @@ def test_gemm_packed_narrow_tile_for_cpus_without_avx512(tmp_path):
                 _packed.gemm_packed(a, _packed.pack(W), 0, c, False)
                 ref = a.astype(np.float64) @ W.astype(np.float64)
                 np.testing.assert_allclose(c, ref, rtol=tol, atol=tol * np.sqrt(K))
-                c2 = np.empty((M, N), dtype)
-                _packed.gemm_rows(a, W, c2, False)               # the same tiles, W read in place
-                np.testing.assert_array_equal(c2, c)
+                a_pad = np.zeros((-(-M // 4) * 4, K), dtype)
+                a_pad[:M] = a
+                c2 = np.empty((len(a_pad), N), dtype)
+                _packed.gemm_rows(a_pad, W, c2, False)           # the same tiles, W read in place
+                np.testing.assert_array_equal(c2[:M], c)
         print("ok")
     """)
     env = dict(os.environ, NUMBA_CPU_NAME="haswell", NUMBA_CACHE_DIR=str(tmp_path))

@@ -39,6 +39,9 @@ _children = {}        # (cell, dtype) -> the child compiling its backward kernel
 _WITH_C = ("lstm", "peephole")     # the cells with a cell state c besides h
 
 _CHILD = "import sys; from rnncore.cpu._background import compile_backward; compile_backward(*sys.argv[1:])"
+# The second child: the weight gradients (``_common.weight_grads``), when they are not cached either.
+_CHILD_WG = "import sys; from rnncore.cpu._background import _weight_grads_tiny; _weight_grads_tiny(*sys.argv[1:3])"
+_wg_children = {}     # (cell, dtype) -> the child compiling the weight gradients
 
 
 def enabled():
@@ -103,9 +106,30 @@ def _backward_cached(cell, dtype):
         return True
 
 
+def _weight_grads_cached(cell, dtype):
+    """As ``_backward_cached``, for ``_common.weight_grads`` with the argument types this cell
+    gives it (its W_ih a column view of [W_ih | W_hh] in the LSTMs: layout 'A')."""
+    try:
+        from numba import types
+        from ._common import _weight_grads_jobs as disp
+        want = types.Array(types.float32 if np.dtype(dtype) == np.float32 else types.float64, 2,
+                           "A" if cell in _WITH_C else "C")
+        sigs = list(disp.overloads) + [key[0] for key in disp._cache._cache_file._load_index()]
+        return any(len(sig) > 7 and sig[7] == want for sig in sigs)
+    except Exception:
+        return True
+
+
 def start(cell, dtype, activation):
     """At a training forward on the CPU: the first one of (cell, dtype) in this process
-    launches the child when the backward kernels it will need are not cached."""
+    launches the child when the backward kernels it will need are not cached, and a second
+    child for the weight gradients when they are not cached either.
+
+    Two children: with one, this process compiled the weight gradients after its forward
+    kernels, and since they run on rnncore's own register tiles (``_packed.gemm_rows``,
+    3.5 s to compile against 1.4 s on BLAS) that put the LSTM's import to first gradients at
+    9.2 to 10.3 s on 2 idle cores (``benchmarks/bench_coldstart.py``); with the second child,
+    see benchmarks/README.md, "2026-12-03, evening"."""
     key = _key(cell, dtype)
     if key in _started:
         return
@@ -123,26 +147,33 @@ def start(cell, dtype, activation):
         env["NUMBA_CACHE_DIR"] = numba.config.CACHE_DIR
     env["RNNCORE_BACKGROUND_COMPILE"] = "0"
     env["RNNCORE_COMPILE_NOTICE"] = "0"
+    quiet = dict(env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        _children[key] = subprocess.Popen(
-            [sys.executable, "-c", _CHILD, cell, key[1].name, activation or "tanh"], env=env,
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _children[key] = subprocess.Popen([sys.executable, "-c", _CHILD, cell, key[1].name, activation or "tanh"],
+                                          **quiet)
+        if not _weight_grads_cached(cell, dtype):
+            _wg_children[key] = subprocess.Popen([sys.executable, "-c", _CHILD_WG, cell, key[1].name], **quiet)
     except OSError:
         pass
 
 
 def wait(cell, dtype):
     """Before a backward call on the CPU: if a child is compiling this cell's backward
-    recurrence for dtype, compile the weight gradients here meanwhile, then wait for the
-    child (the call then loads the recurrence from the cache)."""
-    child = _children.pop(_key(cell, dtype), None)
+    recurrence for dtype, compile the weight gradients here meanwhile (unless a second child
+    does), then wait for the children (the call then loads their kernels from the cache)."""
+    key = _key(cell, dtype)
+    child, wg_child = _children.pop(key, None), _wg_children.pop(key, None)
     if child is None:
         return
-    _weight_grads_tiny(cell, dtype)
-    try:
-        child.wait(timeout=WAIT_S)
-    except subprocess.TimeoutExpired:
-        child.kill()
+    if wg_child is None:
+        _weight_grads_tiny(cell, dtype)
+    for c in (child, wg_child):
+        if c is None:
+            continue
+        try:
+            c.wait(timeout=WAIT_S)
+        except subprocess.TimeoutExpired:
+            c.kill()
 
 
 def _tiny(cell, dtype):

@@ -26,7 +26,7 @@ from numba import njit
 
 from ._blas import blas_one_thread, mm
 from ._math import JIT
-from ._packed import gemm_rows
+from ._packed import MR, gemm_rows
 from ._pool import fetch_add, run_jobs
 
 # Below this many multiply-adds per step (B * G*H * (D+H)) the batch is one job on the
@@ -197,11 +197,12 @@ def _weight_grads_rows(r0, r1, A, A_h, x2, h2, W_ih, dx2, dW_ih_T, dW_hh_T):
     (512, 32, 128) 3.4 -> 1.9 ms, (1024, 8, 256) 9.1 -> 6.2 ms; whole backward passes in
     benchmarks/README.md, "2026-12-03, evening". dx = dA W_ih keeps
     BLAS: its N is D, a few columns, a quarter of a panel or less at the benchmarks' D."""
-    D, H = x2.shape[1], h2.shape[1]
+    # x^T and h^T blocks with their row counts padded to whole tiles (``gemm_rows`` runs MR-row
+    # tiles only): the zero rows add rows of zeros to dW_ih^T, dW_hh^T that ``weight_grads`` drops
+    xT = np.zeros((dW_ih_T.shape[0], T_STRIDE), dtype=A.dtype)
+    hT = np.zeros((dW_hh_T.shape[0], T_STRIDE), dtype=A.dtype)
     dW_ih_T[:, :] = 0.0
     dW_hh_T[:, :] = 0.0
-    xT = np.empty((D, T_STRIDE), dtype=A.dtype)
-    hT = np.empty((H, T_STRIDE), dtype=A.dtype)
     for q0 in range(r0, r1, ROWS):
         q1 = min(r1, q0 + ROWS)
         gemm_rows(_transpose_rows(x2, q0, q1, xT), A[q0:q1], dW_ih_T, True)    # dW_ih^T += x^T dA
@@ -233,6 +234,11 @@ def _weight_grads_h0(dA_h, h0, h_seq, dW_hh):
     mm(dA_h[:, 0, :].T, h0_fix, dW_hh, 1.0)
 
 
+def _whole_tiles(rows):
+    """rows rounded up to a multiple of the register tile's height MR."""
+    return -(-rows // MR) * MR
+
+
 def weight_grads(dA, dA_h, x, h0, h_seq, W_ih, n_parts):
     """Gradients that need no recurrence, from the per-step pre-activation gradients.
 
@@ -247,11 +253,12 @@ def weight_grads(dA, dA_h, x, h0, h_seq, W_ih, n_parts):
     dx = np.empty((B, T, D), dtype=x.dtype)
     A, A_h = dA.reshape(B * T, GH), dA_h.reshape(B * T, GH)
     x2, h2, dx2 = x.reshape(B * T, D), h_seq.reshape(B * T, H), dx.reshape(B * T, D)
-    dW_ih_k = np.empty((n_parts, D, GH), dtype=x.dtype)      # transposed: see _weight_grads_rows
-    dW_hh_k = np.empty((n_parts, H, GH), dtype=x.dtype)
+    # transposed, their rows padded to whole tiles: see _weight_grads_rows
+    dW_ih_k = np.empty((n_parts, _whole_tiles(D), GH), dtype=x.dtype)
+    dW_hh_k = np.empty((n_parts, _whole_tiles(H), GH), dtype=x.dtype)
     parts = [chunk(k, n_parts, B * T) for k in range(n_parts)]
     run_chunk_jobs(_weight_grads_jobs, parts, A, A_h, x2, h2, W_ih, dx2, dW_ih_k, dW_hh_k)
-    dW_ih = np.ascontiguousarray(sum_in_order(dW_ih_k).T)
-    dW_hh = np.ascontiguousarray(sum_in_order(dW_hh_k).T)
+    dW_ih = np.ascontiguousarray(sum_in_order(dW_ih_k)[:D].T)
+    dW_hh = np.ascontiguousarray(sum_in_order(dW_hh_k)[:H].T)
     _weight_grads_h0(dA_h, h0, h_seq, dW_hh)
     return dx, dW_ih, dW_hh

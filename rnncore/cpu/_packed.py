@@ -168,7 +168,11 @@ def _make_tiles(tile8, tile4, tile2, tile1):
 
 
 _tiles = _make_tiles(*(_make_tile(m) for m in (8, 4, 2, 1)))
-_tiles_strided = _make_tiles(*(_make_tile(m, strided=True) for m in (8, 4, 2, 1)))
+# gemm_rows runs only full MR-row tiles (its callers pad a to a multiple of MR rows): one
+# tile body to compile, not four (measured, cold start: with the four heights and the packed
+# tiles for a partial last panel, _gemm_rows took 2.0 s to compile and the LSTM's import to
+# first gradients went from 8.7 to 10.4 s).
+_tile_rows = _make_tile(MR, strided=True)
 
 
 def panel_width(dtype):
@@ -254,12 +258,13 @@ def _gemm_packed(a, Wp, p0, c, accumulate):
 
 @njit(inline="always")
 def gemm_rows(a, b, c, accumulate):
-    """c (+)= a @ b with b (K, N) read in place, not packed: the tiles run along b's rows
-    (row stride any, unit column stride), NR columns at a time, as along a packed panel.
+    """c (+)= a @ b with b (K, N) read in place, not packed: the MR-row tiles run along b's
+    rows (any row stride, unit column stride), NR columns at a time, as along a packed panel.
     For a right operand used once (the weight gradients' block of dA, ``_common``): packing
-    it would copy it for a single product. Columns past the last full NR go through a
-    packed scratch panel. a and c as for ``gemm_packed``; the same bits as ``gemm_packed``
-    on ``pack(b)`` (the same k order per element)."""
+    it would copy it for a single product. a's row count must be a multiple of MR (pad it
+    with zero rows); columns past the last full NR go through a zero-padded copy. a and c as
+    for ``gemm_packed``; the same bits as ``gemm_packed`` on ``pack(b)`` (the same k order
+    per element)."""
     _gemm_rows(a[:, :], b[:, :], c[:, :], np.bool_(accumulate))
 
 
@@ -272,8 +277,10 @@ def _gemm_rows(a, b, c, accumulate):
     if (a.strides[1] != a.itemsize and K > 1) or (c.strides[1] != c.itemsize and N > 1) \
             or (b.strides[1] != b.itemsize and N > 1):
         raise ValueError("gemm_rows: a, b and c must have unit column strides")
-    if b.shape[0] != K or b.shape[1] != N:
-        raise ValueError("gemm_rows: b must be (K, N) for a (M, K) and c (M, N)")
+    if b.shape[0] != K or b.shape[1] != N or c.shape[0] != M:
+        raise ValueError("gemm_rows: b must be (K, N) and c (M, N) for a (M, K)")
+    if M % MR != 0:
+        raise ValueError("gemm_rows: a's row count must be a multiple of the tile height MR (pad with zero rows)")
     if M == 0 or N == 0:
         return
     if K == 0:
@@ -281,21 +288,27 @@ def _gemm_rows(a, b, c, accumulate):
             c[:, :] = 0.0
         return
     lda, ldb, ldc = a.strides[0] // a.itemsize, b.strides[0] // b.itemsize, c.strides[0] // c.itemsize
-    acc = 1 if accumulate else 0
     full = N // nr
-    for p in range(full):
-        _tiles_strided(a, lda, _data(b[:, p * nr:]), ldb, c[:, p * nr:], ldc, K, acc)
     rest = N - full * nr
-    if rest > 0:
-        panel = np.zeros((K, nr), dtype=c.dtype)
-        for k in range(K):
-            for j in range(rest):
-                panel[k, j] = b[k, full * nr + j]
-        scratch = np.empty((M, nr), dtype=c.dtype)
-        _tiles(a, lda, _data(panel), nr, scratch, nr, K, 0)
-        for i in range(M):
-            for j in range(rest):
-                if accumulate:
-                    c[i, full * nr + j] += scratch[i, j]
-                else:
-                    c[i, full * nr + j] = scratch[i, j]
+    # A partial last panel: its columns copied into a zero-padded panel, the tiles' output into
+    # scratch. One call site of the tile for both kinds of panel: each site is a copy of the
+    # tile's code to compile (two sites took 1.1 s, one 0.6 s, cold).
+    panel = np.zeros((K if rest > 0 else 1, nr), dtype=c.dtype)
+    scratch = np.empty((M, nr), dtype=c.dtype)
+    for k in range(K if rest > 0 else 0):
+        for j in range(rest):
+            panel[k, j] = b[k, full * nr + j]
+    for p in range(full + (1 if rest > 0 else 0)):
+        if p < full:
+            bp, ldp, dst, ldd, acc = _data(b[:, p * nr:]), ldb, c[:, p * nr:], ldc, 1 if accumulate else 0
+        else:
+            bp, ldp, dst, ldd, acc = _data(panel), nr, scratch[:, :], nr, 0
+        for i in range(0, M, MR):
+            _tile_rows(_data(a[i:]), lda, bp, ldp, dst[i:], ldd, K, acc)
+    for i in range(M if rest > 0 else 0):
+        for j in range(rest):
+            if accumulate:
+                c[i, full * nr + j] += scratch[i, j]
+            else:
+                c[i, full * nr + j] = scratch[i, j]
+    panel[0, 0] = 0.0        # the tiles read panel through a raw pointer: keep it alive until here
