@@ -8,9 +8,10 @@ processes can. At the first training forward of a cell and dtype in this process
 (``keep_cache=True``), when the disk cache holds no backward kernels of that cell and
 dtype, :func:`start` launches a child interpreter that compiles the backward recurrence
 (one backward call on a tiny problem whose forward arrays are allocated, not computed)
-and writes it to the cache. The first backward call compiles the weight gradients
-meanwhile, then waits for the child (:func:`wait`) and loads the recurrence from the
-cache instead of compiling it. The kernels are the same either way: a fresh compile and
+and writes it to the cache; a second child compiles the weight gradients when they are not
+cached either (else this process compiles them at its first backward call). The first
+backward call waits for the children (:func:`wait`) and loads their kernels from the
+cache instead of compiling them. The kernels are the same either way: a fresh compile and
 one loaded from the cache give the same bits (tests/test_determinism.py).
 
 Nothing here can change a result: if the child fails, is slow, or writes elsewhere, the

@@ -193,9 +193,9 @@ def _weight_grads_rows(r0, r1, A, A_h, x2, h2, W_ih, dx2, dW_ih_T, dW_hh_T):
     rows the k loop; x and h_{t-1} transposed into small scratch blocks as the left. OpenBLAS,
     which computed them as dA^T x and dA_h^T h_{t-1} until 2026-12-03, runs its Haswell (AVX2)
     kernels on the AVX-512 CPUs measured here. Measured (one thread, float32, AMD EPYC Zen 5,
-    this function over 1600 rows, best of 30): (G*H, D, H) = (256, 8, 64) 0.83 -> 0.41 ms,
-    (512, 32, 128) 3.4 -> 1.9 ms, (1024, 8, 256) 9.1 -> 6.2 ms; whole backward passes in
-    benchmarks/README.md, "2026-12-03, evening". dx = dA W_ih keeps
+    this function over 1600 rows, best of 30, two runs): (G*H, D, H) = (256, 8, 64) 0.84 -> 0.40-0.42
+    ms, (512, 32, 128) 3.4 -> 1.9-2.1 ms, (1024, 8, 256) 9.0-9.2 -> 5.8-6.4 ms; whole backward
+    passes in benchmarks/README.md, "2026-12-03, evening". dx = dA W_ih keeps
     BLAS: its N is D, a few columns, a quarter of a panel or less at the benchmarks' D."""
     # x^T and h^T blocks with their row counts padded to whole tiles (``gemm_rows`` runs MR-row
     # tiles only): the zero rows add rows of zeros to dW_ih^T, dW_hh^T that ``weight_grads`` drops
