@@ -17,10 +17,15 @@ from rnncore.cpu import _background, _common, gru, rnn
 @pytest.fixture
 def spawned(monkeypatch):
     """Children started during the test, as [argv, Popen]; RNNCORE_BACKGROUND_COMPILE=1 (on
-    whatever the load of the test run) and the record of started cells emptied."""
+    whatever the load of the test run), the record of started cells emptied, and the weight
+    gradients taken as cached."""
     monkeypatch.setenv("RNNCORE_BACKGROUND_COMPILE", "1")
     monkeypatch.setattr(_background, "_started", set())
     monkeypatch.setattr(_background, "_children", {})
+    monkeypatch.setattr(_background, "_wg_children", {})
+    # the weight gradients cached (one child), whatever this process has compiled; the test of
+    # the second child says otherwise
+    monkeypatch.setattr(_background, "_weight_grads_cached", lambda cell, dtype: True)
     seen = []
     real = subprocess.Popen
 
@@ -150,12 +155,26 @@ def test_a_second_child_for_the_weight_gradients(spawned, monkeypatch):
 
 
 def test_weight_grads_cached_sees_what_each_cell_compiles():
-    """The LSTMs pass W_ih as a column view (layout 'A'), the RNN and GRU a whole array ('C'):
-    each cell's own signature is what is looked up."""
     for cell in ("rnn", "lstm"):
         _background._weight_grads_tiny(cell, "float64")
         assert _background._weight_grads_cached(cell, np.float64)
     assert _background._weight_grads_cached("bogus", "not a dtype")        # unexpected: start nothing
+
+
+def test_weight_gradients_compile_once_per_dtype():
+    """Every cell's backward gives weight_grads the same argument types (the LSTMs' W_ih, a column
+    view of [W_ih | W_hh], made contiguous): one compile of each dtype serves all four cells."""
+    from rnncore.cpu._common import _weight_grads_jobs
+    for cell in ("rnn", "lstm", "gru", "peephole"):
+        _background._weight_grads_tiny(cell, "float32")
+    rng = np.random.default_rng(0)
+    for fw, bw, G in ((rc.lstm_forward, rc.lstm_backward, 4), (rc.gru_forward, rc.gru_backward, 3)):
+        x = rng.standard_normal((2, 3, 2)).astype(np.float32)
+        W = [rng.standard_normal(s).astype(np.float32) for s in ((G * 4, 2), (G * 4, 4), (G * 4,), (G * 4,))]
+        h, *_, cache = fw(x, *W)
+        bw(np.ones_like(h), cache)
+    float32 = [sig for sig in _weight_grads_jobs.signatures if str(sig[3].dtype) == "float32"]
+    assert len(float32) == 1, float32
 
 
 def test_the_weight_gradients_child_command_runs():

@@ -3,7 +3,8 @@
 Same equations as :mod:`rnncore.reference`, organised for speed: per-step GEMMs on
 weights packed once (``_packed``), the batch cut into chunks whose whole recurrences
 are independent jobs for a small pool of threads (``_common``, ``_pool``), fused gate
-loops, the weight gradients as large BLAS products on batch-major views, all in
+loops, the weight gradients as large products over all steps on batch-major views
+(dW on the step GEMM's register tiles, dx on BLAS), all in
 serial ``@njit(nogil=True)`` kernels cached on disk. Same inputs give the same bits
 whatever the thread count (see ``_common``).
 """

@@ -108,13 +108,12 @@ def _backward_cached(cell, dtype):
 
 
 def _weight_grads_cached(cell, dtype):
-    """As ``_backward_cached``, for ``_common.weight_grads`` with the argument types this cell
-    gives it (its W_ih a column view of [W_ih | W_hh] in the LSTMs: layout 'A')."""
+    """As ``_backward_cached``, for ``_common.weight_grads`` (one signature per dtype: it makes W_ih
+    contiguous for every cell)."""
     try:
         from numba import types
         from ._common import _weight_grads_jobs as disp
-        want = types.Array(types.float32 if np.dtype(dtype) == np.float32 else types.float64, 2,
-                           "A" if cell in _WITH_C else "C")
+        want = types.Array(types.float32 if np.dtype(dtype) == np.float32 else types.float64, 2, "C")
         sigs = list(disp.overloads) + [key[0] for key in disp._cache._cache_file._load_index()]
         return any(len(sig) > 7 and sig[7] == want for sig in sigs)
     except Exception:
@@ -185,11 +184,10 @@ def _tiny(cell, dtype):
 
 def _weight_grads_tiny(cell, dtype):
     """``_common.weight_grads`` on a tiny problem, with the argument types the cell's backward
-    gives it (the LSTMs pass W_ih as columns of [W_ih | W_hh]): its kernels compiled here."""
+    gives it: its kernels compiled here."""
     from ._common import weight_grads
     G, B, T, D, H, z = _tiny(cell, dtype)
-    W_ih = z(G * H, D + H)[:, :D] if cell in _WITH_C else z(G * H, D)
-    weight_grads(z(B, T, G * H), z(B, T, G * H), z(B, T, D), z(B, H), z(B, T, H), W_ih, 1)
+    weight_grads(z(B, T, G * H), z(B, T, G * H), z(B, T, D), z(B, H), z(B, T, H), z(G * H, D), 1)
 
 
 def compile_backward(cell, dtype, activation="tanh"):

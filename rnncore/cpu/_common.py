@@ -250,6 +250,10 @@ def weight_grads(dA, dA_h, x, h0, h_seq, W_ih, n_parts):
     """
     B, T, GH = dA.shape
     D, H = x.shape[2], h0.shape[1]
+    # The LSTMs pass W_ih as a column view of [W_ih | W_hh] (layout 'A' to Numba), the RNN and GRU
+    # a whole array ('C'): a copy of these G*H x D numbers makes one signature of each dtype to
+    # compile, not two (3.5 s each, cold), with the same bits (BLAS copies it for dx in any case).
+    W_ih = np.ascontiguousarray(W_ih)
     dx = np.empty((B, T, D), dtype=x.dtype)
     A, A_h = dA.reshape(B * T, GH), dA_h.reshape(B * T, GH)
     x2, h2, dx2 = x.reshape(B * T, D), h_seq.reshape(B * T, H), dx.reshape(B * T, D)
