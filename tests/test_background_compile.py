@@ -25,7 +25,7 @@ def spawned(monkeypatch):
     monkeypatch.setattr(_background, "_wg_children", {})
     # the weight gradients cached (one child), whatever this process has compiled; the test of
     # the second child says otherwise
-    monkeypatch.setattr(_background, "_weight_grads_cached", lambda cell, dtype: True)
+    monkeypatch.setattr(_background, "_weight_grads_cached", lambda dtype: True)
     seen = []
     real = subprocess.Popen
 
@@ -138,7 +138,7 @@ def test_a_second_child_for_the_weight_gradients(spawned, monkeypatch):
     leaves the weight gradients to the second (it does not compile them itself), waits for
     both, and a failed second child changes nothing."""
     monkeypatch.setattr(_background, "_backward_cached", lambda cell, dtype: False)
-    monkeypatch.setattr(_background, "_weight_grads_cached", lambda cell, dtype: False)
+    monkeypatch.setattr(_background, "_weight_grads_cached", lambda dtype: False)
     monkeypatch.setattr(_background, "_CHILD_WG", "import sys; sys.exit(4)")
     here = []
     monkeypatch.setattr(_background, "_weight_grads_tiny", lambda *a: here.append(a))
@@ -157,8 +157,8 @@ def test_a_second_child_for_the_weight_gradients(spawned, monkeypatch):
 def test_weight_grads_cached_sees_what_each_cell_compiles():
     for cell in ("rnn", "lstm"):
         _background._weight_grads_tiny(cell, "float64")
-        assert _background._weight_grads_cached(cell, np.float64)
-    assert _background._weight_grads_cached("bogus", "not a dtype")        # unexpected: start nothing
+        assert _background._weight_grads_cached(np.float64)
+    assert _background._weight_grads_cached("not a dtype")                 # unexpected: start nothing
 
 
 def test_weight_gradients_compile_once_per_dtype():

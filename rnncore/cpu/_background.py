@@ -107,7 +107,7 @@ def _backward_cached(cell, dtype):
         return True
 
 
-def _weight_grads_cached(cell, dtype):
+def _weight_grads_cached(dtype):
     """As ``_backward_cached``, for ``_common.weight_grads`` (one signature per dtype: it makes W_ih
     contiguous for every cell)."""
     try:
@@ -115,7 +115,7 @@ def _weight_grads_cached(cell, dtype):
         from ._common import _weight_grads_jobs as disp
         want = types.Array(types.float32 if np.dtype(dtype) == np.float32 else types.float64, 2, "C")
         sigs = list(disp.overloads) + [key[0] for key in disp._cache._cache_file._load_index()]
-        return any(len(sig) > 7 and sig[7] == want for sig in sigs)
+        return any(len(sig) > 7 and sig[7] == want for sig in sigs)      # argument 7: W_ih
     except Exception:
         return True
 
@@ -151,7 +151,7 @@ def start(cell, dtype, activation):
     try:
         _children[key] = subprocess.Popen([sys.executable, "-c", _CHILD, cell, key[1].name, activation or "tanh"],
                                           **quiet)
-        if not _weight_grads_cached(cell, dtype):
+        if not _weight_grads_cached(dtype):
             _wg_children[key] = subprocess.Popen([sys.executable, "-c", _CHILD_WG, cell, key[1].name], **quiet)
     except OSError:
         pass

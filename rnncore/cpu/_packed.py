@@ -48,20 +48,24 @@ NR32, NR64 = NV * VECTOR_BYTES // 4, NV * VECTOR_BYTES // 8
 
 
 def _tile_codegen(fty, vw, mr, itemsize, strided):
-    """c[:mr, :NV*vw] (+)= a[:mr, :K] @ panel (K, NV*vw); mr rows, a, panel and c row strides in
-    elements: for a packed panel (strided False) the constant NV*vw, whatever ldb says; for a
-    matrix read in place by ``gemm_rows`` (strided True) ldb, its row stride. (A run-time
-    stride in the packed tiles made the forward up to 1.1x slower in one bench_ab.py run.)
-    a and the panel come as pointers, c as its array (whose dtype chose this codegen).
+    """c[:mr, :NV*vw] (+)= a[:mr, :K] @ panel (K, NV*vw); mr rows, a and c row strides in elements.
+    a and the panel come as pointers, c as its array (whose dtype chose this codegen). The panel's
+    rows: NV*vw elements apart (packed), or, with strided True, ldb elements apart (an argument
+    after the panel's pointer: a matrix read in place by ``gemm_rows``). The packed tiles keep
+    their constant stride: a run-time one made the forward up to 1.1x slower in one bench_ab.py run.
 
-    Preconditions, checked by ``gemm_packed`` before any tile runs: K >= 1 (the
+    Preconditions, checked by ``gemm_packed`` and ``gemm_rows`` before any tile runs: K >= 1 (the
     loop below is a do-while: it runs its body once before testing k < K), unit
     column strides in a and c, a panel of exactly NV*vw columns."""
     vty = ir.VectorType(fty, vw)
     i64 = ir.IntType(64)
 
     def codegen(context, builder, sig, args):
-        a, lda, b, ldb, c, ldc, K, accumulate = args
+        if strided:
+            a, lda, b, ldb, c, ldc, K, accumulate = args
+        else:
+            (a, lda, b, c, ldc, K, accumulate), ldb = args, ir.Constant(i64, NV * vw)
+        c_type = sig.args[4 if strided else 3]
         mod = builder.module
         # llvm.fmuladd: a*b + c, fused into one FMA instruction where the CPU has FMA
         # (always the same choice on one CPU: the same bits every run; a CPU without
@@ -70,7 +74,7 @@ def _tile_codegen(fty, vw, mr, itemsize, strided):
         fma = cgutils.get_or_insert_function(mod, ir.FunctionType(vty, [vty, vty, vty]), name)
         ap = builder.bitcast(a, fty.as_pointer())
         bp = builder.bitcast(b, fty.as_pointer())
-        cp = builder.bitcast(context.make_array(sig.args[4])(context, builder, c).data, fty.as_pointer())
+        cp = builder.bitcast(context.make_array(c_type)(context, builder, c).data, fty.as_pointer())
         zero = ir.Constant(vty, [ir.Constant(fty, 0.0)] * vw)
         undef = ir.Constant(vty, ir.Undefined)
         mask = ir.Constant(ir.VectorType(ir.IntType(32), vw), [0] * vw)
@@ -91,7 +95,7 @@ def _tile_codegen(fty, vw, mr, itemsize, strided):
             for p in row:
                 p.add_incoming(zero, entry)
         # Row k of the panel: NV contiguous vectors, ldb elements after row k - 1
-        krow = builder.mul(k, ldb if strided else ir.Constant(i64, NV * vw))
+        krow = builder.mul(k, ldb)
         brow = [builder.load(builder.bitcast(builder.gep(bp, [builder.add(krow, ir.Constant(i64, v * vw))]),
                                              vty.as_pointer()), align=itemsize) for v in range(NV)]
         new = []
@@ -131,43 +135,49 @@ def _make_tile(mr, strided=False):
     codegens = {types.float32: _tile_codegen(ir.FloatType(), VECTOR_BYTES // 4, mr, 4, strided),
                 types.float64: _tile_codegen(ir.DoubleType(), VECTOR_BYTES // 8, mr, 8, strided)}
 
-    @intrinsic
-    def tile(typingctx, a, lda, b, ldb, c, ldc, K, accumulate):
+    def signature(c):
         if not isinstance(c, types.Array) or c.dtype not in codegens:
             return None
-        return types.void(types.voidptr, types.intp, types.voidptr, types.intp, c, types.intp, types.intp,
-                          types.intp), codegens[c.dtype]
+        panel = (types.voidptr, types.intp) if strided else (types.voidptr,)    # its pointer (and ldb)
+        return types.void(types.voidptr, types.intp, *panel, c, types.intp, types.intp, types.intp), codegens[c.dtype]
+
+    if strided:
+        @intrinsic
+        def tile(typingctx, a, lda, b, ldb, c, ldc, K, accumulate):
+            return signature(c)
+    else:
+        @intrinsic
+        def tile(typingctx, a, lda, b, c, ldc, K, accumulate):
+            return signature(c)
     return tile
 
 
 
-
-def _make_tiles(tile8, tile4, tile2, tile1):
-    """All M rows of a against one panel (row stride ldb): tiles of MR (8 or 4) rows, then 4,
-    2, 1, from one family of tiles (packed or read in place)."""
-    @njit(inline="always")
-    def tiles(a, lda, b, ldb, c, ldc, K, accumulate):
-        M = a.shape[0]
-        i = 0
-        while i < M:
-            left = M - i
-            ai, ci = _data(a[i:]), c[i:]
-            if MR == 8 and left >= 8:      # MR is a constant: the narrow build drops this branch
-                tile8(ai, lda, b, ldb, ci, ldc, K, accumulate)
-                i += 8
-            elif left >= 4:
-                tile4(ai, lda, b, ldb, ci, ldc, K, accumulate)
-                i += 4
-            elif left >= 2:
-                tile2(ai, lda, b, ldb, ci, ldc, K, accumulate)
-                i += 2
-            else:
-                tile1(ai, lda, b, ldb, ci, ldc, K, accumulate)
-                i += 1
-    return tiles
+_tile8, _tile4, _tile2, _tile1 = (_make_tile(m) for m in (8, 4, 2, 1))
 
 
-_tiles = _make_tiles(*(_make_tile(m) for m in (8, 4, 2, 1)))
+@njit(inline="always")
+def _tiles(a, lda, b, c, ldc, K, accumulate):
+    """All M rows of a against one panel: tiles of MR (8 or 4) rows, then 4, 2, 1."""
+    M = a.shape[0]
+    i = 0
+    while i < M:
+        left = M - i
+        ai, ci = _data(a[i:]), c[i:]
+        if MR == 8 and left >= 8:      # MR is a constant: the narrow build drops this branch
+            _tile8(ai, lda, b, ci, ldc, K, accumulate)
+            i += 8
+        elif left >= 4:
+            _tile4(ai, lda, b, ci, ldc, K, accumulate)
+            i += 4
+        elif left >= 2:
+            _tile2(ai, lda, b, ci, ldc, K, accumulate)
+            i += 2
+        else:
+            _tile1(ai, lda, b, ci, ldc, K, accumulate)
+            i += 1
+
+
 # gemm_rows runs only full MR-row tiles (its callers pad a to a multiple of MR rows): one
 # tile body to compile, not four (measured, cold start: with the four heights and the packed
 # tiles for a partial last panel, _gemm_rows took 2.0 s to compile and the LSTM's import to
@@ -196,6 +206,18 @@ def pack_blocks(W, nblk):
     Wp = np.zeros((nblk, K, n_p * nr), dtype=W.dtype)
     Wp[:, :, :w] = W[:, :nblk * w].reshape(K, nblk, w).transpose(1, 0, 2)
     return np.ascontiguousarray(Wp.reshape(nblk, K, n_p, nr).transpose(0, 2, 1, 3))
+
+
+@njit(inline="always")
+def _last_columns(scratch, c, col0, accumulate):
+    """c[:, col0:] (+)= scratch[:, :N - col0]: a partial last panel's columns, computed by the
+    tiles into a full-width scratch tile."""
+    for i in range(c.shape[0]):
+        for j in range(c.shape[1] - col0):
+            if accumulate:
+                c[i, col0 + j] += scratch[i, j]
+            else:
+                c[i, col0 + j] = scratch[i, j]
 
 
 @njit(inline="always")
@@ -243,17 +265,12 @@ def _gemm_packed(a, Wp, p0, c, accumulate):
     acc = 1 if accumulate else 0
     full = N // nr
     for p in range(full):
-        _tiles(a, lda, _data(Wp[p0 + p]), nr, c[:, p * nr:], ldc, K, acc)
+        _tiles(a, lda, _data(Wp[p0 + p]), c[:, p * nr:], ldc, K, acc)
     rest = N - full * nr
     if rest > 0:
         scratch = np.empty((M, nr), dtype=c.dtype)
-        _tiles(a, lda, _data(Wp[p0 + full]), nr, scratch, nr, K, 0)
-        for i in range(M):
-            for j in range(rest):
-                if accumulate:
-                    c[i, full * nr + j] += scratch[i, j]
-                else:
-                    c[i, full * nr + j] = scratch[i, j]
+        _tiles(a, lda, _data(Wp[p0 + full]), scratch, nr, K, 0)
+        _last_columns(scratch, c, full * nr, accumulate)
 
 
 @njit(inline="always")
@@ -288,27 +305,20 @@ def _gemm_rows(a, b, c, accumulate):
             c[:, :] = 0.0
         return
     lda, ldb, ldc = a.strides[0] // a.itemsize, b.strides[0] // b.itemsize, c.strides[0] // c.itemsize
+    acc = 1 if accumulate else 0
     full = N // nr
-    rest = N - full * nr
-    # A partial last panel: its columns copied into a zero-padded panel, the tiles' output into
-    # scratch. One call site of the tile for both kinds of panel: each site is a copy of the
-    # tile's code to compile (two sites took 1.1 s, one 0.6 s, cold).
-    panel = np.zeros((K if rest > 0 else 1, nr), dtype=c.dtype)
-    scratch = np.empty((M, nr), dtype=c.dtype)
-    for k in range(K if rest > 0 else 0):
-        for j in range(rest):
-            panel[k, j] = b[k, full * nr + j]
-    for p in range(full + (1 if rest > 0 else 0)):
-        if p < full:
-            bp, ldp, dst, ldd, acc = _data(b[:, p * nr:]), ldb, c[:, p * nr:], ldc, 1 if accumulate else 0
-        else:
-            bp, ldp, dst, ldd, acc = _data(panel), nr, scratch[:, :], nr, 0
+    for p in range(full):
+        bp = _data(b[:, p * nr:])
         for i in range(0, M, MR):
-            _tile_rows(_data(a[i:]), lda, bp, ldp, dst[i:], ldd, K, acc)
-    for i in range(M if rest > 0 else 0):
-        for j in range(rest):
-            if accumulate:
-                c[i, full * nr + j] += scratch[i, j]
-            else:
-                c[i, full * nr + j] = scratch[i, j]
-    panel[0, 0] = 0.0        # the tiles read panel through a raw pointer: keep it alive until here
+            _tile_rows(_data(a[i:]), lda, bp, ldb, c[i:, p * nr:], ldc, K, acc)
+    rest = N - full * nr
+    if rest > 0:                 # the last columns, through a zero-padded copy: not ours to read past N
+        panel = np.zeros((K, nr), dtype=c.dtype)
+        for k in range(K):
+            for j in range(rest):
+                panel[k, j] = b[k, full * nr + j]
+        scratch = np.empty((M, nr), dtype=c.dtype)
+        for i in range(0, M, MR):
+            _tile_rows(_data(a[i:]), lda, _data(panel), nr, scratch[i:], nr, K, 0)
+        _last_columns(scratch, c, full * nr, accumulate)
+        panel[0, 0] = 0.0        # the tiles read panel through a raw pointer: keep it alive until here
