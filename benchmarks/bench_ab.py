@@ -2,6 +2,7 @@
 
     python benchmarks/bench_ab.py --old HEAD~1                       # HEAD~1 against this working tree
     python benchmarks/bench_ab.py --old 4b4a077 --runs 3 --out benchmarks/results_ab.json
+    python benchmarks/bench_ab.py --old HEAD~1 --fit --runs 3           # whole fit epochs instead
 
 A speed-up claimed for a kernel change is a comparison of two programs, and on a shared
 machine the machine itself changes speed by tens of percent within the hour (benchmarks/
@@ -19,6 +20,11 @@ needs, and backward (median of repeated calls). It also hashes (SHA-256) the out
 gradients of every row: ``same_bits`` says whether every run of both versions gave the
 same bits (a change meant to be bit-for-bit neutral, as a change of loop structure, shows
 it here).
+
+``--fit`` times whole training epochs instead (issue 13's target 3): ``Sequential.fit`` of
+``LSTM(H)`` + ``Dense(1)``, MSE, Adam, batches of 32, at the two configurations of
+``bench_fit.py`` (its ``CONFIGS``, its data), a few untimed epochs, then the median and the
+fastest of ``FIT_EPOCHS`` timed ones; ``same_bits`` compares the loss after the last epoch.
 """
 import argparse
 import json
@@ -100,21 +106,50 @@ CHILD = textwrap.dedent("""
 """)
 
 
-def run_child(tree, cells, shapes, cache_dir):
+# --fit: rnncore's fit epochs, timed in the child (bench_fit.py's model, data and configurations)
+FIT_EPOCHS = {"LSTM(64) x T=50": 40, "LSTM(256) x T=100": 15}
+CHILD_FIT = textwrap.dedent("""
+    import json, sys, time
+    sys.path.insert(0, {bench!r})
+    import numpy as np
+    import bench_fit
+    out = {{}}
+    for cfg in bench_fit.CONFIGS:
+        x, y = bench_fit.make_data(cfg)
+        epoch = bench_fit.rnncore_trainer(cfg, x, y)
+        for _ in range(3):
+            epoch()
+        ts = []
+        for _ in range({epochs!r}[cfg["name"]]):
+            t0 = time.perf_counter()
+            loss = epoch()
+            ts.append(time.perf_counter() - t0)
+        # the loss after a fixed number of epochs from the same start: equal bits, equal training
+        out[cfg["name"]] = {{"fit_epoch_median": float(np.median(ts)) * 1e3, "fit_epoch_min": min(ts) * 1e3,
+                             "sha256": repr(float(loss))}}
+    print(json.dumps(out))
+""")
+FIT_WHAT = ("fit_epoch_median", "fit_epoch_min")
+
+
+def run_child(tree, cells, shapes, cache_dir, fit=False):
     env = dict(os.environ, PYTHONPATH=str(tree), NUMBA_CACHE_DIR=str(cache_dir), RNNCORE_COMPILE_NOTICE="0")
-    code = CHILD.format(cells=list(cells), shapes=[list(s) for s in shapes])
+    if fit:      # bench_fit.py of this tree, so that both versions run the same benchmark
+        code = CHILD_FIT.format(bench=str(HERE), epochs=FIT_EPOCHS)
+    else:
+        code = CHILD.format(cells=list(cells), shapes=[list(s) for s in shapes])
     res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=tempfile.gettempdir())
     if res.returncode != 0:
         raise RuntimeError(f"run in {tree} failed:\n{res.stderr[-3000:]}")
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
-def summarise(old_runs, new_runs):
+def summarise(old_runs, new_runs, whats=("fwd", "fwd_keep", "bwd")):
     rows = {}
     for key in old_runs[0]:
         # the outputs and gradients of the row, bit for bit: one SHA-256 over every run of both versions
         rows[key] = {"same_bits": len({r[key]["sha256"] for r in old_runs + new_runs}) == 1}
-        for what in ("fwd", "fwd_keep", "bwd"):
+        for what in whats:
             o = np.array([r[key][what] for r in old_runs])
             n = np.array([r[key][what] for r in new_runs])
             ratio = n / o
@@ -123,12 +158,16 @@ def summarise(old_runs, new_runs):
     return rows
 
 
-def report(rows):
-    lines = ["| cell (B,T,D,H) | forward, old -> new ms (new/old) | training forward | backward | same bits |",
-             "|---|---|---|---|---|"]
+def report(rows, whats=("fwd", "fwd_keep", "bwd")):
+    if whats == FIT_WHAT:
+        lines = ["| configuration | fit epoch, median, old -> new ms (new/old) | fastest epoch | same loss |",
+                 "|---|---|---|---|"]
+    else:
+        lines = ["| cell (B,T,D,H) | forward, old -> new ms (new/old) | training forward | backward | same bits |",
+                 "|---|---|---|---|---|"]
     for key, r in rows.items():
         cells = []
-        for what in ("fwd", "fwd_keep", "bwd"):
+        for what in whats:
             v = r[what]
             cells.append(f"{np.median(v['old_ms']):.3g} -> {np.median(v['new_ms']):.3g} "
                          f"({v['ratio_median']:.2f}, {v['ratio_min']:.2f}-{v['ratio_max']:.2f})")
@@ -143,8 +182,10 @@ def main(argv=None):
     ap.add_argument("--runs", type=int, default=2, help="runs of each version, alternating (default 2)")
     ap.add_argument("--cells", default=",".join(CELLS))
     ap.add_argument("--shapes", default=None, help="indices into SHAPES, comma-separated (default all)")
+    ap.add_argument("--fit", action="store_true", help="time whole fit epochs (bench_fit.py's configurations)")
     ap.add_argument("--out", default="")
     args = ap.parse_args(argv)
+    whats = FIT_WHAT if args.fit else ("fwd", "fwd_keep", "bwd")
     cells = [c for c in args.cells.split(",") if c]
     shapes = SHAPES if args.shapes is None else [SHAPES[int(i)] for i in args.shapes.split(",")]
     tmp = Path(tempfile.mkdtemp(prefix="rnncore_ab_"))
@@ -158,14 +199,14 @@ def main(argv=None):
             # each child compiles (or loads from its version's cache) before it times anything
             for label, tree, runs in (("old", old_tree, old_runs), ("new", Path(args.new), new_runs)):
                 print(f"run {r + 1}/{args.runs}: {label}", file=sys.stderr, flush=True)
-                runs.append(run_child(tree, cells, shapes, tmp / f"cache_{label}"))
-        rows = summarise(old_runs, new_runs)
+                runs.append(run_child(tree, cells, shapes, tmp / f"cache_{label}", fit=args.fit))
+        rows = summarise(old_runs, new_runs, whats)
     finally:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old_tree)], check=False)
         shutil.rmtree(tmp, ignore_errors=True)
-    print(report(rows))
+    print(report(rows, whats))
     if args.out:
-        info = {"old": rev, "new": args.new if args.new != str(ROOT) else "working tree",
+        info = {"what": "fit epochs" if args.fit else "kernels", "old": rev, "new": args.new if args.new != str(ROOT) else "working tree",
                 "new_head": subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True,
                                            text=True).stdout.strip(),
                 "runs": args.runs, "cpu": platform.processor() or platform.machine(),

@@ -76,6 +76,79 @@ def test_error_in_a_job_reaches_the_caller():
         numba.set_num_threads(old)
 
 
+def test_two_python_threads_at_once():
+    """Calls from two Python threads at the same time: one gets the workers, the other runs
+    its jobs alone (``_Workers.run``); every job of both runs exactly once."""
+    import threading
+    old = numba.get_num_threads()
+    numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+    try:
+        seen = [np.zeros(64, dtype=np.int64) for _ in range(2)]
+        who = [np.full(64, -2, dtype=np.int64) for _ in range(2)]
+
+        def call(i):
+            for _ in range(20):
+                run_jobs(_record, 64, seen[i], who[i], i)
+        threads = [threading.Thread(target=call, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for i in range(2):
+            assert (seen[i] == 20).all(), f"thread {i}: job counts {seen[i]}"
+            assert (who[i] == i).all()
+    finally:
+        numba.set_num_threads(old)
+
+
+def test_poll_while():
+    flag = np.array([3], dtype=np.int64)
+    assert _pool.poll_while(flag, 2, 10) is True          # already different
+    assert _pool.poll_while(flag, 3, 1000) is False        # never changes: gives up
+
+
+def test_polling_stops_when_it_shared_a_core(monkeypatch):
+    """A worker whose poll got little CPU time (it waited for a core) stops polling, and the
+    caller too, for QUIET_SECONDS: on a busy machine they sleep at once."""
+    w = _pool._Workers(0)
+    assert not w.quiet()
+    cpu = iter([0.0, 0.0])
+    monkeypatch.setattr(_pool.time, "thread_time", lambda: next(cpu))     # no CPU time while polling
+    assert w._poll_idle(int(w.generation[0])) is False                   # nothing came: polled ~1 ms
+    assert w.quiet()
+    monkeypatch.setattr(_pool.time, "thread_time", lambda: pytest.fail("polled while quiet"))
+    assert w._poll_idle(int(w.generation[0])) is False
+
+
+def test_jobs_run_in_a_forked_child():
+    """After fork the parent's worker threads do not exist in the child: it gets its own."""
+    code = textwrap.dedent("""
+        import multiprocessing as mp
+        import numba, numpy as np
+        from rnncore.cpu import _pool
+        from tests.test_pool import _record
+
+        def child(q):
+            seen, who = np.zeros(16, dtype=np.int64), np.zeros(16, dtype=np.int64)
+            _pool.run_jobs(_record, 16, seen, who, 0)
+            q.put((int(seen.sum()), _pool._workers is not None and all(t.is_alive() for t in _pool._workers.threads)))
+
+        if __name__ == "__main__":
+            seen, who = np.zeros(16, dtype=np.int64), np.zeros(16, dtype=np.int64)
+            _pool.run_jobs(_record, 16, seen, who, 0)      # the parent's workers start
+            q = mp.get_context("fork").Queue()
+            p = mp.get_context("fork").Process(target=child, args=(q,))
+            p.start()
+            print(q.get(timeout=300))
+            p.join()
+    """)
+    root = Path(__file__).resolve().parents[1]
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900, cwd=root,
+                       env={**os.environ, "PYTHONPATH": str(root), "NUMBA_NUM_THREADS": "2"})
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.split()[-2:] == ["(16,", "True)"], r.stdout
+
+
 def test_chunk_bounds():
     chunks = _common.batch_chunks(50, 10, 4, 64, 4)
     bounds = _common.chunk_bounds(chunks)

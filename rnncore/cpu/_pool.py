@@ -1,5 +1,5 @@
-"""The threads that run the CPU kernels: a small pool of Python threads sharing
-a list of independent jobs (batch chunks) dynamically.
+"""The threads that run the CPU kernels: a few Python threads sharing a list of
+independent jobs (batch chunks) dynamically.
 
 Why not Numba's ``prange``: an OpenMP parallel region ends with a barrier, and
 every step of the old per-step split had one. On a busy machine a thread that
@@ -14,30 +14,39 @@ parallel region is compiled either, which shortens the first call.
 The thread count is Numba's (``NUMBA_NUM_THREADS``, ``numba.set_num_threads``).
 The results never depend on it: the jobs are fixed by the shape of the problem
 (``_common.batch_chunks``) and their partial sums are added in job order.
+
+Handing a call to the workers (``_Workers``). A training step makes three calls
+(forward, backward, weight gradients), each a millisecond or less at notebook sizes,
+so how fast a worker starts on a call and how fast the caller learns that the
+workers are done matters. Until 2026-12-03 the calls went to a ``ThreadPoolExecutor``:
+its worker slept on a lock between calls and was woken by the OS (on a virtual
+machine, through the hypervisor), and the caller slept on each worker's ``Future``,
+even a worker that arrived too late to get a job. Now the workers, and the caller
+waiting for them, first poll a flag in a ``nogil`` compiled loop (``poll_while``)
+for up to ``SPIN_SECONDS`` and sleep on a condition only after that, and the caller
+waits only for the workers that took a seat in the call. Measured
+(``benchmarks/bench_pool.py``, 2-core AMD EPYC VM, two runs): a call of four tiny
+jobs 79 to 90 us -> 14 to 23 us (10 us on one thread); ``fit`` epochs, the two
+hand-offs alternating in one process, new / old 0.875 and 0.965 at LSTM(64) x T=50,
+0.98 and 1.05 at LSTM(256) x T=100 (medians of 60 and 15 rounds; the spread of
+single rounds is wider than these gains). Polling is switched off for a while when it
+shared a core (``QUIET_SECONDS``): on a busy machine it cost the step's Python code
+half its core.
 """
+import os
+import platform
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import time
 
 import numba
 import numpy as np
 from llvmlite import ir
-from numba import types
+from numba import njit, types
+from numba.core import cgutils
 from numba.np.ufunc import parallel as _numba_parallel
 from numba.extending import intrinsic
 
 from ._blas import HAVE_THREAD_CONTROL
-
-_pool = None
-_pool_lock = threading.Lock()
-
-
-def _executor(n):
-    """A pool of at least n worker threads (grown when the thread count is raised)."""
-    global _pool
-    with _pool_lock:
-        if _pool is None or _pool._max_workers < n:
-            _pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="rnncore")
-        return _pool
 
 
 def num_threads():
@@ -72,8 +81,219 @@ def fetch_add(typingctx, counter):
     return types.int64(counter), codegen
 
 
+@intrinsic
+def load_acquire(typingctx, flag):
+    """flag[0], an atomic load (another thread's store to it is seen, and the loop that
+    polls it is not optimised into one read). flag: a 1-D int64 array."""
+    if not (isinstance(flag, types.Array) and flag.dtype == types.int64 and flag.ndim == 1):
+        return None
+
+    def codegen(context, builder, sig, args):
+        ary = context.make_array(sig.args[0])(context, builder, args[0])
+        return builder.load_atomic(ary.data, "acquire", 8)
+    return types.int64(flag), codegen
+
+
+_X86 = platform.machine().lower() in ("x86_64", "amd64", "i386", "i686")
+
+
+@intrinsic
+def cpu_relax(typingctx):
+    """The x86 ``pause`` instruction (a no-op elsewhere): tells the core that this is a
+    polling loop, which yields its pipeline to a sibling hyper-thread and spaces the polls
+    (about 30 ns each measured on AMD Zen 5)."""
+    def codegen(context, builder, sig, args):
+        if _X86:
+            fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), []),
+                                                "llvm.x86.sse2.pause")
+            builder.call(fn, [])
+        return context.get_dummy_value()
+    return types.void(), codegen
+
+
+@njit(cache=True, nogil=True)
+def poll_while(flag, value, polls):
+    """Poll until flag[0] != value (True) or for ``polls`` polls (False), without the GIL."""
+    for _ in range(polls):
+        if load_acquire(flag) != value:
+            return True
+        cpu_relax()
+    return False
+
+
+# How long a worker polls for the next call, and the caller for the workers' last jobs,
+# before sleeping on a condition. Long enough for the gaps between the calls of a training
+# step (measured, LSTM(64) fit, batches of 32: 35 us between backward and the weight
+# gradients, 300 to 370 us before backward, 660 to 790 us before the next forward).
+SPIN_SECONDS = 1e-3
+# Polling takes a core. On a busy machine that core is wanted by another process, or by this
+# one's own Python thread, which then runs the step's Python code at half speed: measured
+# (benchmarks/bench_busy.py, one competing process on 2 cores) 1.49x and 1.50x the time of one
+# thread with the workers always polling, against 1.07x to 1.11x with the thread pool before.
+# So a worker whose polling was interrupted (it got less than half of the wall time as CPU time:
+# it waited for a core) stops polling for QUIET_SECONDS, and the caller with it; they sleep on
+# the condition at once, as before. On the idle virtual machine measured here the CPU/wall
+# ratio of a 1 ms poll was 0.71 at its 5th percentile (the hypervisor takes the core at times).
+# With this rule, bench_busy.py three times: 1.00 to 1.09x one thread with one or two competing
+# processes (run medians), 0.60 to 1.06x on the idle machine (results_busy.json,
+# polling_workers_2026_12_03).
+QUIET_SECONDS = 1.0
+
+
+def _polls_for(seconds):
+    """How many polls of ``poll_while`` take about ``seconds`` here (the fastest of three
+    timings of 2,000 polls, so that a timing the OS interrupted does not count)."""
+    flag = np.zeros(1, dtype=np.int64)
+    poll_while(flag, 0, 1)
+    per_poll = min(_timed(poll_while, flag, 0, 2000) for _ in range(3)) / 2000
+    return int(min(max(seconds / max(per_poll, 1e-9), 100), 10_000_000))
+
+
+def _timed(fn, *args):
+    t0 = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - t0
+
+
+class _Call:
+    """One ``run_jobs`` call as the workers see it: the driver, its arguments, how many
+    workers may still join, and the first error raised in a worker."""
+    __slots__ = ("driver", "args", "seats", "error")
+
+    def __init__(self, driver, args, seats):
+        self.driver, self.args, self.seats, self.error = driver, args, seats, None
+
+
+class _Workers:
+    """Worker threads that join the calls of ``run_jobs`` (see the module docstring).
+
+    ``generation`` (a 1-D int64 array, so that compiled code can poll it) counts the
+    calls; ``inside`` the workers running the current call's driver. Both change only
+    under ``cond``; a worker reads the call and takes a seat in one critical section,
+    so it only ever joins the current call, and the caller, once its own driver has
+    run out of jobs (all handed out), waits for ``inside`` to reach 0 and no longer.
+    A worker that joins after that finds no job and leaves."""
+
+    def __init__(self, n):
+        self.cond = threading.Condition()
+        self.generation = np.zeros(1, dtype=np.int64)
+        self.inside = np.zeros(1, dtype=np.int64)
+        self.call = None
+        self.busy = threading.Lock()        # one call at a time; see run
+        self.polls = _polls_for(SPIN_SECONDS)
+        self.quiet_until = 0.0              # time.monotonic() until which nobody polls
+        self.threads = []
+        self.grow(n)
+
+    def grow(self, n):
+        while len(self.threads) < n:
+            t = threading.Thread(target=self._work, name=f"rnncore-{len(self.threads)}", daemon=True)
+            self.threads.append(t)
+            t.start()
+
+    def _work(self):
+        seen = int(self.generation[0])
+        while True:
+            if not self._poll_idle(seen):
+                with self.cond:
+                    while self.generation[0] == seen:
+                        self.cond.wait()
+            with self.cond:
+                seen = int(self.generation[0])
+                call = self.call
+                if call is None or call.seats == 0:
+                    continue
+                call.seats -= 1
+                self.inside[0] += 1
+            try:
+                call.driver(*call.args)
+            except Exception as e:           # raised in the caller (run)
+                call.error = call.error or e
+            finally:
+                with self.cond:
+                    self.inside[0] -= 1
+                    self.cond.notify_all()
+
+    def quiet(self):
+        """True while polling is off (see QUIET_SECONDS)."""
+        return time.monotonic() < self.quiet_until
+
+    def _poll_idle(self, seen):
+        """Poll for the next call (True when it came), unless polling recently shared a core."""
+        if self.quiet():
+            return False
+        t0, c0 = time.perf_counter(), time.thread_time()
+        came = poll_while(self.generation, seen, self.polls)
+        wall, cpu = time.perf_counter() - t0, time.thread_time() - c0
+        if wall > 1e-4 and cpu < 0.5 * wall:
+            # this thread waited for a core while it polled: something else wants the cores
+            self.quiet_until = time.monotonic() + QUIET_SECONDS
+        return came
+
+    def run(self, driver, args, helpers):
+        """driver(*args) here and on up to ``helpers`` workers; returns once every job is done."""
+        if not self.busy.acquire(blocking=False):
+            driver(*args)          # another Python thread's call is running: this one alone
+            return
+        try:
+            call = _Call(driver, args, helpers)
+            with self.cond:
+                self.call = call
+                self.generation[0] += 1
+                self.cond.notify_all()
+            try:
+                driver(*args)
+            finally:
+                self._wait_inside()
+                with self.cond:
+                    call.seats, self.call = 0, None
+            if call.error is not None:
+                raise call.error
+        finally:
+            self.busy.release()
+
+    def _wait_inside(self):
+        """Until no worker runs the current call's driver: polling first, then sleeping."""
+        while True:
+            with self.cond:
+                now = int(self.inside[0])
+            if now == 0:
+                return
+            if self.quiet() or not poll_while(self.inside, now, self.polls):
+                with self.cond:
+                    while self.inside[0] != 0:
+                        self.cond.wait()
+                return
+
+
+_workers = None
+_workers_lock = threading.Lock()
+
+
+def _get_workers(n):
+    """The process's workers, at least n of them."""
+    global _workers
+    with _workers_lock:
+        if _workers is None:
+            _workers = _Workers(n)
+        else:
+            _workers.grow(n)
+        return _workers
+
+
+def _forget_workers():
+    """In a forked child: the parent's worker threads do not exist there."""
+    global _workers, _workers_lock
+    _workers, _workers_lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_workers)
+
+
 def run_jobs(driver, n, *args):
-    """``driver(next_job, n, *args)`` once on each of up to ``num_threads()`` threads.
+    """``driver(next_job, n, *args)`` on the calling thread and on up to ``num_threads() - 1``
+    workers, at once; returns when all n jobs are done.
 
     ``driver`` is a compiled ``nogil`` loop that takes job indices from the shared
     counter ``next_job`` with :func:`fetch_add` and runs them until it reads one >= n
@@ -85,16 +305,12 @@ def run_jobs(driver, n, *args):
     its next one, and a woken thread waits for a core on a busy machine, so that the
     second thread often ran one job, late, and two threads were no faster than one.
     The jobs still go one at a time to whichever thread is free: a thread the OS
-    deschedules delays the call by its own job at most.
+    deschedules delays the call by its own job at most, and a worker that starts late
+    finds no job left and is not waited for.
     """
     next_job = np.zeros(1, dtype=np.int64)
     nt = min(num_threads(), n)
     if nt <= 1:
         driver(next_job, n, *args)
         return
-    futures = [_executor(nt - 1).submit(driver, next_job, n, *args) for _ in range(nt - 1)]
-    try:
-        driver(next_job, n, *args)
-    finally:
-        for f in futures:
-            f.result()
+    _get_workers(nt - 1).run(driver, (next_job, n) + args, nt - 1)
