@@ -107,17 +107,32 @@ def test_poll_while():
     assert _pool.poll_while(flag, 3, 1000) is False        # never changes: gives up
 
 
-def test_polling_stops_when_it_shared_a_core(monkeypatch):
-    """A worker whose poll got little CPU time (it waited for a core) stops polling, and the
-    caller too, for QUIET_SECONDS: on a busy machine they sleep at once."""
-    w = _pool._Workers(0)
-    assert not w.quiet()
-    cpu = iter([0.0, 0.0])
-    monkeypatch.setattr(_pool.time, "thread_time", lambda: next(cpu))     # no CPU time while polling
-    assert w._poll_idle(int(w.generation[0])) is False                   # nothing came: polled ~1 ms
-    assert w.quiet()
-    monkeypatch.setattr(_pool.time, "thread_time", lambda: pytest.fail("polled while quiet"))
-    assert w._poll_idle(int(w.generation[0])) is False
+@pytest.mark.parametrize("free", [True, False])
+def test_nobody_polls_while_the_cores_are_taken(monkeypatch, free):
+    """Workers and caller poll between calls only while the cores look free (``_Runnable``);
+    otherwise they sleep on the condition at once. Every job runs either way."""
+    w = _pool._Workers(1)
+    polls = []
+
+    def recording(flag, value, n):
+        polls.append(n)
+        return bool(flag[0] != value)                         # one poll: the test does not wait
+    w.cores_free = lambda: free
+    monkeypatch.setattr(_pool, "poll_while", recording)
+    for _ in range(20):
+        seen = np.zeros(8, dtype=np.int64)
+        next_job = np.zeros(1, dtype=np.int64)
+        w.run(_record, (next_job, 8, seen, np.zeros(8, dtype=np.int64), 0), 1)
+        assert (seen == 1).all()
+    assert (len(polls) > 0) == free
+
+
+def test_runnable_threads_are_read_on_linux():
+    r = _pool._Runnable()
+    if sys.platform.startswith("linux"):
+        assert r.fd is not None and r.cores >= 1 and r() in (True, False)
+    else:
+        assert r() is False
 
 
 def test_jobs_run_in_a_forked_child():

@@ -26,12 +26,12 @@ waiting for them, first poll a flag in a ``nogil`` compiled loop (``poll_while``
 for up to ``SPIN_SECONDS`` and sleep on a condition only after that, and the caller
 waits only for the workers that took a seat in the call. Measured
 (``benchmarks/bench_pool.py``, 2-core AMD EPYC VM, two runs): a call of four tiny
-jobs 79 to 90 us -> 14 to 23 us (10 us on one thread); ``fit`` epochs, the two
-hand-offs alternating in one process, new / old 0.875 and 0.965 at LSTM(64) x T=50,
-0.98 and 1.05 at LSTM(256) x T=100 (medians of 60 and 15 rounds; the spread of
-single rounds is wider than these gains). Polling is switched off for a while when it
-shared a core (``QUIET_SECONDS``): on a busy machine it cost the step's Python code
-half its core.
+jobs 76 to 110 us -> 15 to 22 us (9 to 10 us on one thread); ``fit`` epochs, the two
+hand-offs alternating in one process, new / old 0.94 and 0.86 at LSTM(64) x T=50,
+0.98 and 0.95 at LSTM(256) x T=100 (medians of 60 and 15 rounds; the spread of
+single rounds is wider than these gains). Nobody polls while Linux counts more
+runnable threads than cores (``_Runnable``): on a busy machine polling cost the
+step's Python code half its core.
 """
 import os
 import platform
@@ -130,14 +130,14 @@ SPIN_SECONDS = 1e-3
 # one's own Python thread, which then runs the step's Python code at half speed: measured
 # (benchmarks/bench_busy.py, one competing process on 2 cores) 1.49x and 1.50x the time of one
 # thread with the workers always polling, against 1.07x to 1.11x with the thread pool before.
-# So a worker whose polling was interrupted (it got less than half of the wall time as CPU time:
-# it waited for a core) stops polling for QUIET_SECONDS, and the caller with it; they sleep on
-# the condition at once, as before. On the idle virtual machine measured here the CPU/wall
-# ratio of a 1 ms poll was 0.71 at its 5th percentile (the hypervisor takes the core at times).
-# With this rule, bench_busy.py three times: 1.00 to 1.09x one thread with one or two competing
-# processes (run medians), 0.60 to 1.06x on the idle machine (results_busy.json,
+# So nobody polls while Linux counts more runnable threads than this process may use cores
+# (``_Runnable``); the threads then sleep on the condition at once, as before. Two rules that
+# looked at the polling thread alone (its CPU time, its wait for a core during the poll) did
+# not do: the thread that loses is the caller, on the other core, and on the idle virtual
+# machine measured here the system's own agent interrupted a 1 ms poll about twice a second.
+# With this rule, bench_busy.py three times: 0.64x to 1.10x one thread with one or two competing
+# processes, 0.59x to 0.90x on the idle machine (run medians; results_busy.json,
 # polling_workers_2026_12_03).
-QUIET_SECONDS = 1.0
 
 
 def _polls_for(seconds):
@@ -153,6 +153,27 @@ def _timed(fn, *args):
     t0 = time.perf_counter()
     fn(*args)
     return time.perf_counter() - t0
+
+
+class _Runnable:
+    """Whether the cores look free: the number of runnable threads in the whole system
+    (Linux's /proc/loadavg, fourth field, read without reopening: about 2 us) is at most
+    the number of cores this process may use. Threads of this process count too: a
+    polling worker and its caller are two. False where there is no such file (polling
+    is then off: the threads sleep between calls)."""
+
+    def __init__(self):
+        try:
+            self.cores = len(os.sched_getaffinity(0))
+            self.fd = os.open("/proc/loadavg", os.O_RDONLY)
+            self()
+        except (OSError, ValueError, IndexError, AttributeError):
+            self.fd = None
+
+    def __call__(self):
+        if self.fd is None:
+            return False
+        return int(os.pread(self.fd, 128, 0).split()[3].split(b"/")[0]) <= self.cores
 
 
 class _Call:
@@ -181,7 +202,7 @@ class _Workers:
         self.call = None
         self.busy = threading.Lock()        # one call at a time; see run
         self.polls = _polls_for(SPIN_SECONDS)
-        self.quiet_until = 0.0              # time.monotonic() until which nobody polls
+        self.cores_free = _Runnable()
         self.threads = []
         self.grow(n)
 
@@ -194,7 +215,7 @@ class _Workers:
     def _work(self):
         seen = int(self.generation[0])
         while True:
-            if not self._poll_idle(seen):
+            if not (self.cores_free() and poll_while(self.generation, seen, self.polls)):
                 with self.cond:
                     while self.generation[0] == seen:
                         self.cond.wait()
@@ -213,22 +234,6 @@ class _Workers:
                 with self.cond:
                     self.inside[0] -= 1
                     self.cond.notify_all()
-
-    def quiet(self):
-        """True while polling is off (see QUIET_SECONDS)."""
-        return time.monotonic() < self.quiet_until
-
-    def _poll_idle(self, seen):
-        """Poll for the next call (True when it came), unless polling recently shared a core."""
-        if self.quiet():
-            return False
-        t0, c0 = time.perf_counter(), time.thread_time()
-        came = poll_while(self.generation, seen, self.polls)
-        wall, cpu = time.perf_counter() - t0, time.thread_time() - c0
-        if wall > 1e-4 and cpu < 0.5 * wall:
-            # this thread waited for a core while it polled: something else wants the cores
-            self.quiet_until = time.monotonic() + QUIET_SECONDS
-        return came
 
     def run(self, driver, args, helpers):
         """driver(*args) here and on up to ``helpers`` workers; returns once every job is done."""
@@ -259,7 +264,7 @@ class _Workers:
                 now = int(self.inside[0])
             if now == 0:
                 return
-            if self.quiet() or not poll_while(self.inside, now, self.polls):
+            if not (self.cores_free() and poll_while(self.inside, now, self.polls)):
                 with self.cond:
                     while self.inside[0] != 0:
                         self.cond.wait()
