@@ -2,7 +2,7 @@
 between calls) against the ``ThreadPoolExecutor`` hand-off they replaced, in one process,
 interleaved.
 
-    python benchmarks/bench_pool.py --out benchmarks/results_pool.json     # about 3 minutes on 2 idle cores
+    python benchmarks/bench_pool.py --out benchmarks/results_pool.json     # about 20 s on 2 idle cores
 
 * ``handoff``: one ``run_jobs`` call of four tiny jobs (a few microseconds of work each)
   with 11 array arguments, the cost of the hand-off itself; medians of 3,000 calls, each
