@@ -28,7 +28,7 @@ waits only for the workers that took a seat in the call. Measured
 (``benchmarks/bench_pool.py``, 2-core AMD EPYC VM, two runs): a call of four tiny
 jobs 76 to 110 us -> 15 to 22 us (9 to 10 us on one thread); ``fit`` epochs, the two
 hand-offs alternating in one process, new / old 0.94 and 0.86 at LSTM(64) x T=50,
-0.98 and 0.95 at LSTM(256) x T=100 (medians of 60 and 15 rounds; the spread of
+0.98 and 0.94 at LSTM(256) x T=100 (medians of 60 and 15 rounds; the spread of
 single rounds is wider than these gains). Nobody polls while Linux counts more
 runnable threads than cores (``_Runnable``): on a busy machine polling cost the
 step's Python code half its core.
