@@ -135,6 +135,24 @@ def test_runnable_threads_are_read_on_linux():
         assert r() is False
 
 
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="Linux: polling is off elsewhere")
+def test_usable_cores_follow_a_cgroup_quota(tmp_path):
+    """A container's CPU quota caps the cores polling may assume (cgroup v2 and v1 files)."""
+    affinity = len(os.sched_getaffinity(0))
+    assert _pool.usable_cores(str(tmp_path)) == affinity                 # no cgroup files
+    (tmp_path / "cpu.max").write_text("max 100000\n")
+    assert _pool.usable_cores(str(tmp_path)) == affinity                 # no quota
+    (tmp_path / "cpu.max").write_text("150000 100000\n")
+    assert _pool.usable_cores(str(tmp_path)) == min(affinity, 2)         # 1.5 CPUs: 2 cores busy at most
+    (tmp_path / "cpu.max").unlink()
+    (tmp_path / "cpu").mkdir()
+    (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("100000\n")
+    (tmp_path / "cpu" / "cpu.cfs_period_us").write_text("100000\n")
+    assert _pool.usable_cores(str(tmp_path)) == 1
+    (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("-1\n")
+    assert _pool.usable_cores(str(tmp_path)) == affinity
+
+
 def test_jobs_run_in_a_forked_child():
     """After fork the parent's worker threads do not exist in the child: it gets its own."""
     code = textwrap.dedent("""

@@ -158,13 +158,13 @@ def _timed(fn, *args):
 class _Runnable:
     """Whether the cores look free: the number of runnable threads in the whole system
     (Linux's /proc/loadavg, fourth field, read without reopening: about 2 us) is at most
-    the number of cores this process may use. Threads of this process count too: a
-    polling worker and its caller are two. False where there is no such file (polling
-    is then off: the threads sleep between calls)."""
+    the number of cores this process may use (``usable_cores``). Threads of this process
+    count too: a polling worker and its caller are two. False where there is no such
+    file (polling is then off: the threads sleep between calls)."""
 
     def __init__(self):
         try:
-            self.cores = len(os.sched_getaffinity(0))
+            self.cores = usable_cores()
             self.fd = os.open("/proc/loadavg", os.O_RDONLY)
             self()
         except (OSError, ValueError, IndexError, AttributeError):
@@ -174,6 +174,28 @@ class _Runnable:
         if self.fd is None:
             return False
         return int(os.pread(self.fd, 128, 0).split()[3].split(b"/")[0]) <= self.cores
+
+
+def usable_cores(cgroup="/sys/fs/cgroup"):
+    """The cores this process may run on (its CPU affinity), fewer where a cgroup's CPU
+    quota allows less (a container limited to 2 CPUs on a larger machine): polling there
+    would spend the quota. ``cgroup``: where the cgroup files are (for tests)."""
+    cores = len(os.sched_getaffinity(0))
+    for quota_file, period_file in (("cpu.max", None),                                  # cgroup v2
+                                    ("cpu/cpu.cfs_quota_us", "cpu/cpu.cfs_period_us")):  # v1
+        try:
+            with open(os.path.join(cgroup, quota_file)) as f:
+                fields = f.read().split()
+            if period_file is not None:
+                with open(os.path.join(cgroup, period_file)) as f:
+                    fields.append(f.read().strip())
+            quota, period = fields[:2]
+        except (OSError, ValueError):
+            continue
+        if quota not in ("max", "-1"):
+            cores = min(cores, max(1, -(-int(quota) // int(period))))
+        break
+    return cores
 
 
 class _Call:
@@ -249,9 +271,9 @@ class _Workers:
             try:
                 driver(*args)
             finally:
-                self._wait_inside()
-                with self.cond:
+                with self.cond:            # every job is handed out: nobody else joins
                     call.seats, self.call = 0, None
+                self._wait_inside()
             if call.error is not None:
                 raise call.error
         finally:
