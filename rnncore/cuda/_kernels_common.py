@@ -42,6 +42,46 @@ _pace_depth = 0
 _pace_saved = None
 
 
+def lock_simulated_shared_arrays():
+    """Make the simulator hand every thread of a block the same shared array.
+
+    The simulator allocates a block's ``cuda.shared.array`` when the first of its threads
+    asks for it: a look-up in a dict keyed by the kernel's source line, then, if absent, an
+    allocation and a store, with no lock between them (numba-cuda 0.30,
+    ``simulator.kernelapi.FakeCUDAShared.array``). A thread switch between the two lets
+    several threads allocate; those that asked first then keep arrays of their own that no
+    other thread writes, and read garbage after ``syncthreads``. Seen here as a rare wrong
+    result of the tiled GEMM (column 0 of block (0, 0): the threads the simulator starts
+    first), 1 in 464 launches with a busy Python thread beside it, in CI once; the short
+    switch interval above makes such switches likelier. The replacement does the look-up
+    and the allocation under one lock, with the same key. Only under the simulator."""
+    from numba.cuda.simulator.kernelapi import FakeCUDAShared
+    from numba.np import numpy_support
+    if getattr(FakeCUDAShared, "_rnncore_locked", False):
+        return
+    unlocked = FakeCUDAShared.array
+    lock = threading.Lock()
+
+    def array(self, shape, dtype, alignment=None):
+        if shape == 0 or alignment is not None:      # dynamic shared memory (one buffer), or the simulator's error
+            return unlocked(self, shape, dtype, alignment)
+        caller = sys._getframe(1)                     # the kernel's line: the simulator's own key
+        key = (caller.f_code.co_filename, caller.f_lineno)
+        with lock:
+            res = self._allocations.get(key)
+            if res is None:
+                np_dtype = numpy_support.as_dtype(dtype) if isinstance(dtype, numba.types.Type) else dtype
+                res = self._allocations[key] = np.empty(shape, np_dtype)
+        return res
+
+    FakeCUDAShared.array = array
+    FakeCUDAShared._rnncore_locked = True
+
+
+if SIM:
+    lock_simulated_shared_arrays()
+
+
 def simulator_paced(launcher):
     """Run ``launcher`` with :data:`SIM_SWITCH_INTERVAL` as the interpreter's switch interval under
     the simulator (the identity on a GPU). Nested and concurrent calls restore the caller's
