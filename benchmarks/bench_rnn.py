@@ -101,8 +101,34 @@ def sgemm_peak(n=2048, rounds=5):
         out["torch_mm"] = flops / min_time(lambda: torch.mm(ta, tb), rounds) / 1e9
     except ImportError:
         pass
+    # rnncore's own register tile (the step products' kernel), on row blocks shared by its
+    # threads: on AVX-512 CPUs it outruns SciPy's OpenBLAS, whose Haswell kernels run there,
+    # and a "peak" from the BLAS alone put rnncore's kernels above 100% of it
+    from rnncore.cpu import _common, _packed
+    b_packed, drive = _packed.pack(b), _tile_rows_driver()
+    chunks = [_common.chunk(k, 16, n) for k in range(16)]
+    out["rnncore_tile (packed, its threads)"] = flops / min_time(
+        lambda: _common.run_chunk_jobs(drive, chunks, a, b_packed, c), rounds) / 1e9
     out["peak"] = max(v for k, v in out.items() if k != "n")
     return out
+
+
+def _tile_rows_driver():
+    """A driver for ``_common.run_chunk_jobs``: rows bounds[k]:bounds[k+1] of c = a @ b on the
+    packed tile, job after job (compiled here, so that ``--help`` does not import rnncore)."""
+    from numba import njit
+
+    from rnncore.cpu._common import next_chunk
+    from rnncore.cpu._packed import gemm_packed
+
+    @njit(nogil=True)
+    def drive(next_job, n, bounds, a, b_packed, c):
+        while True:
+            k, r0, r1 = next_chunk(next_job, n, bounds)
+            if k < 0:
+                return
+            gemm_packed(a[r0:r1], b_packed, 0, c[r0:r1], False)
+    return drive
 
 
 # ----------------------------------------------------------------------------- one row
