@@ -127,6 +127,18 @@ def test_nobody_polls_while_the_cores_are_taken(monkeypatch, free):
     assert (len(polls) > 0) == free
 
 
+def test_no_polling_where_the_cores_cannot_be_read(monkeypatch):
+    """Without /proc/loadavg (macOS, Windows) the workers sleep between calls, and poll_while
+    is not even compiled for them."""
+    monkeypatch.setattr(_pool.os, "open", lambda *a, **k: (_ for _ in ()).throw(OSError("no /proc")))
+    monkeypatch.setattr(_pool, "_polls_for", lambda s: pytest.fail("calibrated a poll that never runs"))
+    w = _pool._Workers(1)
+    assert w.cores_free() is False and w.polls == 0
+    seen = np.zeros(8, dtype=np.int64)
+    w.run(_record, (np.zeros(1, dtype=np.int64), 8, seen, np.zeros(8, dtype=np.int64), 0), 1)
+    assert (seen == 1).all()
+
+
 def test_runnable_threads_are_read_on_linux():
     r = _pool._Runnable()
     if sys.platform.startswith("linux"):

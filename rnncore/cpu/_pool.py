@@ -223,8 +223,9 @@ class _Workers:
         self.inside = np.zeros(1, dtype=np.int64)
         self.call = None
         self.busy = threading.Lock()        # one call at a time; see run
-        self.polls = _polls_for(SPIN_SECONDS)
         self.cores_free = _Runnable()
+        # where the cores cannot be read nobody polls: no need to compile poll_while there
+        self.polls = _polls_for(SPIN_SECONDS) if self.cores_free.fd is not None else 0
         self.threads = []
         self.grow(n)
 
