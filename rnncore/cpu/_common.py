@@ -98,6 +98,15 @@ def run_chunk_jobs(driver, chunks, *args):
 # the driver. Called from Python (benchmarks/bench_threads.py) they are still nogil, cached kernels.
 # Measured (cold start, CPU s, alternating runs on one machine, before -> after): LSTM 19.3-20.2 ->
 # 17.2-17.5, GRU 20.0-20.3 -> 17.6-19.2, peephole 19.1-20.2 -> 15.3-16.0; same bits.
+# INLINE_STEPS: the LSTM's and GRU's step functions (``lstm._forward_step`` and the others) are
+# inlined into their rows the same way. As functions of their own they were called once per step,
+# each call paying reference counting on every array argument (11 NRT_incref calls at the top of
+# the LSTM's forward step, and their decrefs, in its assembly). Measured 2026-12-03, before ->
+# after, alternating fresh processes, same bits (benchmarks/bench_ab.py, every LSTM and GRU row):
+# cold start, import to first gradients (bench_coldstart.py, two pairs each), LSTM 11.1-11.5 ->
+# 9.3-9.7 s and GRU 9.6-9.9 -> 8.2-8.7 s, the first forward compiling 1.9 to 2.4 s less; one
+# 8-row LSTM step (bench_step.py, one thread, best of 3 x 300) H = 64 2.47-3.02 -> 2.15-2.34 us,
+# H = 128 7.7 -> 7.2-7.4 us, H = 256 22.8-23.8 -> 22.1-22.9 us; whole calls within the noise.
 # Each kernel keeps its own driver, a loop of next_chunk and one call with the arrays sliced
 # to the chunk (lstm._forward_jobs), rather than one generic driver that takes the kernel.
 # Numba's disk cache cannot hold a generic one: its cache key holds the kernel's dispatcher

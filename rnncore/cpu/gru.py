@@ -21,7 +21,7 @@ from ._math import JIT, activation_flag, drelu, dsigmoid, dtanh, relu, sigmoid, 
 G = 3
 
 
-@njit(**JIT)
+@njit(inline="always", **JIT)   # into its rows: see _common.INLINE_STEPS
 def _forward_step(t, x, W_ih_pk, W_hh_pk, bi, bh, h0, gates, rec, hn_seq, h_seq, use_relu):
     B, T, H = h_seq.shape
     # W_ih_pk, W_hh_pk: W_ih^T and W_hh^T, packed once (see _packed)
@@ -71,7 +71,7 @@ def _forward_rows(x, W_ih_pk, W_hh_pk, b_ih, b_hh, h0, gates, hn_seq, h_seq, use
         _forward_step(t, x, W_ih_pk, W_hh_pk, b_ih, b_hh, h0, gates, rec, hn_seq, h_seq, use_relu)
 
 
-@njit(**JIT)
+@njit(inline="always", **JIT)   # into its rows: see _common.INLINE_STEPS
 def _backward_step(t, dh_seq, gates, hn_seq, h_seq, h0, W_hh_pk, dA_i, dA_h, dh_next, db_i, db_h, use_relu):
     """Step t (reverse): dA_i = dL/d(input projection) and dA_h = dL/d(recurrent
     projection); they differ in the n block by the factor r."""

@@ -31,7 +31,7 @@ from ._math import JIT, activation_flag, drelu, dsigmoid, dtanh, fmuladd, relu, 
 G = 4
 
 
-@njit(**JIT)
+@njit(inline="always", **JIT)   # into its rows: see _common.INLINE_STEPS
 def _forward_step(t, tg, tc, tp, x, W_pk, bias, act_scale, act_shift, c0, xh_cur, xh_next,
                   gates, c_seq, h_seq, use_relu):
     """Step t: the gates, c_t and h_t of every row, and [x_{t+1}, h_t] for the next step.
@@ -118,7 +118,7 @@ def _forward_jobs(next_job, n, bounds, x, W_pk, bias, act_scale, act_shift, h0, 
                       c_seq[b0:b1], h_seq[b0:b1], use_relu)
 
 
-@njit(**JIT)
+@njit(inline="always", **JIT)   # into its rows: see _common.INLINE_STEPS
 def _backward_step(t, dh_seq, gates, c_seq, c0, W_hh_pk, dA, dh_rec, dc, db, act_c, use_relu):
     """Step t (reverse): dA[:, t], db and dc; act_c (H,) is scratch."""
     B, T, GH = dA.shape
