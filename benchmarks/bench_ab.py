@@ -130,6 +130,7 @@ CHILD_FIT = textwrap.dedent("""
     print(json.dumps(out))
 """)
 FIT_WHAT = ("fit_epoch_median", "fit_epoch_min")
+KERNEL_WHAT = ("fwd", "fwd_keep", "bwd")      # what the kernel child times per row
 
 
 def run_child(tree, cells, shapes, cache_dir, fit=False):
@@ -144,7 +145,7 @@ def run_child(tree, cells, shapes, cache_dir, fit=False):
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
-def summarise(old_runs, new_runs, whats=("fwd", "fwd_keep", "bwd")):
+def summarise(old_runs, new_runs, whats=KERNEL_WHAT):
     rows = {}
     for key in old_runs[0]:
         # the outputs and gradients of the row, bit for bit: one SHA-256 over every run of both versions
@@ -158,7 +159,7 @@ def summarise(old_runs, new_runs, whats=("fwd", "fwd_keep", "bwd")):
     return rows
 
 
-def report(rows, whats=("fwd", "fwd_keep", "bwd")):
+def report(rows, whats=KERNEL_WHAT):
     if whats == FIT_WHAT:
         lines = ["| configuration | fit epoch, median, old -> new ms (new/old) | fastest epoch | same loss |",
                  "|---|---|---|---|"]
@@ -185,7 +186,7 @@ def main(argv=None):
     ap.add_argument("--fit", action="store_true", help="time whole fit epochs (bench_fit.py's configurations)")
     ap.add_argument("--out", default="")
     args = ap.parse_args(argv)
-    whats = FIT_WHAT if args.fit else ("fwd", "fwd_keep", "bwd")
+    whats = FIT_WHAT if args.fit else KERNEL_WHAT
     cells = [c for c in args.cells.split(",") if c]
     shapes = SHAPES if args.shapes is None else [SHAPES[int(i)] for i in args.shapes.split(",")]
     tmp = Path(tempfile.mkdtemp(prefix="rnncore_ab_"))
@@ -206,7 +207,8 @@ def main(argv=None):
         shutil.rmtree(tmp, ignore_errors=True)
     print(report(rows, whats))
     if args.out:
-        info = {"what": "fit epochs" if args.fit else "kernels", "old": rev, "new": args.new if args.new != str(ROOT) else "working tree",
+        info = {"what": "fit epochs" if args.fit else "kernels", "old": rev,
+                "new": args.new if args.new != str(ROOT) else "working tree",
                 "new_head": subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True,
                                            text=True).stdout.strip(),
                 "runs": args.runs, "cpu": platform.processor() or platform.machine(),

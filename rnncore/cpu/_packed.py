@@ -152,7 +152,6 @@ def _make_tile(mr, strided=False):
     return tile
 
 
-
 _tile8, _tile4, _tile2, _tile1 = (_make_tile(m) for m in (8, 4, 2, 1))
 
 
