@@ -22,7 +22,9 @@ without fast-math reassociation or contraction (see ``_math.JIT``). So 1, 2 or
 give bit-identical results on one machine.
 """
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from ._blas import blas_one_thread, mm
 from ._math import JIT
@@ -117,6 +119,54 @@ def run_chunk_jobs(driver, chunks, *args):
 # with these drivers and 6.7 s with one generic driver taking the kernel as an argument (in
 # every process: it is never loaded, and the cache gains an entry per process); the first
 # compile took 38 s to 48 s either way. A factory's closure missed the cache too (a sketch).
+# BORROWED: each driver takes its arrays through ``borrowed`` first. A Numba array carries a
+# pointer to its owner's reference count (its meminfo), and every view made of it (a chunk's
+# rows, a step's gates, a row of them) adds one to that count and takes it off again: atomic
+# instructions, on one counter that every thread's views share. Numba's reference-count
+# pruning left many in the loops: in the LSTM's forward driver 6 increments and 8 decrements
+# in the loop over a step's rows and 12 of each in the loop over steps, in the GRU's backward
+# 12 and 16 per row (call sites in the optimised IR, tools/refcounts_in_loops.py). Views of a
+# borrowed array have no owner to count, and LLVM drops the counting: no driver counts
+# anything inside its loop over jobs now. The arrays stay alive all the same: the caller (``_pool``'s
+# call) holds them until every job has returned, and nothing a driver makes of them outlives
+# the call. Measured 2026-12-03, float32 LSTM forward, old and new driver alternating in one
+# process (medians of up to 200 pairs): 14-17% faster at H = 64 on one thread and on two,
+# 1-4% at H = 128 and 256. Whole calls of every cell (benchmarks/bench_ab.py, 3 alternating
+# pairs of fresh processes, a noisy hour, results_ab_borrowed.json): the same bits on every
+# row; LSTM, GRU and peephole calls at H = 64 0.5x to 0.9x the old time, the RNN, which
+# made few views per row, unchanged within the noise. A job's own scratch arrays (the LSTM's
+# [x, h] buffer) are borrowed too, their owner kept to the end of the job by ``alive``.
+@intrinsic
+def borrowed(typingctx, arrays):
+    """A tuple of arrays -> the same arrays (data, shape, strides) without their owners
+    (meminfo and parent null): views of them do no reference counting. Valid only while
+    the owners are alive (see BORROWED)."""
+    if not (isinstance(arrays, types.BaseTuple) and all(isinstance(a, types.Array) for a in arrays)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        out = args[0]
+        for i, aty in enumerate(sig.args[0]):
+            ary = context.make_array(aty)(context, builder, value=builder.extract_value(args[0], i))
+            ary.meminfo = cgutils.get_null_value(ary.meminfo.type)
+            ary.parent = cgutils.get_null_value(ary.parent.type)
+            out = builder.insert_value(out, ary._getvalue(), i)
+        return out
+    return arrays(arrays), codegen
+
+
+@intrinsic
+def alive(typingctx, owner):
+    """Nothing, but a use of ``owner``: Numba releases an array after its last use, so an
+    array whose borrowed views (``borrowed``) are used up to here stays allocated up to here."""
+    if not isinstance(owner, types.Array):
+        return None
+
+    def codegen(context, builder, sig, args):
+        return context.get_dummy_value()
+    return types.none(owner), codegen
+
+
 @njit(**JIT)
 def next_chunk(next_job, n, bounds):
     """The next job of a compiled driver: (k, b0, b1), chunk k being rows b0:b1 (of the batch,
@@ -225,6 +275,8 @@ def _weight_grads_rows(r0, r1, A, A_h, x2, h2, W_ih, dx2, dW_ih_T, dW_hh_T):
 @njit(**JIT)
 def _weight_grads_jobs(next_job, n, bounds, A, A_h, x2, h2, W_ih, dx2, dW_ih_k, dW_hh_k):
     """The jobs of ``weight_grads``: part k is the flat rows bounds[k]:bounds[k + 1]."""
+    # views of these do no reference counting (_common.BORROWED)
+    A, A_h, x2, h2, W_ih, dx2, dW_ih_k, dW_hh_k = borrowed((A, A_h, x2, h2, W_ih, dx2, dW_ih_k, dW_hh_k))
     while True:
         k, r0, r1 = next_chunk(next_job, n, bounds)
         if k < 0:

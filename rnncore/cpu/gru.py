@@ -14,7 +14,7 @@ its whole loop over rows, and each side is the complete loop nest.
 import numpy as np
 from numba import njit
 
-from ._common import batch_chunks, copy_2d, next_chunk, run_chunk_jobs, sum_in_order, weight_grads
+from ._common import alive, batch_chunks, borrowed, copy_2d, next_chunk, run_chunk_jobs, sum_in_order, weight_grads
 from ._packed import gemm_packed, pack
 from ._math import JIT, activation_flag, drelu, dsigmoid, dtanh, relu, sigmoid, tanh
 
@@ -66,9 +66,11 @@ def _forward_step(t, x, W_ih_pk, W_hh_pk, bi, bh, h0, gates, rec, hn_seq, h_seq,
 def _forward_rows(x, W_ih_pk, W_hh_pk, b_ih, b_hh, h0, gates, hn_seq, h_seq, use_relu):
     """The whole recurrence of a chunk of batch rows (one job): fills gates (B, T, 3H)
     with the activated r, z, n, hn_seq = W_hn h_{t-1} + b_hn and h_seq (B, T, H)."""
-    rec = np.empty((x.shape[0], gates.shape[2]), dtype=x.dtype)   # h_{t-1} W_hh^T, reused every step
+    rec_owner = np.empty((x.shape[0], gates.shape[2]), dtype=x.dtype)   # h_{t-1} W_hh^T, reused every step
+    rec, = borrowed((rec_owner,))            # uncounted views (_common.BORROWED)
     for t in range(x.shape[1]):
         _forward_step(t, x, W_ih_pk, W_hh_pk, b_ih, b_hh, h0, gates, rec, hn_seq, h_seq, use_relu)
+    alive(rec_owner)
 
 
 @njit(inline="always", **JIT)   # into its rows: see _common.INLINE_STEPS
@@ -153,6 +155,9 @@ def _backward_rows(dh_seq, dh_T, gates, hn_seq, h_seq, h0, W_hh_pk, dA_i, dA_h, 
 @njit(**JIT)
 def _forward_jobs(next_job, n, bounds, x, W_ih_pk, W_hh_pk, b_ih, b_hh, h0, gates, hn_seq, h_seq, use_relu):
     """Chunk after chunk (rows bounds[k]:bounds[k + 1]) until none is left: one per thread (see _pool.run_jobs)."""
+    # views of these do no reference counting (_common.BORROWED)
+    x, W_ih_pk, W_hh_pk, b_ih, b_hh = borrowed((x, W_ih_pk, W_hh_pk, b_ih, b_hh))
+    h0, gates, hn_seq, h_seq = borrowed((h0, gates, hn_seq, h_seq))
     while True:
         k, b0, b1 = next_chunk(next_job, n, bounds)
         if k < 0:
@@ -166,6 +171,9 @@ def _forward_jobs(next_job, n, bounds, x, W_ih_pk, W_hh_pk, b_ih, b_hh, h0, gate
 def _backward_jobs(next_job, n, bounds, dh_seq, dh_T, gates, hn_seq, h_seq, h0, W_hh_pk, dA_i, dA_h, dh0, db_k,
                    use_relu):
     """Chunk after chunk until none is left (see _forward_jobs); chunk k's bias share goes to db_k[k]."""
+    # views of these do no reference counting (_common.BORROWED)
+    dh_seq, dh_T, gates, hn_seq, h_seq, h0 = borrowed((dh_seq, dh_T, gates, hn_seq, h_seq, h0))
+    W_hh_pk, dA_i, dA_h, dh0, db_k = borrowed((W_hh_pk, dA_i, dA_h, dh0, db_k))
     while True:
         k, b0, b1 = next_chunk(next_job, n, bounds)
         if k < 0:

@@ -24,7 +24,8 @@ import functools
 import numpy as np
 from numba import njit
 
-from ._common import batch_chunks, copy_2d, next_chunk, run_chunk_jobs, sum_in_order, weight_grads, xh_buffer
+from ._common import (alive, batch_chunks, borrowed, copy_2d, next_chunk, run_chunk_jobs, sum_in_order, weight_grads,
+                      xh_buffer)
 from ._packed import gemm_packed, pack
 from ._math import JIT, activation_flag, drelu, dsigmoid, dtanh, fmuladd, relu, sigmoid, tanh
 
@@ -95,7 +96,8 @@ def _forward_rows(x, W_pk, bias, act_scale, act_shift, h0, c0, gates, c_seq, h_s
     one step's gates, and c_{t-1}, c_t alternating, stay in cache and nothing is
     written for backward."""
     keep = gates.shape[1] == x.shape[1]
-    xh = xh_buffer(x, h0)
+    xh_owner = xh_buffer(x, h0)
+    xh, = borrowed((xh_owner,))              # its steps' views uncounted (_common.BORROWED)
     for t in range(x.shape[1]):
         if keep:
             tg, tc, tp = t, t, t - 1
@@ -103,6 +105,7 @@ def _forward_rows(x, W_pk, bias, act_scale, act_shift, h0, c0, gates, c_seq, h_s
             tg, tc, tp = 0, t % 2, (t - 1) % 2 if t > 0 else -1
         _forward_step(t, tg, tc, tp, x, W_pk, bias, act_scale, act_shift, c0,
                       xh[t % 2], xh[(t + 1) % 2], gates, c_seq, h_seq, use_relu)
+    alive(xh_owner)
 
 
 # A driver of its own: a generic one, taking the kernel, is compiled again in every process (_common.next_chunk).
@@ -110,6 +113,9 @@ def _forward_rows(x, W_pk, bias, act_scale, act_shift, h0, c0, gates, c_seq, h_s
 def _forward_jobs(next_job, n, bounds, x, W_pk, bias, act_scale, act_shift, h0, c0, gates, c_seq, h_seq,
                   use_relu):
     """Chunk after chunk (rows bounds[k]:bounds[k + 1]) until none is left: one per thread (see _pool.run_jobs)."""
+    # views of these do no reference counting (_common.BORROWED)
+    x, W_pk, bias, act_scale, act_shift = borrowed((x, W_pk, bias, act_scale, act_shift))
+    h0, c0, gates, c_seq, h_seq = borrowed((h0, c0, gates, c_seq, h_seq))
     while True:
         k, b0, b1 = next_chunk(next_job, n, bounds)
         if k < 0:
@@ -190,9 +196,11 @@ def _backward_rows(dh_seq, dh_T, dc_T, gates, c_seq, c0, W_hh_pk, dA, dh0, dc0, 
     copy_2d(dh0, dh_T)
     copy_2d(dc0, dc_T)
     db[:] = 0.0
-    act_c = np.empty(c0.shape[1], dtype=dA.dtype)
+    act_c_owner = np.empty(c0.shape[1], dtype=dA.dtype)
+    act_c, = borrowed((act_c_owner,))        # uncounted views (_common.BORROWED)
     for t in range(dA.shape[1] - 1, -1, -1):
         _backward_step(t, dh_seq, gates, c_seq, c0, W_hh_pk, dA, dh0, dc0, db, act_c, use_relu)
+    alive(act_c_owner)
     gemm_packed(dA[:, 0, :], W_hh_pk, 0, dh0, False)     # dh0 = dA_0 W_hh
 
 
@@ -201,6 +209,9 @@ def _backward_rows(dh_seq, dh_T, dc_T, gates, c_seq, c0, W_hh_pk, dA, dh0, dc0, 
 def _backward_jobs(next_job, n, bounds, dh_seq, dh_T, dc_T, gates, c_seq, c0, W_hh_pk, dA, dh0, dc0, db_k,
                    use_relu):
     """Chunk after chunk until none is left (see _forward_jobs); chunk k's bias share goes to db_k[k]."""
+    # views of these do no reference counting (_common.BORROWED)
+    dh_seq, dh_T, dc_T, gates, c_seq, c0 = borrowed((dh_seq, dh_T, dc_T, gates, c_seq, c0))
+    W_hh_pk, dA, dh0, dc0, db_k = borrowed((W_hh_pk, dA, dh0, dc0, db_k))
     while True:
         k, b0, b1 = next_chunk(next_job, n, bounds)
         if k < 0:

@@ -6,7 +6,8 @@ see c_{t-1}, o sees c_t, through the diagonal weights w_peep = (w_ci, w_cf, w_co
 import numpy as np
 from numba import njit
 
-from ._common import batch_chunks, copy_2d, next_chunk, run_chunk_jobs, sum_in_order, weight_grads, xh_buffer
+from ._common import (alive, batch_chunks, borrowed, copy_2d, next_chunk, run_chunk_jobs, sum_in_order, weight_grads,
+                      xh_buffer)
 from ._packed import gemm_packed, pack
 from ._math import JIT, dsigmoid, dtanh, sigmoid, tanh
 
@@ -20,7 +21,8 @@ def _forward_rows(x, W_pk, bias, w_peep, h0, c0, gates, c_seq, h_seq):
     B, T, D = x.shape
     H = c0.shape[1]
     w_ci, w_cf, w_co = w_peep[0], w_peep[1], w_peep[2]
-    xh = xh_buffer(x, h0)
+    xh_owner = xh_buffer(x, h0)
+    xh, = borrowed((xh_owner,))              # its steps' views uncounted (_common.BORROWED)
     for t in range(T):
         xh_cur, xh_next = xh[t % 2], xh[(t + 1) % 2]
         gemm_packed(xh_cur, W_pk, 0, gates[:, t, :], False)
@@ -51,6 +53,7 @@ def _forward_rows(x, W_pk, bias, w_peep, h0, c0, gates, c_seq, h_seq):
                 h_next[j] = h_t[j]
         if t + 1 < T:
             copy_2d(xh_next[:, :D], x[:, t + 1])
+    alive(xh_owner)
 
 
 @njit(inline="always", **JIT)   # into its driver: see _common.INLINE_ROWS
@@ -66,7 +69,8 @@ def _backward_rows(dh_seq, dh_T, dc_T, gates, c_seq, c0, W_hh_pk, w_peep, dA, dh
     dw_peep[:] = 0.0
     w_ci, w_cf, w_co = w_peep[0], w_peep[1], w_peep[2]
     dw_ci, dw_cf, dw_co = dw_peep[0], dw_peep[1], dw_peep[2]
-    tanh_c = np.empty(H, dtype=dA.dtype)
+    tanh_c_owner = np.empty(H, dtype=dA.dtype)
+    tanh_c, = borrowed((tanh_c_owner,))      # uncounted views (_common.BORROWED)
     for t in range(T - 1, -1, -1):
         if t + 1 < T:                  # dL/dh_t via step t+1 (dh_rec starts as dh_T)
             gemm_packed(dA[:, t + 1, :], W_hh_pk, 0, dh_rec, False)
@@ -108,12 +112,16 @@ def _backward_rows(dh_seq, dh_T, dc_T, gates, c_seq, c0, W_hh_pk, w_peep, dA, dh
             for q in range(G * H):
                 db[q] += da[q]
     gemm_packed(dA[:, 0, :], W_hh_pk, 0, dh_rec, False)     # dh0 = dA_0 W_hh
+    alive(tanh_c_owner)
 
 
 # A driver of its own: a generic one, taking the kernel, is compiled again in every process (_common.next_chunk).
 @njit(**JIT)
 def _forward_jobs(next_job, n, bounds, x, W_pk, bias, w_peep, h0, c0, gates, c_seq, h_seq):
     """Chunk after chunk (rows bounds[k]:bounds[k + 1]) until none is left: one per thread (see _pool.run_jobs)."""
+    # views of these do no reference counting (_common.BORROWED)
+    x, W_pk, bias, w_peep, h0 = borrowed((x, W_pk, bias, w_peep, h0))
+    c0, gates, c_seq, h_seq = borrowed((c0, gates, c_seq, h_seq))
     while True:
         k, b0, b1 = next_chunk(next_job, n, bounds)
         if k < 0:
@@ -127,6 +135,9 @@ def _forward_jobs(next_job, n, bounds, x, W_pk, bias, w_peep, h0, c0, gates, c_s
 def _backward_jobs(next_job, n, bounds, dh_seq, dh_T, dc_T, gates, c_seq, c0, W_hh_pk, w_peep, dA, dh0, dc0, db_k,
                    dw_k):
     """Chunk after chunk until none is left (see _forward_jobs); chunk k's shares go to db_k[k], dw_k[k]."""
+    # views of these do no reference counting (_common.BORROWED)
+    dh_seq, dh_T, dc_T, gates, c_seq, c0, W_hh_pk = borrowed((dh_seq, dh_T, dc_T, gates, c_seq, c0, W_hh_pk))
+    w_peep, dA, dh0, dc0, db_k, dw_k = borrowed((w_peep, dA, dh0, dc0, db_k, dw_k))
     while True:
         k, b0, b1 = next_chunk(next_job, n, bounds)
         if k < 0:

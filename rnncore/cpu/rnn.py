@@ -9,7 +9,7 @@ Per step t, for a chunk of batch rows (one job each, see ``_common``):
 import numpy as np
 from numba import njit
 
-from ._common import batch_chunks, copy_2d, next_chunk, run_chunk_jobs, sum_in_order, weight_grads
+from ._common import batch_chunks, borrowed, copy_2d, next_chunk, run_chunk_jobs, sum_in_order, weight_grads
 from ._packed import gemm_packed, pack
 from ._math import JIT, activation_flag, drelu, dtanh, relu, tanh
 
@@ -66,6 +66,8 @@ def _backward_rows(dh_seq, dh_T, h_seq, W_hh_pk, dA, dh0, db, use_relu):
 @njit(**JIT)
 def _forward_jobs(next_job, n, bounds, x, W_ih_pk, W_hh_pk, bias, h0, h_seq, use_relu):
     """Chunk after chunk (rows bounds[k]:bounds[k + 1]) until none is left: one per thread (see _pool.run_jobs)."""
+    # views of these do no reference counting (_common.BORROWED)
+    x, W_ih_pk, W_hh_pk, bias, h0, h_seq = borrowed((x, W_ih_pk, W_hh_pk, bias, h0, h_seq))
     while True:
         k, b0, b1 = next_chunk(next_job, n, bounds)
         if k < 0:
@@ -77,6 +79,8 @@ def _forward_jobs(next_job, n, bounds, x, W_ih_pk, W_hh_pk, bias, h0, h_seq, use
 @njit(**JIT)
 def _backward_jobs(next_job, n, bounds, dh_seq, dh_T, h_seq, W_hh_pk, dA, dh0, db_k, use_relu):
     """Chunk after chunk until none is left (see _forward_jobs); chunk k's bias share goes to db_k[k]."""
+    # views of these do no reference counting (_common.BORROWED)
+    dh_seq, dh_T, h_seq, W_hh_pk, dA, dh0, db_k = borrowed((dh_seq, dh_T, h_seq, W_hh_pk, dA, dh0, db_k))
     while True:
         k, b0, b1 = next_chunk(next_job, n, bounds)
         if k < 0:
