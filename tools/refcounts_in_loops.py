@@ -49,11 +49,11 @@ open(f"{out}/_common._weight_grads_jobs.ll", "w").write(ir)
 
 
 def function_body(ir, name):
-    """The text of the function in module ``ir`` whose mangled name holds ``name``
-    (not its Python or C wrappers)."""
+    """The text of the compiled function ``name`` (a Python name, as ``_forward_jobs``) in the
+    module ``ir``: its mangled name holds the name after its length; not its Python or C wrappers."""
     for f in re.split(r"\ndefine ", ir)[1:]:
         first = f.split("\n", 1)[0]
-        if re.search(r' @"?_ZN7rnncore\w*' + name, first):
+        if re.search(r' @"?_ZN(?!7cpython)\w*?' + f"{len(name)}{name}", first):
             return f
     raise LookupError(name)
 

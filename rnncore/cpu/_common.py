@@ -129,12 +129,12 @@ def run_chunk_jobs(driver, chunks, *args):
 # borrowed array have no owner to count, and LLVM drops the counting: no driver counts
 # anything inside its loop over jobs now. The arrays stay alive all the same: the caller (``_pool``'s
 # call) holds them until every job has returned, and nothing a driver makes of them outlives
-# the call. Measured 2026-12-03, float32 LSTM forward, old and new driver alternating in one
-# process (medians of up to 200 pairs): 14-17% faster at H = 64 on one thread and on two,
-# 1-4% at H = 128 and 256. Whole calls of every cell (benchmarks/bench_ab.py, 3 alternating
-# pairs of fresh processes, a noisy hour, results_ab_borrowed.json): the same bits on every
-# row; LSTM, GRU and peephole calls at H = 64 0.5x to 0.9x the old time, the RNN, which
-# made few views per row, unchanged within the noise. A job's own scratch arrays (the LSTM's
+# the call. Measured 2026-12-03 (benchmarks/bench_borrowed.py: the drivers with and without
+# borrowing, alternating in one process, whole functional calls, median of paired ratios,
+# results_borrowed.json): at H = 64, LSTM forward 0.88x and backward 0.85x the old time, GRU
+# 0.84x and 0.88x; at H = 128 and 256, 0.93x to 0.99x; the RNN, which made few views per row,
+# 0.96x to 1.00x. The same bits on every row, there and in benchmarks/bench_ab.py's rows of
+# every cell (results_ab_borrowed.json). A job's own scratch arrays (the LSTM's
 # [x, h] buffer) are borrowed too, their owner kept to the end of the job by ``alive``.
 @intrinsic
 def borrowed(typingctx, arrays):
