@@ -4,7 +4,8 @@
 
 For a chunk of 8 rows (one job, one register tile high) and T = 100 steps, float32, it times
 ``lstm._forward_rows`` (the training forward's recurrence: the step GEMM, the gates, the cell
-update, the copies into the next step's [x, h] buffer) and a loop of the same T step products
+update, the copies into the next step's [x, h] buffer) on borrowed arrays, as the job driver
+runs it (``_common.BORROWED``) and a loop of the same T step products
 alone (``_packed.gemm_packed`` on the same packed weights), each the fastest of 300 calls, per
 step. The GEMM's GFLOP/s is this core's pace on the product; the difference between the two is
 everything else a step does. Three rounds per shape.
@@ -17,7 +18,8 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
-from rnncore.cpu import _packed, lstm
+from rnncore.cpu import _common, _packed, lstm
+from rnncore.cpu._math import JIT
 
 SHAPES = [(64, 4), (128, 32), (256, 8)]
 B, T = 8, 100
@@ -27,6 +29,13 @@ B, T = 8, 100
 def _gemm_steps(xh, W_pk, gates, T):
     for t in range(T):
         _packed.gemm_packed(xh, W_pk, 0, gates[:, t, :], False)
+
+
+@njit(**JIT)   # the kernels' options: inlined, _forward_rows compiles with its caller's error model
+def _rows(x, W_pk, bias, scale, shift, h0, c0, gates, c_seq, h_seq):
+    x, W_pk, bias, scale, shift, h0, c0, gates, c_seq, h_seq = _common.borrowed(
+        (x, W_pk, bias, scale, shift, h0, c0, gates, c_seq, h_seq))
+    lstm._forward_rows(x, W_pk, bias, scale, shift, h0, c0, gates, c_seq, h_seq, None)
 
 
 def _best_per_step(fn, *args, calls=300):
@@ -53,7 +62,7 @@ def one_shape(H, D, rounds):
     flops = 2.0 * B * 4 * H * (D + H)
     out = []
     for _ in range(rounds):
-        whole = _best_per_step(lstm._forward_rows, x, W_pk, bias, scale, shift, h0, c0, gates, c_seq, h_seq, None)
+        whole = _best_per_step(_rows, x, W_pk, bias, scale, shift, h0, c0, gates, c_seq, h_seq)
         gemm = _best_per_step(_gemm_steps, xh, W_pk, gates, T)
         out.append({"whole_us": whole, "gemm_us": gemm, "gemm_gflops": flops / gemm / 1e3,
                     "rest_share": (whole - gemm) / whole})
