@@ -21,6 +21,8 @@ arguments), and the Numba options of every kernel a job calls (``nogil`` must be
 The load average is recorded: on a busy machine the ratios say little about an idle one.
 """
 import argparse
+import concurrent.futures
+import functools
 import json
 import sys
 import threading
@@ -52,6 +54,12 @@ def problem(B, T, D, H, seed=0):
     return (x, W_pk, bias, scale, shift, h0, c0, gates, c_seq, h_seq, None)     # use_relu None: tanh (_math.activation_flag)
 
 
+@functools.lru_cache(maxsize=None)
+def _executor(workers):
+    """The retired pool's worker threads: a ThreadPoolExecutor, kept for the process."""
+    return concurrent.futures.ThreadPoolExecutor(max_workers=workers)
+
+
 def run_per_job(job, chunks):
     """job(k, b0, b1) for every chunk, one Python call per job, on up to ``_pool.num_threads()``
     threads taking jobs from a locked iterator (rnncore's ``_pool.run`` before ``run_jobs``)."""
@@ -72,7 +80,7 @@ def run_per_job(job, chunks):
     if nt <= 1:
         worker()
         return
-    futures = [_pool._executor(nt - 1).submit(worker) for _ in range(nt - 1)]
+    futures = [_executor(nt - 1).submit(worker) for _ in range(nt - 1)]
     try:
         worker()
     finally:
