@@ -5,7 +5,7 @@
 For a chunk of 8 rows (one job, one register tile high) and T = 100 steps, float32, it times
 ``lstm._forward_rows`` (the training forward's recurrence: the step GEMM, the gates, the cell
 update, the copies into the next step's [x, h] buffer) on borrowed arrays, as the job driver
-runs it (``_common.BORROWED``) and a loop of the same T step products
+runs it (``_common.BORROWED``), and a loop of the same T step products
 alone (``_packed.gemm_packed`` on the same packed weights), each the fastest of 300 calls, per
 step. The GEMM's GFLOP/s is this core's pace on the product; the difference between the two is
 everything else a step does. Three rounds per shape.

@@ -121,8 +121,7 @@ def loop_depths(blocks, edges):
             for w in edges[u]:
                 preds[w].add(u)
         for comp in sccs(nodes, edges):
-            (first,) = comp if len(comp) == 1 else (None,)
-            if first is not None and first not in edges[first]:
+            if len(comp) == 1 and not comp & edges[next(iter(comp))]:     # one block, no edge to itself
                 continue
             for b in comp:
                 depth[b] = d + 1
@@ -145,6 +144,11 @@ def refcounts_by_depth(ir, name):
     return counts
 
 
+def columns(counts, depths=5):
+    """``refcounts_by_depth``'s counts as "increfs/decrefs" per loop depth 0 .. depths - 1."""
+    return "  ".join(f"{counts[(d, 'NRT_incref')]}/{counts[(d, 'NRT_decref')]}" for d in range(depths))
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, NUMBA_CACHE_DIR=os.path.join(tmp, "cache"))   # inspect_llvm needs a fresh compile
@@ -155,8 +159,7 @@ def main():
                 continue
             mod, name = fname[:-3].split(".")
             counts = refcounts_by_depth(open(os.path.join(tmp, fname)).read(), name)
-            cols = "  ".join(f"{counts[(d, 'NRT_incref')]}/{counts[(d, 'NRT_decref')]}" for d in range(5))
-            print(f"{mod + '.' + name:34s} {cols}")
+            print(f"{mod + '.' + name:34s} {columns(counts)}")
 
 
 if __name__ == "__main__":
