@@ -8,6 +8,8 @@ loops, the weight gradients as large products over all steps on batch-major view
 serial ``@njit(nogil=True)`` kernels cached on disk. Same inputs give the same bits
 whatever the thread count (see ``_common``).
 """
+from ._inline_copy import apply as _copy_inlined_ir_once
 from ._malloc import keep_freed_memory
 
 keep_freed_memory()
+_copy_inlined_ir_once()     # before any kernel compiles: see _inline_copy

@@ -1,0 +1,79 @@
+"""Numba's inliner copies a function's IR once, not once per block.
+
+Every step and rows function of the CPU kernels is compiled with ``inline="always"``
+(``_common.INLINE_ROWS``, ``INLINE_STEPS``): Numba copies the callee's IR into the caller.
+``InlineWorker.inline_ir`` (numba/core/inline_closurecall.py) makes that copy block by
+block, each block with a ``copy.deepcopy`` of its own, so with a memo of its own. Every
+variable refers to the function's scope, and the scope holds every variable: each block's
+copy copies all the variables of the function again, blocks x variables in all. The LSTM's
+``_backward_rows``, with its step inlined, has 87 blocks and 977 variables, and inlining it
+took 0.70 s; the deep copies of a cold LSTM forward and backward took 1.9 to 2.1 s of the 11
+to 12 CPU s (measured 2026-12-04 on the 2-core AMD EPYC VM of benchmarks/README.md).
+Numba's maintainers know it (numba/numba#8989, open since 2023; NVIDIA/numba-cuda#689).
+
+Here the same ``inline_ir``, with one change: one memo for all the blocks of one copy, as a
+single ``copy.deepcopy`` of the whole function would use. The copy holds the same statements
+and variables, with one scope shared by its blocks as in the function copied. The IR that
+comes out of the inliner is the same (``tests/test_inline_copy.py`` compiles a kernel both
+ways and compares Numba's typed IR). Only a Numba whose ``inline_ir`` source is the one read
+here (the same text from 0.61.2 to 0.68.1) is changed; any other is left alone.
+``RNNCORE_NUMBA_INLINE_COPY=0`` leaves Numba as it is.
+
+The change applies to the whole process, so to any Numba code compiled in it, not only
+rnncore's: the copy it makes is the one Numba meant, made once.
+"""
+import hashlib
+import inspect
+import os
+import textwrap
+
+from numba.core import inline_closurecall
+
+ORIGINAL = inline_closurecall.InlineWorker.inline_ir
+
+# sha256 of ``textwrap.dedent(inspect.getsource(InlineWorker.inline_ir))`` in every Numba
+# release from 0.61.2 to 0.68.1 (the releases rnncore allows), read from their wheels
+CHECKED_SOURCE = "a16b53c6f9e858e6acbd54f71eaad377dbe552fab09acc9124f558d07f86567a"
+
+_PER_BLOCK = "new_block = copy.deepcopy(the_ir.blocks[block_label])"
+_ONE_MEMO = "new_block = copy.deepcopy(the_ir.blocks[block_label], memo)"
+_NEW_BLOCKS = "kernel_copy.blocks = {}"
+
+
+def _source():
+    try:
+        return textwrap.dedent(inspect.getsource(ORIGINAL))
+    except (OSError, TypeError):    # no source installed: nothing to check it against
+        return None
+
+
+def one_memo_inline_ir():
+    """``InlineWorker.inline_ir`` with one memo per copy of the callee, or None where this
+    Numba's ``inline_ir`` is not the source this change was written for."""
+    src = _source()
+    if src is None or hashlib.sha256(src.encode()).hexdigest() != CHECKED_SOURCE:
+        return None
+    indent = src.split(_NEW_BLOCKS)[0].rsplit("\n", 1)[1]
+    src = src.replace(_NEW_BLOCKS, f"{_NEW_BLOCKS}\n{indent}memo = {{}}", 1).replace(_PER_BLOCK, _ONE_MEMO, 1)
+    namespace = {}
+    exec(compile(src, "<rnncore.cpu._inline_copy: InlineWorker.inline_ir, one memo per copy>", "exec"),
+         vars(inline_closurecall), namespace)
+    inline_ir = namespace["inline_ir"]
+    inline_ir.__qualname__ = ORIGINAL.__qualname__
+    inline_ir.__doc__ = ORIGINAL.__doc__
+    return inline_ir
+
+
+def apply():
+    """Install ``one_memo_inline_ir`` (once; not with RNNCORE_NUMBA_INLINE_COPY=0). Returns
+    whether Numba's inliner now copies with one memo."""
+    if inline_closurecall.InlineWorker.inline_ir is not ORIGINAL:
+        return getattr(inline_closurecall.InlineWorker.inline_ir, "_rnncore_one_memo", False)
+    if os.environ.get("RNNCORE_NUMBA_INLINE_COPY", "1") == "0":
+        return False
+    inline_ir = one_memo_inline_ir()
+    if inline_ir is None:
+        return False
+    inline_ir._rnncore_one_memo = True
+    inline_closurecall.InlineWorker.inline_ir = inline_ir
+    return True
