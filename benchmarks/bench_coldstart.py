@@ -4,6 +4,7 @@ small float32 forward+backward of a cell with the default backend.
     python benchmarks/bench_coldstart.py                 # every cell, cold then warm
     python benchmarks/bench_coldstart.py --cells lstm --events
     python benchmarks/bench_coldstart.py --background-ab 3   # the backward compiled beside the forward, or not
+    python benchmarks/bench_coldstart.py --inline-copy-ab 4  # Numba's inliner with one memo per copy, or not
 
 For each cell it runs a child interpreter with ``NUMBA_CACHE_DIR`` set to a new
 empty folder (cold: everything compiles), then a second child on the filled
@@ -45,6 +46,18 @@ CHILD = textwrap.dedent("""
     import numpy as np
     import rnncore as rc
     t1 = time.perf_counter()
+    # seconds in Numba's inliner (InlineWorker.inline_ir, as rnncore.cpu left it: rnncore/cpu/_inline_copy.py)
+    import rnncore.cpu
+    from numba.core import inline_closurecall as icc
+    inlining = [0.0]
+    inline_ir = icc.InlineWorker.inline_ir
+    def timed_inline_ir(*args, **kwargs):
+        s = time.perf_counter()
+        try:
+            return inline_ir(*args, **kwargs)
+        finally:
+            inlining[0] += time.perf_counter() - s
+    icc.InlineWorker.inline_ir = timed_inline_ir
     rng = np.random.default_rng(0)
     B, T, D, H, G = 4, 10, 3, 8, {G}
     f32 = np.float32
@@ -68,7 +81,8 @@ CHILD = textwrap.dedent("""
     rc_ = resource.getrusage(resource.RUSAGE_CHILDREN)      # the backward's compile process, if any
     print(json.dumps({{"import_s": t1 - t0, "first_forward_s": t2 - t1, "first_backward_s": t3 - t2,
                       "total_s": t3 - t0, "cpu_s": ru.ru_utime + ru.ru_stime,
-                      "children_cpu_s": rc_.ru_utime + rc_.ru_stime, "events": events}}))
+                      "children_cpu_s": rc_.ru_utime + rc_.ru_stime, "inline_ir_s": inlining[0],
+                      "events": events}}))
 """)
 
 
@@ -90,9 +104,16 @@ def main(argv=None):
     ap.add_argument("--background-ab", type=int, default=0, metavar="ROUNDS",
                     help="instead: cold runs with the second process that compiles the backward kernels "
                          "(rnncore/cpu/_background.py) off and on, alternating, ROUNDS rounds")
+    ap.add_argument("--inline-copy-ab", type=int, default=0, metavar="ROUNDS",
+                    help="instead: cold runs, in one process, with Numba's inliner copying with one memo "
+                         "(rnncore/cpu/_inline_copy.py) and without, alternating, ROUNDS rounds")
     args = ap.parse_args(argv)
     if args.background_ab:
-        return background_ab(args.cells.split(","), args.background_ab, args.out)
+        return env_ab(args.cells.split(","), args.background_ab, "RNNCORE_BACKGROUND_COMPILE", args.out,
+                      "--background-ab")
+    if args.inline_copy_ab:
+        return env_ab(args.cells.split(","), args.inline_copy_ab, "RNNCORE_NUMBA_INLINE_COPY", args.out,
+                      "--inline-copy-ab", {"RNNCORE_BACKGROUND_COMPILE": "0"})
     results = {}
     print("| cell | cache | import s | first forward s | first backward s | import to gradients s | CPU s |")
     print("|---|---|---|---|---|---|---|")
@@ -115,20 +136,24 @@ def main(argv=None):
     return results
 
 
-def background_ab(cells, rounds, out=""):
-    """Cold runs of each cell with RNNCORE_BACKGROUND_COMPILE=0 and =1 in turn (the order swapped
-    every round). Wall seconds from import to gradients; CPU seconds of the process and, with the
-    background compile, of its child."""
+def env_ab(cells, rounds, var, out="", option="", fixed=None):
+    """Cold runs of each cell with the environment variable ``var`` =0 and =1 in turn (the order
+    swapped every round), and the variables in ``fixed`` set in both. Wall seconds from import to
+    gradients; CPU seconds of the process and of its children (the background compile's)."""
     import numpy as np
     runs = {cell: {"off": [], "on": []} for cell in cells}
     for k in range(rounds):
         for cell in cells:
             for mode in (("off", "on") if k % 2 == 0 else ("on", "off")):
                 with tempfile.TemporaryDirectory() as cache:
-                    r, _ = run_child(cell, cache, env_extra={"RNNCORE_BACKGROUND_COMPILE": "1" if mode == "on" else "0"})
+                    r, _ = run_child(cell, cache, env_extra={**(fixed or {}), var: "1" if mode == "on" else "0"})
                 runs[cell][mode].append(r)
                 print(f"round {k + 1} {cell} {mode}: {r['total_s']:.2f} s wall, CPU {r['cpu_s']:.2f} + child "
                       f"{r['children_cpu_s']:.2f} s", flush=True)
+    print(f"{var}=0 (off) and =1 (on)" + (f", with {fixed}" if fixed else ""))
+    print("seconds in Numba's inliner (InlineWorker.inline_ir), medians, off -> on: " + ", ".join(
+        f"{cell} {np.median([x['inline_ir_s'] for x in r['off']]):.2f} -> {np.median([x['inline_ir_s'] for x in r['on']]):.2f}"
+        for cell, r in runs.items()))
     print("| cell | off: wall s (median, range) | on: wall s | on/off, paired (median, range) | CPU s off | CPU s on, + child |")
     print("|---|---|---|---|---|---|")
     for cell, r in runs.items():
@@ -140,8 +165,8 @@ def background_ab(cells, rounds, out=""):
               f"{np.median([x['cpu_s'] for x in r['off']]):.1f} | {np.median([x['cpu_s'] for x in r['on']]):.1f} + "
               f"{np.median([x['children_cpu_s'] for x in r['on']]):.1f} |")
     if out:
-        Path(out).write_text(json.dumps({"command": "python benchmarks/bench_coldstart.py --background-ab "
-                                                    f"{rounds}", "runs": runs}, indent=1))
+        Path(out).write_text(json.dumps({"command": f"python benchmarks/bench_coldstart.py {option} {rounds}",
+                                         "variable": var, "fixed": fixed or {}, "runs": runs}, indent=1))
     return runs
 
 
