@@ -24,28 +24,15 @@ from pathlib import Path
 
 import numpy as np
 
-import rnncore as rc
 from numba import njit
 from numba.core import inline_closurecall
 from rnncore.cpu import _inline_copy, gru, lstm, peephole, rnn
 from rnncore.cpu._math import JIT
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+from inline_costs import forward_backward  # noqa: E402   (one small forward and backward of a cell)
+
 CELLS = {"rnn": rnn, "lstm": lstm, "gru": gru, "peephole": peephole}
-
-
-def warm_up(cell):
-    """One float32 forward and backward, so that each driver has its signature compiled."""
-    rng = np.random.default_rng(0)
-    G = {"rnn": 1, "lstm": 4, "gru": 3, "peephole": 4}[cell]
-    B, T, D, H = 4, 6, 3, 8
-    x = rng.standard_normal((B, T, D)).astype(np.float32)
-    W = [rng.standard_normal(s).astype(np.float32) * 0.3 for s in ((G * H, D), (G * H, H), (G * H,), (G * H,))]
-    if cell == "peephole":
-        h, _, cache = rc.peephole_lstm_forward(x, *W, rng.standard_normal((3, H)).astype(np.float32) * 0.3)
-        rc.peephole_lstm_backward(np.ones_like(h), cache)
-    else:
-        h, _, cache = getattr(rc, f"{cell}_forward")(x, *W)
-        getattr(rc, f"{cell}_backward")(np.ones_like(h), cache)
 
 
 installed = inline_closurecall.InlineWorker.inline_ir     # as rnncore.cpu left it
@@ -82,7 +69,7 @@ def main(argv=None):
     print("|---|---|---|---|---|---|")
     for cell in args.cells.split(","):
         module = CELLS[cell]
-        warm_up(cell)
+        forward_backward(cell)    # each driver's signature compiled (or loaded)
         for name in ("_forward_jobs", "_backward_jobs"):
             driver = getattr(module, name)
             runs = {"numba": [], "one_memo": []}
@@ -100,7 +87,7 @@ def main(argv=None):
             print(f"| {cell}.{name} | {np.median(old):.2f} | {np.median(new):.2f} | {np.median(diff):.2f} "
                   f"({diff.min():.2f} to {diff.max():.2f}) | {np.median(new / old):.2f} | {same_ir} |", flush=True)
     total = {w: sum(np.median(r[f"{w}_s"]) for r in results.values()) for w in ("numba", "one_memo")}
-    print(f"all eight drivers: {total['numba']:.2f} -> {total['one_memo']:.2f} CPU s (sums of medians)")
+    print(f"all {len(results)} drivers: {total['numba']:.2f} -> {total['one_memo']:.2f} CPU s (sums of medians)")
     if args.out:
         Path(args.out).write_text(json.dumps({
             "command": "python benchmarks/bench_inline_copy.py " + " ".join(argv if argv is not None else sys.argv[1:]),

@@ -16,18 +16,30 @@ import sys
 import tempfile
 import time
 
-os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="rnncore-inline-")
-os.environ["RNNCORE_BACKGROUND_COMPILE"] = "0"
-os.environ["RNNCORE_COMPILE_NOTICE"] = "0"
+import numpy as np
 
-import numpy as np  # noqa: E402
 
-import rnncore as rc  # noqa: E402
-import rnncore.cpu  # noqa: E402,F401   (installs the one-memo copy, unless RNNCORE_NUMBA_INLINE_COPY=0)
-from numba.core import inline_closurecall  # noqa: E402
+def forward_backward(cell):
+    """One small float32 forward and backward of ``cell`` (rnn, lstm, gru or peephole): every
+    kernel a first training step of that cell needs, compiled or loaded from the cache (also
+    ``benchmarks/bench_inline_copy.py``'s warm-up)."""
+    import rnncore as rc
+    rng = np.random.default_rng(0)
+    G = {"rnn": 1, "lstm": 4, "gru": 3, "peephole": 4}[cell]
+    B, T, D, H = 4, 10, 3, 8
+    x = rng.standard_normal((B, T, D)).astype(np.float32)
+    W = [rng.standard_normal(s).astype(np.float32) * 0.3 for s in ((G * H, D), (G * H, H), (G * H,), (G * H,))]
+    if cell == "peephole":
+        h, _, cache = rc.peephole_lstm_forward(x, *W, rng.standard_normal((3, H)).astype(np.float32) * 0.3)
+        rc.peephole_lstm_backward(np.ones_like(h), cache)
+    else:
+        h, _, cache = getattr(rc, f"{cell}_forward")(x, *W)
+        getattr(rc, f"{cell}_backward")(np.ones_like(h), cache)
 
 
 def main(cell="lstm"):
+    import rnncore.cpu  # noqa: F401   (installs the one-memo copy, unless RNNCORE_NUMBA_INLINE_COPY=0)
+    from numba.core import inline_closurecall
     sites = collections.defaultdict(lambda: {"calls": 0, "seconds": 0.0, "blocks": 0, "variables": 0})
     inline_ir = inline_closurecall.InlineWorker.inline_ir
 
@@ -44,18 +56,8 @@ def main(cell="lstm"):
             site["blocks"], site["variables"] = size
 
     inline_closurecall.InlineWorker.inline_ir = timed
-    rng = np.random.default_rng(0)
-    G = {"rnn": 1, "lstm": 4, "gru": 3, "peephole": 4}[cell]
-    B, T, D, H = 4, 10, 3, 8
-    x = rng.standard_normal((B, T, D)).astype(np.float32)
-    W = [rng.standard_normal(s).astype(np.float32) * 0.3 for s in ((G * H, D), (G * H, H), (G * H,), (G * H,))]
     start, cpu = time.perf_counter(), time.process_time()
-    if cell == "peephole":
-        h, _, cache = rc.peephole_lstm_forward(x, *W, rng.standard_normal((3, H)).astype(np.float32) * 0.3)
-        rc.peephole_lstm_backward(np.ones_like(h), cache)
-    else:
-        h, _, cache = getattr(rc, f"{cell}_forward")(x, *W)
-        getattr(rc, f"{cell}_backward")(np.ones_like(h), cache)
+    forward_backward(cell)
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     copy = "one memo per copy" if getattr(inline_ir, "_rnncore_one_memo", False) else "Numba's own, one memo per block"
     print(f"{cell} float32, cold forward + backward: {wall:.2f} s wall, {cpu:.2f} CPU s; "
@@ -66,4 +68,8 @@ def main(cell="lstm"):
 
 
 if __name__ == "__main__":
+    # before Numba is first imported (in main): a cold cache, one process, no notice
+    os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="rnncore-inline-")
+    os.environ["RNNCORE_BACKGROUND_COMPILE"] = "0"
+    os.environ["RNNCORE_COMPILE_NOTICE"] = "0"
     main(*sys.argv[1:2])
