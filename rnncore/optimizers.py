@@ -60,6 +60,24 @@ def _number(owner, name, value, low=None, high=None, low_open=False, high_open=T
     return value
 
 
+_OPTIM = []
+
+
+def _cpu_optim():
+    """rnncore.cpu.optim, imported on first use (importing rnncore.optimizers alone loads no
+    kernel) and kept: an import statement per update cost about 1.5 us."""
+    if not _OPTIM:
+        from .cpu import optim
+        _OPTIM.append(optim)
+    return _OPTIM[0]
+
+
+def _fusable(p, *arrays):
+    """True when the compiled update applies: C-contiguous arrays of p's float dtype and shape."""
+    return (p.dtype in (np.float32, np.float64) and p.flags.c_contiguous and p.flags.writeable
+            and all(a.dtype == p.dtype and a.shape == p.shape and a.flags.c_contiguous for a in arrays))
+
+
 class Optimizer:
     name = "optimizer"
 
@@ -196,11 +214,23 @@ class Adam(Optimizer):
     def update(self, p, g, s):
         t = self.iterations
         m, v = s["m"], s["v"]
+        lr_t = self.learning_rate * np.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
+        if _fusable(p, g, m, v):
+            # The same arithmetic as below in one compiled loop, with the same bits
+            # (rnncore.cpu.optim). Measured 2026-12-04 (2-core Zen 5 VM, 7 runs of 2,000 steps,
+            # alternating): a step of bench_fit.py's LSTM(64) -> Dense(1), five float32 arrays,
+            # 34 us (29-41) against 81 us (76-103) for the NumPy form, about 3% of a training
+            # step there (whole epochs, 60 alternating pairs: 0.99 of the time, quartiles
+            # 0.93-1.03). The NumPy form stays for reading, and for other arrays.
+            dt = p.dtype.type
+            _cpu_optim().adam_update(p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1),
+                                     dt(self.beta_1), dt(self.beta_2), dt(1 - self.beta_1), dt(1 - self.beta_2),
+                                     np.float64(lr_t), dt(self.epsilon))
+            return
         m *= self.beta_1
         m += (1 - self.beta_1) * g
         v *= self.beta_2
         v += (1 - self.beta_2) * g * g
-        lr_t = self.learning_rate * np.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
         p -= (lr_t * m / (np.sqrt(v) + self.epsilon)).astype(p.dtype, copy=False)
 
 

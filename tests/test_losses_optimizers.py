@@ -167,6 +167,40 @@ def test_optimizers_match_torch(name, ours, theirs):
     np.testing.assert_allclose(w, tw.detach().numpy(), rtol=1e-5, atol=1e-7, err_msg=name)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_adam_compiled_update_gives_the_numpy_forms_bits(dtype, monkeypatch):
+    """Adam updates C-contiguous arrays in one compiled loop (rnncore.cpu.optim); other
+    arrays take the NumPy form in Adam.update. Both must give the same bits: the same
+    parameters, Fortran-ordered, go the NumPy way. Gradients from 1e-25 to 1e25 (float32:
+    squares that underflow to subnormals or zero, and overflow to inf), and exact zeros."""
+    from rnncore.cpu import optim
+    calls = []
+    compiled = optim.adam_update
+    monkeypatch.setattr(optim, "adam_update", lambda *a: calls.append(a[0].size) or compiled(*a))
+    rng = np.random.default_rng(7)
+    shapes = [(8, 24), (24, 24), (24,), (24, 1), (3, 1)]
+    P = [rng.standard_normal(s).astype(dtype) for s in shapes]
+    P_numpy = []
+    for p in P:                      # every second column of a wider array: not C-contiguous
+        q = np.empty(p.shape[:-1] + (2 * p.shape[-1],), dtype=dtype)[..., ::2]
+        q[...] = p
+        assert not q.flags.c_contiguous
+        P_numpy.append(q)
+    fused, numpy_form = optimizers.Adam(1e-3), optimizers.Adam(1e-3)
+    for step in range(12):
+        G = [(rng.standard_normal(s) * 10.0 ** rng.integers(-25, 26)).astype(dtype) for s in shapes]
+        G[step % len(G)][...] = 0.0
+        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+            fused.apply_gradients(list(zip(P, G)))
+            assert len(calls) == (step + 1) * len(shapes)        # every array the compiled way
+            numpy_form.apply_gradients(list(zip(P_numpy, G)))
+            assert len(calls) == (step + 1) * len(shapes)        # none of these
+    for p, q, s, r in zip(P, P_numpy, fused.state, numpy_form.state):
+        assert p.tobytes() == np.ascontiguousarray(q).tobytes(), "parameters differ between the two forms"
+        assert s["m"].tobytes() == np.ascontiguousarray(r["m"]).tobytes()
+        assert s["v"].tobytes() == np.ascontiguousarray(r["v"]).tobytes()
+
+
 def test_clipping():
     g = np.array([3.0, 4.0])
     h = np.array([0.0, 12.0])
