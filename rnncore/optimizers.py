@@ -72,6 +72,20 @@ def _cpu_optim():
     return _OPTIM[0]
 
 
+_STEP_TYPES = {}
+
+
+def _step_type(dtype):
+    """The type of Adam's step ``lr_t * m / (sqrt(v) + eps)`` for parameters of ``dtype``, as NumPy
+    computes it below: ``lr_t`` is a NumPy float64, which NumPy 2 keeps (a float64 step for float32
+    parameters, rounded before the subtraction) and NumPy 1's value-based casting drops (a float32
+    step). The compiled update takes ``lr_t`` of this type, so it follows the same arithmetic."""
+    t = _STEP_TYPES.get(dtype)
+    if t is None:
+        t = _STEP_TYPES[dtype] = np.result_type(np.float64(0.5), np.zeros(1, dtype)).type
+    return t
+
+
 def _fusable(p, *arrays):
     """True when the compiled update applies: C-contiguous arrays of p's float dtype and shape."""
     return (p.dtype in (np.float32, np.float64) and p.flags.c_contiguous and p.flags.writeable
@@ -225,7 +239,7 @@ class Adam(Optimizer):
             dt = p.dtype.type
             _cpu_optim().adam_update(p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1),
                                      dt(self.beta_1), dt(self.beta_2), dt(1 - self.beta_1), dt(1 - self.beta_2),
-                                     np.float64(lr_t), dt(self.epsilon))
+                                     _step_type(p.dtype)(lr_t), dt(self.epsilon))
             return
         m *= self.beta_1
         m += (1 - self.beta_1) * g

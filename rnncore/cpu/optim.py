@@ -7,7 +7,9 @@ flags, so it gives the same bits (``tests/test_losses_optimizers.py`` compares t
 float32 and float64, including zeros, huge and tiny gradients). The dtypes are NumPy 2's:
 a Python float meets a float32 array as a float32 (m, v and the denominator are float32
 for float32 parameters), but ``lr_t``, a NumPy float64, makes the step ``lr_t * m / (sqrt(v) +
-eps)`` a float64, rounded to float32 only before it is subtracted.
+eps)`` a float64, rounded to float32 only before it is subtracted (NumPy 1's value-based casting
+made it a float32: the caller passes ``lr_t`` of the type that NumPy uses, see
+``optimizers._step_type``).
 
 Why: at ``bench_fit.py``'s LSTM(64) x T=50 a training step updates five arrays, and
 NumPy's form took about 0.17 ms of a 2.1 ms step, most of it in the calls, not in
@@ -34,7 +36,7 @@ def _ol_in_dtype_of(x, like):
 @njit(**JIT)
 def adam_update(p, g, m, v, beta_1, beta_2, one_minus_beta_1, one_minus_beta_2, lr_t, epsilon):
     """In place, for flat arrays of one dtype: the betas, 1 - the betas and epsilon in that
-    dtype too, lr_t a float64 (see the module's docstring)::
+    dtype too, lr_t of the step's type (see the module's docstring)::
 
         m <- beta_1 m + (1 - beta_1) g
         v <- beta_2 v + (1 - beta_2) g^2
