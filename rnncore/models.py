@@ -322,7 +322,12 @@ class Sequential:
         d = dout
         last = len(self.layers) - 1
         for i in range(last, -1, -1):
-            d = self.layers[i].backward(d, from_logits=fused and i == last)
+            layer = self.layers[i]
+            layer.skip_input_grad = i == 0      # the gradient it would pass back is the data's, unused
+            try:
+                d = layer.backward(d, from_logits=fused and i == last)
+            finally:
+                layer.skip_input_grad = False
             if d is None:
                 break
 

@@ -404,3 +404,100 @@ def test_unmasked_go_backwards_is_the_masked_path_bit_for_bit(kind, with_initial
     for a, b in zip([*o1, dx1, *g1, *s1], [*o2, dx2, *g2, *s2]):
         assert a.dtype == b.dtype == dtype and a.shape == b.shape
         assert a.tobytes() == b.tobytes()
+
+
+def _windows_by_index(x, size, stride, padding, fill=0.0):
+    """The windows of x (B, T, C) gathered with the (T_out, size) index array: (B, T_out, size, C)
+    (what Conv1D and MaxPooling1D computed before they gathered tap by tap)."""
+    from rnncore.layers.conv import _window_index
+    left, right, idx = _window_index(x.shape[1], size, stride, padding)
+    xp = np.pad(x, ((0, 0), (left, right), (0, 0)), constant_values=fill)
+    return xp[:, idx, :], idx, left, xp.shape
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("size,stride,padding", [(1, 1, "valid"), (3, 1, "valid"), (3, 2, "same"), (2, 3, "valid"),
+                                                 (4, 3, "same"), (7, 1, "same")])
+def test_conv_and_max_pooling_gather_and_scatter_as_the_window_index(size, stride, padding, dtype):
+    """Conv1D's im2col and its backward scatter, and MaxPooling1D's argmax and routing, gather and
+    scatter tap by tap (conv._tap): the same bits as the index-array form, written out here,
+    including max ties, +0/-0 ties and NaN (np.argmax takes the first NaN)."""
+    from rnncore._linalg import matmul
+    rng = np.random.default_rng(3)
+    x = (np.round(rng.standard_normal((4, 17, 3)) * 2) / 2).astype(dtype)       # ties in most windows
+    x[0, ::4, 0] = np.nan
+    x[2, :, 2] = np.where(np.arange(17) % 2, 0.0, -0.0)
+    conv = L.Conv1D(5, size, strides=stride, padding=padding, dtype=dtype)
+    conv.build((17, 3))
+    xc = np.nan_to_num(x)
+    y = conv.forward(xc, training=True)
+    dy = rng.standard_normal(y.shape).astype(dtype)
+    dx = conv.backward(dy)
+    win, idx, left, xp_shape = _windows_by_index(xc, size, stride, padding)
+    K, C, F = conv.params["kernel"].shape
+    cols = win.reshape(win.shape[0], win.shape[1], K * C)
+    assert y.tobytes() == (matmul(cols, conv.params["kernel"].reshape(K * C, F)) + conv.params["bias"]).tobytes()
+    dcols = matmul(dy, conv.params["kernel"].reshape(K * C, F).T).reshape(dy.shape[0], dy.shape[1], K, C)
+    dxp = np.zeros(xp_shape, dtype)
+    for k in range(K):
+        dxp[:, idx[:, k], :] += dcols[:, :, k, :]
+    assert dx.tobytes() == dxp[:, left:left + 17, :].tobytes()
+
+    pool = L.MaxPooling1D(size, strides=stride, padding=padding, dtype=dtype)
+    pool.build((17, 3))
+    with np.errstate(invalid="ignore"):
+        y = pool.forward(x, training=True)
+    dy = rng.standard_normal(y.shape).astype(dtype)
+    dx = pool.backward(dy)
+    win, idx, left, xp_shape = _windows_by_index(x, size, stride, padding, fill=-np.inf)
+    arg = np.argmax(win, axis=2)
+    assert y.tobytes() == np.take_along_axis(win, arg[:, :, None, :], axis=2)[:, :, 0, :].tobytes()
+    dwin = np.zeros(win.shape, dtype)
+    np.put_along_axis(dwin, arg[:, :, None, :], dy[:, :, None, :], axis=2)
+    dxp = np.zeros(xp_shape, dtype)
+    for k in range(size):
+        dxp[:, idx[:, k], :] += dwin[:, :, k, :]
+    assert dx.tobytes() == dxp[:, left:left + 17, :].tobytes()
+
+
+@pytest.mark.parametrize("with_input_layer", [False, True])
+def test_a_models_first_conv_layer_skips_its_input_gradient_and_trains_the_same(with_input_layer, monkeypatch):
+    """In a model's backward the first layer (an Input is not kept as a layer) returns None instead
+    of the data's gradient, which nobody reads: training gives the same weights as when it computes
+    it. Called directly afterwards (a saliency map), the layer computes its input gradient again."""
+    from rnncore.models import Sequential
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((40, 20, 4)).astype(np.float32)
+    y = (x[:, :, 0].sum(axis=1) > 0).astype(np.float32)[:, None]
+
+    def model():
+        first = [L.Input((20, 4))] if with_input_layer else []
+        m = Sequential(first + [L.Conv1D(6, 3, activation="relu"), L.MaxPooling1D(2), L.Conv1D(4, 3, activation="relu"),
+                                L.GlobalMaxPooling1D(), L.Dense(1, activation="sigmoid")], seed=0)
+        m.compile(optimizer="adam", loss="binary_crossentropy")
+        return m
+
+    returned = []
+    backward = L.Conv1D.backward
+
+    def spy(self, dout, from_logits=False):
+        returned.append((self.name, self.skip_input_grad))
+        return backward(self, dout, from_logits)
+
+    monkeypatch.setattr(L.Conv1D, "backward", spy)
+    skipping = model()
+    skipping.fit(x, y, epochs=2, batch_size=8, verbose=0, shuffle=False)
+    first_conv = skipping.layers[0]
+    assert isinstance(first_conv, L.Conv1D)
+    assert {s for n, s in returned if n == first_conv.name} == {True}
+    assert {s for n, s in returned if n != first_conv.name} == {False}
+    monkeypatch.setattr(L.Layer, "skip_input_grad", property(lambda self: False, lambda self, v: None))
+    computing = model()
+    computing.fit(x, y, epochs=2, batch_size=8, verbose=0, shuffle=False)
+    for a, b in zip(skipping.get_weights(), computing.get_weights()):
+        assert a.tobytes() == b.tobytes()
+    monkeypatch.undo()
+    assert not first_conv.skip_input_grad
+    first_conv.forward(x[:3], training=True)
+    dx = first_conv.backward(np.ones((3, 18, 6), np.float32))
+    assert dx is not None and dx.shape == (3, 20, 4) and np.abs(dx).sum() > 0
