@@ -166,18 +166,25 @@ def _forward(cell, backend, keep_cache, x, W_ih, W_hh, b_ih, b_hh, states, act=N
     return h_seq, final, _cache(cell, backend, x, H, data, keep_cache)
 
 
-def _backward(cell, dh_seq, cache, d_final):
+def _backward(cell, dh_seq, cache, d_final, need_dx=True):
     """Check the arguments of ``<cell>_backward`` and run the backend that ran forward.
 
     ``d_final`` are the gradients of the final states, in the order of ``_CELLS[cell].states``.
+    ``need_dx=False``: "dx" is None; the CPU backend skips its product, the others drop it.
     """
     spec = _CELLS[cell]
     seq_shape, state_shape, dev = _check_cache(cache, cell)
+    if not isinstance(need_dx, (bool, np.bool_)):
+        raise TypeError(f"need_dx must be True or False, got {need_dx!r}")
     dh_seq = v.grad_or_zeros("dh_seq", dh_seq, seq_shape, cache.dtype, dev)
     d_final = [v.grad_or_zeros(f"d{name}_T", d, state_shape, cache.dtype, dev)
                for name, d in zip(spec.states, d_final)]
-    return _run(cache.backend, cell, cache.dtype, "backward", _backend(cache.backend, cell).backward,
-                dh_seq, cache.data, *d_final)
+    skip = {} if need_dx or cache.backend != "cpu" else {"need_dx": False}
+    grads = _run(cache.backend, cell, cache.dtype, "backward", _backend(cache.backend, cell).backward,
+                 dh_seq, cache.data, *d_final, **skip)
+    if not need_dx:
+        grads["dx"] = None
+    return grads
 
 
 # The public functions hold each cell's signature and docstring (its shapes, read by help() and the
@@ -218,7 +225,8 @@ def rnn_forward(x: ArrayLike, W_ih: ArrayLike, W_hh: ArrayLike, b_ih: ArrayLike,
     return h_seq, h_T, cache
 
 
-def rnn_backward(dh_seq: ArrayLike | None, cache: Cache, dh_T: ArrayLike | None = None) -> dict:
+def rnn_backward(dh_seq: ArrayLike | None, cache: Cache, dh_T: ArrayLike | None = None,
+                 need_dx: bool = True) -> dict:
     """Backpropagation through time for :func:`rnn_forward`.
 
     Parameters
@@ -229,13 +237,16 @@ def rnn_backward(dh_seq: ArrayLike | None, cache: Cache, dh_T: ArrayLike | None 
         From :func:`rnn_forward` (with ``keep_cache=True``).
     dh_T : array_like, shape (B, H), optional
         dL/dh_T from whatever consumed the final state; None means zeros.
+    need_dx : bool
+        False when nothing reads dL/dx (the input of a network's first layer): "dx" is None,
+        and the CPU backend skips that product (the others compute it and drop it).
 
     Returns
     -------
     dict of ndarray
         "dx" (B, T, D), "dh0" (B, H), "dW_ih" (H, D), "dW_hh" (H, H), "db_ih", "db_hh" (H,).
     """
-    return _backward("rnn", dh_seq, cache, (dh_T,))
+    return _backward("rnn", dh_seq, cache, (dh_T,), need_dx)
 
 
 # ----------------------------------------------------------------------------- LSTM
@@ -282,7 +293,7 @@ def lstm_forward(x: ArrayLike, W_ih: ArrayLike, W_hh: ArrayLike, b_ih: ArrayLike
 
 
 def lstm_backward(dh_seq: ArrayLike | None, cache: Cache, dh_T: ArrayLike | None = None,
-                  dc_T: ArrayLike | None = None) -> dict:
+                  dc_T: ArrayLike | None = None, need_dx: bool = True) -> dict:
     """Backpropagation through time for :func:`lstm_forward`.
 
     Parameters
@@ -293,13 +304,16 @@ def lstm_backward(dh_seq: ArrayLike | None, cache: Cache, dh_T: ArrayLike | None
         From :func:`lstm_forward` (with ``keep_cache=True``).
     dh_T, dc_T : array_like, shape (B, H), optional
         dL/dh_T and dL/dc_T from whatever consumed the final states; None means zeros.
+    need_dx : bool
+        False when nothing reads dL/dx (the input of a network's first layer): "dx" is None,
+        and the CPU backend skips that product (the others compute it and drop it).
 
     Returns
     -------
     dict of ndarray
         "dx" (B, T, D), "dh0", "dc0" (B, H), "dW_ih" (4H, D), "dW_hh" (4H, H), "db_ih", "db_hh" (4H,).
     """
-    return _backward("lstm", dh_seq, cache, (dh_T, dc_T))
+    return _backward("lstm", dh_seq, cache, (dh_T, dc_T), need_dx)
 
 
 # ----------------------------------------------------------------------------- GRU
@@ -340,7 +354,8 @@ def gru_forward(x: ArrayLike, W_ih: ArrayLike, W_hh: ArrayLike, b_ih: ArrayLike,
     return h_seq, h_T, cache
 
 
-def gru_backward(dh_seq: ArrayLike | None, cache: Cache, dh_T: ArrayLike | None = None) -> dict:
+def gru_backward(dh_seq: ArrayLike | None, cache: Cache, dh_T: ArrayLike | None = None,
+                 need_dx: bool = True) -> dict:
     """Backpropagation through time for :func:`gru_forward`.
 
     Parameters
@@ -351,13 +366,16 @@ def gru_backward(dh_seq: ArrayLike | None, cache: Cache, dh_T: ArrayLike | None 
         From :func:`gru_forward` (with ``keep_cache=True``).
     dh_T : array_like, shape (B, H), optional
         dL/dh_T; None means zeros.
+    need_dx : bool
+        False when nothing reads dL/dx (the input of a network's first layer): "dx" is None,
+        and the CPU backend skips that product (the others compute it and drop it).
 
     Returns
     -------
     dict of ndarray
         "dx" (B, T, D), "dh0" (B, H), "dW_ih" (3H, D), "dW_hh" (3H, H), "db_ih", "db_hh" (3H,).
     """
-    return _backward("gru", dh_seq, cache, (dh_T,))
+    return _backward("gru", dh_seq, cache, (dh_T,), need_dx)
 
 
 # ----------------------------------------------------------------------------- peephole LSTM
@@ -400,7 +418,7 @@ def peephole_lstm_forward(x: ArrayLike, W_ih: ArrayLike, W_hh: ArrayLike, b_ih: 
 
 
 def peephole_lstm_backward(dh_seq: ArrayLike | None, cache: Cache, dh_T: ArrayLike | None = None,
-                           dc_T: ArrayLike | None = None) -> dict:
+                           dc_T: ArrayLike | None = None, need_dx: bool = True) -> dict:
     """Backpropagation through time for :func:`peephole_lstm_forward`.
 
     Parameters
@@ -411,10 +429,13 @@ def peephole_lstm_backward(dh_seq: ArrayLike | None, cache: Cache, dh_T: ArrayLi
         From :func:`peephole_lstm_forward` (with ``keep_cache=True``).
     dh_T, dc_T : array_like, shape (B, H), optional
         dL/dh_T and dL/dc_T; None means zeros.
+    need_dx : bool
+        False when nothing reads dL/dx (the input of a network's first layer): "dx" is None,
+        and the CPU backend skips that product (the others compute it and drop it).
 
     Returns
     -------
     dict of ndarray
         The gradients of :func:`lstm_backward` plus "dw_peep" (3, H).
     """
-    return _backward("peephole", dh_seq, cache, (dh_T, dc_T))
+    return _backward("peephole", dh_seq, cache, (dh_T, dc_T), need_dx)

@@ -56,15 +56,15 @@ def forward(cell, p, backend, keep_cache=True):
     return h_seq, h_T, c_T, cache
 
 
-def backward(cell, dh_seq, cache, dh_T=None, dc_T=None):
+def backward(cell, dh_seq, cache, dh_T=None, dc_T=None, **kw):
     kind = split(cell)[0]
     if kind == "rnn":
-        return rc.rnn_backward(dh_seq, cache, dh_T)
+        return rc.rnn_backward(dh_seq, cache, dh_T, **kw)
     if kind == "gru":
-        return rc.gru_backward(dh_seq, cache, dh_T)
+        return rc.gru_backward(dh_seq, cache, dh_T, **kw)
     if kind == "lstm":
-        return rc.lstm_backward(dh_seq, cache, dh_T, dc_T)
-    return rc.peephole_lstm_backward(dh_seq, cache, dh_T, dc_T)
+        return rc.lstm_backward(dh_seq, cache, dh_T, dc_T, **kw)
+    return rc.peephole_lstm_backward(dh_seq, cache, dh_T, dc_T, **kw)
 
 
 def grad_name(param):

@@ -126,3 +126,25 @@ def test_gradients_same_bits_on_repeated_calls(cell):
     g = [backward(cell, dh, forward(cell, p, "cpu")[3], None, dc) for _ in range(2)]
     for k in g[0]:
         assert g[0][k].tobytes() == g[1][k].tobytes(), k
+
+
+@pytest.mark.parametrize("backend", ["cpu", "numpy"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("cell", CELLS)
+def test_without_dx_the_other_gradients_are_the_same_bits(cell, dtype, backend):
+    """need_dx=False (a network's first layer): "dx" is None, and every other gradient has the
+    bits of a backward that computes dx (the CPU kernels skip the product dA W_ih, which
+    nothing else reads), at a shape cut into chunks."""
+    p = make_params(cell, 48, 20, 16, 64, dtype=dtype, seed=7, scale=0.3)
+    dh = np.random.default_rng(1).standard_normal((48, 20, 64)).astype(dtype)
+    dc = np.ones((48, 64), dtype) if cell in HAS_C else None
+    cache = forward(cell, p, backend)[3]
+    full = backward(cell, dh, cache, None, dc)
+    skipped = backward(cell, dh, cache, None, dc, need_dx=False)
+    assert full["dx"] is not None and skipped["dx"] is None
+    assert set(full) == set(skipped)
+    for k in full:
+        if k != "dx":
+            assert full[k].tobytes() == skipped[k].tobytes(), k
+    with pytest.raises(TypeError, match="need_dx must be True or False"):
+        backward(cell, dh, cache, None, dc, need_dx="no")

@@ -461,6 +461,48 @@ def test_conv_and_max_pooling_gather_and_scatter_as_the_window_index(size, strid
 
 
 @pytest.mark.parametrize("with_input_layer", [False, True])
+def test_a_models_first_recurrent_layer_skips_its_input_gradient_and_trains_the_same(with_input_layer, monkeypatch):
+    """An LSTM or GRU first (the CPU kernels then skip dx = dA W_ih): the same weights as when it
+    computes dx; the flag is on for the first layer's backward only, and off afterwards, so the
+    layer called directly returns dx again."""
+    from rnncore.models import Sequential
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((48, 12, 3)).astype(np.float32)
+    y = x[:, :, 0].mean(axis=1, keepdims=True).astype(np.float32)
+    seen = []
+    real = L.RNN.backward
+
+    def spy(self, dout, from_logits=False):
+        seen.append((self.name, self.skip_input_grad))
+        return real(self, dout, from_logits)
+
+    monkeypatch.setattr(L.RNN, "backward", spy)
+
+    def trained(rnn):
+        first = [L.Input((12, 3))] if with_input_layer else []
+        m = Sequential(first + [rnn(8, return_sequences=True), L.LSTM(4), L.Dense(1)], seed=1)
+        m.compile(optimizer="adam", loss="mse")
+        m.fit(x, y, epochs=2, batch_size=16, verbose=0, shuffle=False)
+        return m
+
+    for rnn in (L.LSTM, L.GRU):
+        seen.clear()
+        skipping = trained(rnn)
+        first_layer, second_layer = skipping.layers[:2]
+        assert {s for n, s in seen if n == first_layer.name} == {True}
+        assert {s for n, s in seen if n == second_layer.name} == {False}
+        with monkeypatch.context() as mp:          # every layer computes its input gradient
+            mp.setattr(L.Layer, "skip_input_grad", property(lambda self: False, lambda self, v: None))
+            computing = trained(rnn)
+        for a, b in zip(skipping.get_weights(), computing.get_weights()):
+            assert a.tobytes() == b.tobytes(), rnn.__name__
+        assert not first_layer.skip_input_grad
+        first_layer.forward(x[:4], training=True)
+        dx = first_layer.backward(np.ones((4, 12, 8), np.float32))
+        assert dx is not None and dx.shape == (4, 12, 3) and np.abs(dx).sum() > 0
+
+
+@pytest.mark.parametrize("with_input_layer", [False, True])
 def test_a_models_first_conv_layer_skips_its_input_gradient_and_trains_the_same(with_input_layer, monkeypatch):
     """In a model's backward the first layer (an Input is not kept as a layer) returns None instead
     of the data's gradient, which nobody reads: training gives the same weights as when it computes

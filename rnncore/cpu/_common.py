@@ -300,7 +300,7 @@ def _whole_tiles(rows):
     return -(-rows // MR) * MR
 
 
-def weight_grads(dA, dA_h, x, h0, h_seq, W_ih, n_parts):
+def weight_grads(dA, dA_h, x, h0, h_seq, W_ih, n_parts, need_dx=True):
     """Gradients that need no recurrence, from the per-step pre-activation gradients.
 
     dA (B, T, G*H) = dL/d(input projection) and dA_h = dL/d(recurrent
@@ -308,16 +308,24 @@ def weight_grads(dA, dA_h, x, h0, h_seq, W_ih, n_parts):
     dx (B, T, D), dW_ih (G*H, D) and dW_hh (G*H, H). The flat (b, t) rows are cut
     into n_parts jobs (a function of the shape, as the batch chunks); each sums its
     share of dW_ih and dW_hh, and the shares are added in order.
+
+    need_dx=False (a network's first layer: dx would be the data's gradient): dx is None,
+    and the jobs get zero-width W_ih and dx, so that their products dx = dA W_ih do nothing
+    (the same compiled driver; dW_ih and dW_hh are the same bits). Measured 2026-12-04
+    (bench_fit.py's models, whose LSTM is the first layer, epochs with and without the skip
+    alternating in one process, median of the paired ratios): 0.95 and 0.96 of the epoch at
+    LSTM(64) x T=50 (two runs of 60 pairs, quartiles 0.84-1.11), 1.02 (0.94-1.13) at LSTM(256)
+    x T=100 (16 pairs): a few percent where D is small against the step, nothing measurable above.
     """
     B, T, GH = dA.shape
     D, H = x.shape[2], h0.shape[1]
     # The LSTMs pass W_ih as a column view of [W_ih | W_hh] (layout 'A' to Numba), the RNN and GRU
     # a whole array ('C'): a copy of these G*H x D numbers makes one signature of each dtype to
     # compile, not two (3.5 s each, cold), with the same bits (BLAS copies it for dx in any case).
-    W_ih = np.ascontiguousarray(W_ih)
-    dx = np.empty((B, T, D), dtype=x.dtype)
+    W_ih = np.ascontiguousarray(W_ih) if need_dx else np.empty((GH, 0), dtype=x.dtype)
+    dx = np.empty((B, T, W_ih.shape[1]), dtype=x.dtype)
     A, A_h = dA.reshape(B * T, GH), dA_h.reshape(B * T, GH)
-    x2, h2, dx2 = x.reshape(B * T, D), h_seq.reshape(B * T, H), dx.reshape(B * T, D)
+    x2, h2, dx2 = x.reshape(B * T, D), h_seq.reshape(B * T, H), dx.reshape(B * T, dx.shape[2])
     # transposed, their rows padded to whole tiles: see _weight_grads_rows
     dW_ih_k = np.empty((n_parts, _whole_tiles(D), GH), dtype=x.dtype)
     dW_hh_k = np.empty((n_parts, _whole_tiles(H), GH), dtype=x.dtype)
@@ -326,4 +334,4 @@ def weight_grads(dA, dA_h, x, h0, h_seq, W_ih, n_parts):
     dW_ih = np.ascontiguousarray(sum_in_order(dW_ih_k)[:D].T)
     dW_hh = np.ascontiguousarray(sum_in_order(dW_hh_k)[:H].T)
     _weight_grads_h0(dA_h, h0, h_seq, dW_hh)
-    return dx, dW_ih, dW_hh
+    return (dx if need_dx else None), dW_ih, dW_hh

@@ -197,8 +197,8 @@ def forward(x, W_ih, W_hh, b_ih, b_hh, h0, activation="tanh", keep_cache=True):
     return h_seq, h_seq[:, -1].copy(), data
 
 
-def backward(dh_seq, data, dh_T):
-    """BPTT. dh_seq (B, T, H) -> dict dx, dh0, dW_ih, dW_hh, db_ih, db_hh."""
+def backward(dh_seq, data, dh_T, need_dx=True):
+    """BPTT. dh_seq (B, T, H) -> dict dx, dh0, dW_ih, dW_hh, db_ih, db_hh (dx None without need_dx)."""
     x, h0, W_ih, W_hh, chunks, gates, hn_seq, h_seq, use_relu = data
     dA_i = np.empty_like(gates)
     dA_h = np.empty_like(gates)
@@ -207,6 +207,6 @@ def backward(dh_seq, data, dh_T):
     W_hh_pk = pack(W_hh)
     run_chunk_jobs(_backward_jobs, chunks, dh_seq, dh_T, gates, hn_seq, h_seq, h0, W_hh_pk, dA_i, dA_h, dh0, db_k,
                    use_relu)
-    dx, dW_ih, dW_hh = weight_grads(dA_i, dA_h, x, h0, h_seq, W_ih, len(chunks))
+    dx, dW_ih, dW_hh = weight_grads(dA_i, dA_h, x, h0, h_seq, W_ih, len(chunks), need_dx)
     db = sum_in_order(db_k)
     return {"dx": dx, "dh0": dh0, "dW_ih": dW_ih, "dW_hh": dW_hh, "db_ih": db[0].copy(), "db_hh": db[1].copy()}

@@ -256,8 +256,8 @@ def forward(x, W_ih, W_hh, b_ih, b_hh, h0, c0, activation="tanh", keep_cache=Tru
     return h_seq, h_seq[:, -1].copy(), c_T, data
 
 
-def backward(dh_seq, data, dh_T, dc_T):
-    """BPTT. dh_seq (B, T, H) -> dict dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh."""
+def backward(dh_seq, data, dh_T, dc_T, need_dx=True):
+    """BPTT. dh_seq (B, T, H) -> dict dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh (dx None without need_dx)."""
     x, h0, c0, W_cat, chunks, gates, c_seq, h_seq, use_relu = data
     D = x.shape[2]
     dA = np.empty_like(gates)
@@ -266,6 +266,6 @@ def backward(dh_seq, data, dh_T, dc_T):
     W_hh_pk = pack(W_cat[:, D:])
     run_chunk_jobs(_backward_jobs, chunks, dh_seq, dh_T, dc_T, gates, c_seq, c0, W_hh_pk, dA, dh0, dc0, db_k,
                    use_relu)
-    dx, dW_ih, dW_hh = weight_grads(dA, dA, x, h0, h_seq, W_cat[:, :D], len(chunks))
+    dx, dW_ih, dW_hh = weight_grads(dA, dA, x, h0, h_seq, W_cat[:, :D], len(chunks), need_dx)
     db = sum_in_order(db_k)
     return {"dx": dx, "dh0": dh0, "dc0": dc0, "dW_ih": dW_ih, "dW_hh": dW_hh, "db_ih": db, "db_hh": db.copy()}

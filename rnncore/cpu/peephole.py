@@ -163,8 +163,8 @@ def forward(x, W_ih, W_hh, b_ih, b_hh, w_peep, h0, c0, keep_cache=True):
     return h_seq, h_seq[:, -1].copy(), c_seq[:, -1].copy(), data
 
 
-def backward(dh_seq, data, dh_T, dc_T):
-    """BPTT. Returns dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh, dw_peep."""
+def backward(dh_seq, data, dh_T, dc_T, need_dx=True):
+    """BPTT. Returns dx (None without need_dx), dh0, dc0, dW_ih, dW_hh, db_ih, db_hh, dw_peep."""
     x, h0, c0, W_cat, w_peep, chunks, gates, c_seq, h_seq = data
     D = x.shape[2]
     dA = np.empty_like(gates)
@@ -174,7 +174,7 @@ def backward(dh_seq, data, dh_T, dc_T):
     W_hh_pk = pack(W_cat[:, D:])
     run_chunk_jobs(_backward_jobs, chunks, dh_seq, dh_T, dc_T, gates, c_seq, c0, W_hh_pk, w_peep, dA, dh0, dc0,
                    db_k, dw_k)
-    dx, dW_ih, dW_hh = weight_grads(dA, dA, x, h0, h_seq, W_cat[:, :D], len(chunks))
+    dx, dW_ih, dW_hh = weight_grads(dA, dA, x, h0, h_seq, W_cat[:, :D], len(chunks), need_dx)
     db = sum_in_order(db_k)
     return {"dx": dx, "dh0": dh0, "dc0": dc0, "dW_ih": dW_ih, "dW_hh": dW_hh, "db_ih": db, "db_hh": db.copy(),
             "dw_peep": sum_in_order(dw_k)}

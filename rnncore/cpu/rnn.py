@@ -102,14 +102,14 @@ def forward(x, W_ih, W_hh, b_ih, b_hh, h0, nonlinearity="tanh", keep_cache=True)
     return h_seq, h_seq[:, -1].copy(), data
 
 
-def backward(dh_seq, data, dh_T):
-    """BPTT. dh_seq (B, T, H) -> dict dx, dh0, dW_ih, dW_hh, db_ih, db_hh."""
+def backward(dh_seq, data, dh_T, need_dx=True):
+    """BPTT. dh_seq (B, T, H) -> dict dx, dh0, dW_ih, dW_hh, db_ih, db_hh (dx None without need_dx)."""
     x, W_ih, W_hh, h0, h_seq, use_relu, chunks = data
     dA = np.empty_like(h_seq)
     dh0 = np.empty_like(dh_T)
     db_k = np.empty((len(chunks), h_seq.shape[2]), dtype=x.dtype)   # each chunk's share
     W_hh_pk = pack(W_hh)
     run_chunk_jobs(_backward_jobs, chunks, dh_seq, dh_T, h_seq, W_hh_pk, dA, dh0, db_k, use_relu)
-    dx, dW_ih, dW_hh = weight_grads(dA, dA, x, h0, h_seq, W_ih, len(chunks))
+    dx, dW_ih, dW_hh = weight_grads(dA, dA, x, h0, h_seq, W_ih, len(chunks), need_dx)
     db = sum_in_order(db_k)
     return {"dx": dx, "dh0": dh0, "dW_ih": dW_ih, "dW_hh": dW_hh, "db_ih": db, "db_hh": db.copy()}

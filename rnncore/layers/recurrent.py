@@ -164,8 +164,9 @@ class _Cell(Layer):
         """Returns ``h_seq (B, T, H)``, the final states ``[h_T]`` (LSTM ``[h_T, c_T]``) and the cache."""
         raise NotImplementedError
 
-    def backprop(self, dh_seq, cache, d_states):
-        """The functional backward: a dict with dx, dh0 (dc0), dW_ih, dW_hh, db_ih, db_hh."""
+    def backprop(self, dh_seq, cache, d_states, need_dx=True):
+        """The functional backward: a dict with dx (None without need_dx), dh0 (dc0), dW_ih, dW_hh,
+        db_ih, db_hh."""
         raise NotImplementedError
 
     # ---- the per-step path: recurrent dropout (training only)
@@ -311,8 +312,8 @@ class SimpleRNNCell(_Cell):
                                           backend=backend, keep_cache=keep_cache)
         return h_seq, [h_T], cache
 
-    def backprop(self, dh_seq, cache, d_states):
-        return F.rnn_backward(dh_seq, cache, d_states[0])
+    def backprop(self, dh_seq, cache, d_states, need_dx=True):
+        return F.rnn_backward(dh_seq, cache, d_states[0], need_dx=need_dx)
 
     def _pointwise(self, gi_t, gh_t, h_prev, c_prev):
         h_t = _ACT[self.activation][0](gi_t + gh_t)
@@ -353,8 +354,8 @@ class LSTMCell(_Cell):
                                                   keep_cache=keep_cache)
         return h_seq, [h_T, c_T], cache
 
-    def backprop(self, dh_seq, cache, d_states):
-        return F.lstm_backward(dh_seq, cache, d_states[0], d_states[1])
+    def backprop(self, dh_seq, cache, d_states, need_dx=True):
+        return F.lstm_backward(dh_seq, cache, d_states[0], d_states[1], need_dx=need_dx)
 
     def _pointwise(self, gi_t, gh_t, h_prev, c_prev):
         act = _ACT[self.activation][0]
@@ -400,8 +401,8 @@ class GRUCell(_Cell):
                                           backend=backend, keep_cache=keep_cache)
         return h_seq, [h_T], cache
 
-    def backprop(self, dh_seq, cache, d_states):
-        return F.gru_backward(dh_seq, cache, d_states[0])
+    def backprop(self, dh_seq, cache, d_states, need_dx=True):
+        return F.gru_backward(dh_seq, cache, d_states[0], need_dx=need_dx)
 
     def _pointwise(self, gi_t, gh_t, h_prev, c_prev):
         # Keras (implementation=1, reset_after=True): the gates and the recurrent part of the
@@ -603,11 +604,11 @@ class RNN(Layer):
                 return self.cell.run_dropout(x, initial_state, in_mask, rec_mask, self.keep_cache)
         return self.cell.run(x, initial_state, self.backend or "cpu", self.keep_cache)
 
-    def _backprop(self, dh_seq, cache, d_states):
+    def _backprop(self, dh_seq, cache, d_states, need_dx=True):
         if isinstance(cache, DropoutCache):
             with numpy_blas_one_thread():
-                return self.cell.backprop_dropout(dh_seq, cache, d_states)
-        return self.cell.backprop(dh_seq, cache, d_states)
+                return self.cell.backprop_dropout(dh_seq, cache, d_states)     # dx whatever need_dx
+        return self.cell.backprop(dh_seq, cache, d_states, need_dx)
 
     def _sequence_forward(self, x, mask, initial_state):
         """Run over x (B, T, D), skipping masked steps, in ``go_backwards``' direction.
@@ -678,11 +679,12 @@ class RNN(Layer):
         self._seq_cache = (cache, (perm, idx, valid, lengths, h_seq.shape, x.dtype, groups))
         return h_aligned.astype(x.dtype, copy=False), states
 
-    def _sequence_backward(self, dh_aligned, d_states):
-        """Inverse of :meth:`_sequence_forward`: returns the functional gradient dict, ``dx`` in original order."""
+    def _sequence_backward(self, dh_aligned, d_states, need_dx=True):
+        """Inverse of :meth:`_sequence_forward`: returns the functional gradient dict, ``dx`` in original order
+        (None without ``need_dx`` where the whole batch ran as it came: no mask, forward in time)."""
         cache, pack = self._seq_cache
         if pack is None:
-            return self._backprop(dh_aligned, cache, d_states)
+            return self._backprop(dh_aligned, cache, d_states, need_dx)
         if isinstance(pack, ReversedRun):
             # The general path's np.add.at into zeros, and put_along_axis, as a reversal.
             dh_seq = np.zeros(pack.shape, dtype=pack.dtype)
@@ -798,10 +800,14 @@ class RNN(Layer):
                 if self._empty is not None:
                     dout = np.where(self._empty[:, None], 0, dout)
                 d_states[0] = dout if d_states[0] is None else d_states[0] + dout
-        g = self._sequence_backward(dh, d_states)
+        # a model's first layer: nobody reads dx (see Layer.skip_input_grad); the CPU kernels
+        # then skip the product dA W_ih (see rnncore.cpu._common.weight_grads)
+        g = self._sequence_backward(dh, d_states, need_dx=not self.skip_input_grad)
         self.cell._grads = self.cell.keras_grads(g)
         self.initial_state_grads = [g["dh0"]] + ([g["dc0"]] if "dc0" in g else [])
         dx = g["dx"]
+        if dx is None or self.skip_input_grad:
+            return None
         return dx if self._keep is None else dx * self._keep
 
     # ---- PyTorch interop
