@@ -462,9 +462,10 @@ def test_conv_and_max_pooling_gather_and_scatter_as_the_window_index(size, strid
 
 @pytest.mark.parametrize("with_input_layer", [False, True])
 def test_a_models_first_recurrent_layer_skips_its_input_gradient_and_trains_the_same(with_input_layer, monkeypatch):
-    """An LSTM or GRU first (the CPU kernels then skip dx = dA W_ih): the same weights as when it
-    computes dx; the flag is on for the first layer's backward only, and off afterwards, so the
-    layer called directly returns dx again."""
+    """An LSTM, a GRU or a bidirectional GRU first (the CPU kernels then skip dx = dA W_ih, in both
+    directions): the same weights as when it computes dx; the flag is on for the first layer's
+    backward only (and its directions'), and off afterwards, so the layer called directly
+    returns dx again."""
     from rnncore.models import Sequential
     rng = np.random.default_rng(5)
     x = rng.standard_normal((48, 12, 3)).astype(np.float32)
@@ -485,11 +486,16 @@ def test_a_models_first_recurrent_layer_skips_its_input_gradient_and_trains_the_
         m.fit(x, y, epochs=2, batch_size=16, verbose=0, shuffle=False)
         return m
 
-    for rnn in (L.LSTM, L.GRU):
+    def bigru(units, return_sequences):
+        return L.Bidirectional(L.GRU(units, return_sequences=return_sequences))
+
+    for rnn in (L.LSTM, L.GRU, bigru):
         seen.clear()
         skipping = trained(rnn)
         first_layer, second_layer = skipping.layers[:2]
-        assert {s for n, s in seen if n == first_layer.name} == {True}
+        firsts = ([first_layer.forward_layer.name, first_layer.backward_layer.name]
+                  if isinstance(first_layer, L.Bidirectional) else [first_layer.name])
+        assert {s for n, s in seen if n in firsts} == {True} and {n for n, _ in seen} >= set(firsts)
         assert {s for n, s in seen if n == second_layer.name} == {False}
         with monkeypatch.context() as mp:          # every layer computes its input gradient
             mp.setattr(L.Layer, "skip_input_grad", property(lambda self: False, lambda self, v: None))
@@ -497,8 +503,8 @@ def test_a_models_first_recurrent_layer_skips_its_input_gradient_and_trains_the_
         for a, b in zip(skipping.get_weights(), computing.get_weights()):
             assert a.tobytes() == b.tobytes(), rnn.__name__
         assert not first_layer.skip_input_grad
-        first_layer.forward(x[:4], training=True)
-        dx = first_layer.backward(np.ones((4, 12, 8), np.float32))
+        out = first_layer.forward(x[:4], training=True)
+        dx = first_layer.backward(np.ones_like(out))
         assert dx is not None and dx.shape == (4, 12, 3) and np.abs(dx).sum() > 0
 
 

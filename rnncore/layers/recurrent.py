@@ -681,7 +681,7 @@ class RNN(Layer):
 
     def _sequence_backward(self, dh_aligned, d_states, need_dx=True):
         """Inverse of :meth:`_sequence_forward`: returns the functional gradient dict, ``dx`` in original order
-        (None without ``need_dx`` where the whole batch ran as it came: no mask, forward in time)."""
+        (None without ``need_dx`` where no mask packed the batch: forward or backward in time)."""
         cache, pack = self._seq_cache
         if pack is None:
             return self._backprop(dh_aligned, cache, d_states, need_dx)
@@ -692,8 +692,9 @@ class RNN(Layer):
                 dh_seq += dh_aligned[:, ::-1]
             if d_states[0] is not None:
                 dh_seq[:, -1] += d_states[0]
-            g = dict(self._backprop(dh_seq, cache, [None] + list(d_states[1:])))
-            g["dx"] = np.ascontiguousarray(g["dx"][:, ::-1])
+            g = dict(self._backprop(dh_seq, cache, [None] + list(d_states[1:]), need_dx))
+            if g["dx"] is not None:
+                g["dx"] = np.ascontiguousarray(g["dx"][:, ::-1])
             return g
         perm, idx, valid, lengths, shape, dtype, groups = pack
         B, T, H = shape

@@ -133,6 +133,14 @@ class Bidirectional(Layer):
             dyf, dyb = dout * yb, dout * yf
         if self.return_sequences:
             dyb = dyb[:, ::-1]
+        if self.skip_input_grad:        # a model's first layer: neither direction computes dx (see Layer)
+            for layer, dy in ((self.forward_layer, dyf), (self.backward_layer, dyb)):
+                layer.skip_input_grad = True
+                try:
+                    layer.backward(np.ascontiguousarray(dy))
+                finally:
+                    layer.skip_input_grad = False
+            return None
         dx_f = self.forward_layer.backward(np.ascontiguousarray(dyf))
         dx_b = self.backward_layer.backward(np.ascontiguousarray(dyb))
         return dx_f + dx_b
