@@ -145,8 +145,8 @@ class Layer:
     output_activation = None
     #: True only while a model runs the backward of its first layer, whose input gradient nobody
     #: reads (the gradient with respect to the data): a layer may then fill its ``grads`` and return
-    #: None instead of computing it (Conv1D does). Anyone who calls ``backward`` directly (a saliency
-    #: map) gets the input gradient as always.
+    #: None instead of computing it (Conv1D, the recurrent layers and Bidirectional do). Anyone who
+    #: calls ``backward`` directly (a saliency map) gets the input gradient as always.
     skip_input_grad = False
 
     def __init__(self, name=None, input_shape=None, input_dim=None, dtype=None, trainable=True, seed=None,
