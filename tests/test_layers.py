@@ -460,6 +460,23 @@ def test_conv_and_max_pooling_gather_and_scatter_as_the_window_index(size, strid
     assert dx.tobytes() == dxp[:, left:left + 17, :].tobytes()
 
 
+def _record_skip_flags(monkeypatch, cls):
+    """Wrap cls.backward to record (layer name, skip_input_grad) at every call; returns the list."""
+    seen = []
+    real = cls.backward
+
+    def spy(self, dout, from_logits=False):
+        seen.append((self.name, self.skip_input_grad))
+        return real(self, dout, from_logits)
+
+    monkeypatch.setattr(cls, "backward", spy)
+    return seen
+
+
+# Layer.skip_input_grad pinned to False: every layer computes its input gradient
+_NEVER_SKIP = property(lambda self: False, lambda self, v: None)
+
+
 @pytest.mark.parametrize("with_input_layer", [False, True])
 def test_a_models_first_recurrent_layer_skips_its_input_gradient_and_trains_the_same(with_input_layer, monkeypatch):
     """An LSTM, a GRU or a bidirectional GRU first (the CPU kernels then skip dx = dA W_ih, in both
@@ -470,14 +487,7 @@ def test_a_models_first_recurrent_layer_skips_its_input_gradient_and_trains_the_
     rng = np.random.default_rng(5)
     x = rng.standard_normal((48, 12, 3)).astype(np.float32)
     y = x[:, :, 0].mean(axis=1, keepdims=True).astype(np.float32)
-    seen = []
-    real = L.RNN.backward
-
-    def spy(self, dout, from_logits=False):
-        seen.append((self.name, self.skip_input_grad))
-        return real(self, dout, from_logits)
-
-    monkeypatch.setattr(L.RNN, "backward", spy)
+    seen = _record_skip_flags(monkeypatch, L.RNN)
 
     def trained(rnn):
         first = [L.Input((12, 3))] if with_input_layer else []
@@ -498,7 +508,7 @@ def test_a_models_first_recurrent_layer_skips_its_input_gradient_and_trains_the_
         assert {s for n, s in seen if n in firsts} == {True} and {n for n, _ in seen} >= set(firsts)
         assert {s for n, s in seen if n == second_layer.name} == {False}
         with monkeypatch.context() as mp:          # every layer computes its input gradient
-            mp.setattr(L.Layer, "skip_input_grad", property(lambda self: False, lambda self, v: None))
+            mp.setattr(L.Layer, "skip_input_grad", _NEVER_SKIP)
             computing = trained(rnn)
         for a, b in zip(skipping.get_weights(), computing.get_weights()):
             assert a.tobytes() == b.tobytes(), rnn.__name__
@@ -525,21 +535,14 @@ def test_a_models_first_conv_layer_skips_its_input_gradient_and_trains_the_same(
         m.compile(optimizer="adam", loss="binary_crossentropy")
         return m
 
-    returned = []
-    backward = L.Conv1D.backward
-
-    def spy(self, dout, from_logits=False):
-        returned.append((self.name, self.skip_input_grad))
-        return backward(self, dout, from_logits)
-
-    monkeypatch.setattr(L.Conv1D, "backward", spy)
+    returned = _record_skip_flags(monkeypatch, L.Conv1D)
     skipping = model()
     skipping.fit(x, y, epochs=2, batch_size=8, verbose=0, shuffle=False)
     first_conv = skipping.layers[0]
     assert isinstance(first_conv, L.Conv1D)
     assert {s for n, s in returned if n == first_conv.name} == {True}
     assert {s for n, s in returned if n != first_conv.name} == {False}
-    monkeypatch.setattr(L.Layer, "skip_input_grad", property(lambda self: False, lambda self, v: None))
+    monkeypatch.setattr(L.Layer, "skip_input_grad", _NEVER_SKIP)
     computing = model()
     computing.fit(x, y, epochs=2, batch_size=8, verbose=0, shuffle=False)
     for a, b in zip(skipping.get_weights(), computing.get_weights()):
