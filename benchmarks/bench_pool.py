@@ -1,8 +1,8 @@
-"""Handing a call to the worker threads: rnncore's workers (``_pool._Workers``, which poll
-between calls) against the ``ThreadPoolExecutor`` hand-off they replaced, in one process,
-interleaved.
+"""Handing a call to the worker threads: rnncore's workers (``_pool._Workers``) against the
+hand-offs they replaced, in one process, interleaved.
 
     python benchmarks/bench_pool.py --out benchmarks/results_pool.json     # about 20 s on 2 idle cores
+    python benchmarks/bench_pool.py --old executor                         # against the first hand-off
 
 * ``handoff``: one ``run_jobs`` call of four tiny jobs (a few microseconds of work each)
   with 11 array arguments, the cost of the hand-off itself; medians of 3,000 calls, each
@@ -13,15 +13,22 @@ interleaved.
   median of the per-round ratios new / old (below 1: the new hand-off is faster) and their
   quartiles, beside the median epochs.
 
-``old`` is a copy of ``_pool.run_jobs`` as it was until 2026-12-03: the worker calls go to
-a ``ThreadPoolExecutor`` and the caller waits for each one's ``Future``. The kernels, the
-jobs and the bits are the same either way (the loss of every epoch is compared).
+``--old`` picks the hand-off to compare with (copies of rnncore's code as it was):
+
+* ``executor`` (until 2026-12-03): the worker calls go to a ``ThreadPoolExecutor`` and the
+  caller waits for each one's ``Future``.
+* ``polling`` (2026-12-03 to 2026-12-04, the default): workers that poll between calls, but
+  take the GIL as soon as they see a call (while the caller still holds it) and leave a call
+  in Python under the condition (while the caller, polling, wants the GIL back).
+
+The kernels, the jobs and the bits are the same either way (the loss of every epoch is compared).
 """
 import argparse
 import json
 import os
 import platform
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -39,7 +46,7 @@ _executor = ThreadPoolExecutor(max_workers=max(1, _pool.num_threads() - 1))
 
 
 def run_jobs_old(driver, n, *args):
-    """``_pool.run_jobs`` before 2026-12-03: a Future per worker, each waited for."""
+    """``_pool.run_jobs`` until 2026-12-03: a Future per worker, each waited for."""
     next_job = np.zeros(1, dtype=np.int64)
     nt = min(_pool.num_threads(), n)
     if nt <= 1:
@@ -53,7 +60,94 @@ def run_jobs_old(driver, n, *args):
             f.result()
 
 
-WAYS = {"old": run_jobs_old, "new": _pool.run_jobs}
+@njit(cache=True, nogil=True)
+def _poll_while(flag, value, polls):
+    """``_pool``'s poll as it was until 2026-12-04: until flag[0] != value, at most ``polls`` polls."""
+    for _ in range(polls):
+        if _pool.load_acquire(flag) != value:
+            return True
+        _pool.cpu_relax()
+    return False
+
+
+class _PollingWorkers:
+    """``_pool._Workers`` as it was from 2026-12-03 to 2026-12-04 (the same polls and sleeps;
+    the worker asks for the GIL as soon as it sees a call, and leaves under ``cond``)."""
+
+    def __init__(self, n):
+        self.cond = threading.Condition()
+        self.generation = np.zeros(1, dtype=np.int64)
+        self.inside = np.zeros(1, dtype=np.int64)
+        self.call = None
+        self.busy = threading.Lock()
+        self.cores_free = _pool._Runnable()
+        self.polls = _pool._polls_for(_pool.SPIN_SECONDS) if self.cores_free.fd is not None else 0
+        for _ in range(n):
+            threading.Thread(target=self._work, daemon=True).start()
+
+    def _work(self):
+        seen = int(self.generation[0])
+        while True:
+            if not (self.cores_free() and _poll_while(self.generation, seen, self.polls)):
+                with self.cond:
+                    while self.generation[0] == seen:
+                        self.cond.wait()
+            with self.cond:
+                seen = int(self.generation[0])
+                call = self.call
+                if call is None or call.seats == 0:
+                    continue
+                call.seats -= 1
+                self.inside[0] += 1
+            try:
+                call.driver(*call.args)
+            finally:
+                with self.cond:
+                    self.inside[0] -= 1
+                    self.cond.notify_all()
+
+    def run(self, driver, args, helpers):
+        with self.busy:
+            call = _pool._Call(driver, args, helpers)
+            with self.cond:
+                self.call = call
+                self.generation[0] += 1
+                self.cond.notify_all()
+            try:
+                driver(*args)
+            finally:
+                with self.cond:
+                    call.seats, self.call = 0, None
+                while True:
+                    with self.cond:
+                        now = int(self.inside[0])
+                    if now == 0:
+                        break
+                    if not (self.cores_free() and _poll_while(self.inside, now, self.polls)):
+                        with self.cond:
+                            while self.inside[0] != 0:
+                                self.cond.wait()
+                        break
+
+
+_polling_workers = None
+
+
+def run_jobs_polling(driver, n, *args):
+    """``_pool.run_jobs`` from 2026-12-03 to 2026-12-04."""
+    global _polling_workers
+    next_job = np.zeros(1, dtype=np.int64)
+    nt = min(_pool.num_threads(), n)
+    if nt <= 1:
+        driver(next_job, n, *args)
+        return
+    if _polling_workers is None:
+        _polling_workers = _PollingWorkers(nt - 1)
+    _polling_workers.run(driver, (next_job, n) + args, nt - 1)
+
+
+OLD_WAYS = {"executor": run_jobs_old, "polling": run_jobs_polling}
+WAYS = {"old": run_jobs_polling, "new": _pool.run_jobs}
 
 
 @njit(nogil=True, cache=True)
@@ -122,9 +216,11 @@ def fit(rounds):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=60, help="fit rounds at LSTM(64) (a quarter at LSTM(256))")
+    ap.add_argument("--old", choices=sorted(OLD_WAYS), default="polling", help="the hand-off to compare with")
     ap.add_argument("--out", default="")
     args = ap.parse_args(argv)
-    res = {"threads": _pool.num_threads(), "load_average_start": list(os.getloadavg()),
+    WAYS["old"] = OLD_WAYS[args.old]
+    res = {"old": args.old, "threads": _pool.num_threads(), "load_average_start": list(os.getloadavg()),
            "cpu": platform.processor() or platform.machine(), "logical_cpus": os.cpu_count()}
     res["handoff_us"] = handoff()
     for k, v in res["handoff_us"].items():

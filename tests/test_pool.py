@@ -101,10 +101,85 @@ def test_two_python_threads_at_once():
         numba.set_num_threads(old)
 
 
-def test_poll_while():
-    flag = np.array([3], dtype=np.int64)
-    assert _pool.poll_while(flag, 2, 10) is True          # already different
-    assert _pool.poll_while(flag, 3, 1000) is False        # never changes: gives up
+@njit(nogil=True)
+def _uneven(next_job, n, seen, work):
+    """Job k spins for work[k] iterations: lets a test decide which thread finishes last."""
+    while True:
+        k = fetch_add(next_job)
+        if k >= n:
+            return
+        s = 0.0
+        for i in range(work[k]):
+            s += np.sqrt(i + 1.0)
+        seen[k] += 1 if s >= 0 else 2
+
+
+def test_poll_for_call():
+    generation, jobs = np.array([3], dtype=np.int64), np.array([1, 4], dtype=np.int64)
+    seen = np.array([2], dtype=np.int64)
+    assert _pool.poll_for_call(generation, seen, jobs, 10) is True         # a new call, jobs left
+    seen[0] = 3
+    assert _pool.poll_for_call(generation, seen, jobs, 1000) is False      # no new call: gives up
+    assert _pool.poll_for_call(generation, seen, jobs, 0) is False
+    seen[0], jobs[0] = 2, 0           # a new call whose caller has not taken a job yet: waits, bounded
+    assert _pool.poll_for_call(generation, seen, jobs, 1000) is False and seen[0] == 2
+    jobs[0] = 4                       # every job taken before the worker saw the call: skipped
+    assert _pool.poll_for_call(generation, seen, jobs, 1000) is False and seen[0] == 3
+
+
+def test_leave_call_and_wait_for_workers():
+    left, sleeps = np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64)
+    generation, jobs, seen = np.array([4], dtype=np.int64), np.array([2, 8], dtype=np.int64), np.array([4])
+    assert _pool.wait_for_workers(left, 1, sleeps, 100) is False and sleeps[0] == 1   # not left: sleeps
+    assert _pool.leave_call(left, sleeps, generation, seen, jobs, 100) == 2          # ... so notify
+    assert left[0] == 1
+    sleeps[0] = 0
+    assert _pool.wait_for_workers(left, 1, sleeps, 100) is True and sleeps[0] == 0
+    seen[0] = 3
+    assert _pool.leave_call(left, sleeps, generation, seen, jobs, 100) == 1           # a new call began
+    seen[0] = 4
+    assert _pool.leave_call(left, sleeps, generation, seen, jobs, 100) == 0           # none did
+    assert left[0] == 3
+    assert _pool.wait_for_workers(left, 3, sleeps, 0) is True                          # no polls: one look
+
+
+def _run_in_thread(fn, timeout=120):
+    """fn() in a thread; fails (instead of hanging the suite) if it does not return in time."""
+    import threading
+    errors = []
+    t = threading.Thread(target=lambda: errors.append(None) if fn() is None else None, daemon=True)
+    t.start()
+    t.join(timeout)
+    assert not t.is_alive(), "a call never returned: a lost wake-up between the caller and a worker"
+    assert errors == [None]
+
+
+@pytest.mark.parametrize("caller_polls", [0, 1, None])
+@pytest.mark.parametrize("worker_last", [True, False])
+def test_caller_that_sleeps_is_woken(monkeypatch, caller_polls, worker_last):
+    """The caller's wait for the worker's last job polled to the end (``caller_polls`` None:
+    the calibrated polls) or cut short so that the caller sleeps on the condition (0 or 1),
+    with the worker's job (the second: the caller takes the first) the longer one or the
+    shorter: every call returns and every job runs once. A lost notification hangs here."""
+    w = _pool._Workers(1)
+    w.cores_free = lambda: True                   # the worker polls, so it joins at once
+    real, slept = _pool.wait_for_workers, []
+
+    def wait(left, joined, sleeps, polls):
+        done = real(left, joined, sleeps, polls if caller_polls is None else caller_polls)
+        slept.append(not done)
+        return done
+    monkeypatch.setattr(_pool, "wait_for_workers", wait)
+    work = np.array([200_000, 2_000_000] if worker_last else [2_000_000, 20_000], dtype=np.int64)
+
+    def calls():
+        for _ in range(30):
+            seen = np.zeros(2, dtype=np.int64)
+            w.run(_uneven, 2, (seen, work), 1)
+            assert (seen == 1).all()
+    _run_in_thread(calls)
+    if worker_last and caller_polls is not None:
+        assert sum(slept) >= 5, f"the caller slept in {sum(slept)} of {len(slept)} calls: the test misses its case"
 
 
 @pytest.mark.parametrize("free", [True, False])
@@ -114,28 +189,30 @@ def test_nobody_polls_while_the_cores_are_taken(monkeypatch, free):
     w = _pool._Workers(1)
     polls = []
 
-    def recording(flag, value, n):
-        polls.append(n)
-        return bool(flag[0] != value)                         # one poll: the test does not wait
+    def recording(real):
+        def poll(*args):
+            polls.append(args[-1])
+            return real(*args[:-1], min(args[-1], 1))         # one poll: the test does not wait
+        return poll
     w.cores_free = lambda: free
-    monkeypatch.setattr(_pool, "poll_while", recording)
+    for name in ("poll_for_call", "leave_call", "wait_for_workers"):
+        monkeypatch.setattr(_pool, name, recording(getattr(_pool, name)))
     for _ in range(20):
         seen = np.zeros(8, dtype=np.int64)
-        next_job = np.zeros(1, dtype=np.int64)
-        w.run(_record, (next_job, 8, seen, np.zeros(8, dtype=np.int64), 0), 1)
+        w.run(_record, 8, (seen, np.zeros(8, dtype=np.int64), 0), 1)
         assert (seen == 1).all()
-    assert (len(polls) > 0) == free
+    assert polls and (max(polls) > 0) == free
 
 
 def test_no_polling_where_the_cores_cannot_be_read(monkeypatch):
-    """Without /proc/loadavg (macOS, Windows) the workers sleep between calls, and poll_while
-    is not even compiled for them."""
+    """Without /proc/loadavg (macOS, Windows) the workers sleep between calls, and the poll
+    is not calibrated for them."""
     monkeypatch.setattr(_pool.os, "open", lambda *a, **k: (_ for _ in ()).throw(OSError("no /proc")))
     monkeypatch.setattr(_pool, "_polls_for", lambda s: pytest.fail("calibrated a poll that never runs"))
     w = _pool._Workers(1)
     assert w.cores_free() is False and w.polls == 0
     seen = np.zeros(8, dtype=np.int64)
-    w.run(_record, (np.zeros(1, dtype=np.int64), 8, seen, np.zeros(8, dtype=np.int64), 0), 1)
+    w.run(_record, 8, (seen, np.zeros(8, dtype=np.int64), 0), 1)
     assert (seen == 1).all()
 
 
@@ -206,7 +283,9 @@ def test_chunk_bounds():
     gru._forward_jobs, gru._forward_rows, gru._backward_jobs, gru._backward_rows,
     rnn._forward_jobs, rnn._forward_rows, rnn._backward_jobs, rnn._backward_rows,
     peephole._forward_jobs, peephole._forward_rows, peephole._backward_jobs, peephole._backward_rows,
-    _common.next_chunk, _common._weight_grads_jobs, _common._weight_grads_rows], ids=lambda k: f"{k.py_func.__module__}.{k.__name__}")
+    _common.next_chunk, _common._weight_grads_jobs, _common._weight_grads_rows,
+    _pool.poll_for_call, _pool.leave_call, _pool.wait_for_workers],   # polls that held the GIL would stall the other thread
+    ids=lambda k: f"{k.py_func.__module__}.{k.__name__}")
 def test_job_kernels_release_the_gil(kernel):
     assert kernel.targetoptions.get("nogil") is True
 

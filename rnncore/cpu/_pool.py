@@ -22,16 +22,18 @@ workers are done matters. Until 2026-12-03 the calls went to a ``ThreadPoolExecu
 its worker slept on a lock between calls and was woken by the OS (on a virtual
 machine, through the hypervisor), and the caller slept on each worker's ``Future``,
 even a worker that arrived too late to get a job. Now the workers, and the caller
-waiting for them, first poll a flag in a ``nogil`` compiled loop (``poll_while``)
-for up to ``SPIN_SECONDS`` and sleep on a condition only after that, and the caller
-waits only for the workers that took a seat in the call. Measured
+waiting for them, first poll a flag in a ``nogil`` compiled loop (``poll_for_call``,
+``wait_for_workers``) for up to ``SPIN_SECONDS`` and sleep on a condition only after
+that, and the caller waits only for the workers that took a seat in the call. Measured
 (``benchmarks/bench_pool.py``, 2-core AMD EPYC VM, two runs): a call of four tiny
 jobs 76 to 110 us -> 15 to 22 us (9 to 10 us on one thread); ``fit`` epochs, the two
 hand-offs alternating in one process, new / old 0.94 and 0.86 at LSTM(64) x T=50,
 0.98 and 0.94 at LSTM(256) x T=100 (medians of 60 and 15 rounds; the spread of
 single rounds is wider than these gains). Nobody polls while Linux counts more
 runnable threads than cores (``_Runnable``): on a busy machine polling cost the
-step's Python code half its core.
+step's Python code half its core. Since 2026-12-04 the two ends of a call also avoid
+asking for the GIL while the other thread holds it (``_Workers``): ``fit`` epochs at
+LSTM(64) x T=50 took a further 0.885 of the time.
 """
 import os
 import platform
@@ -94,6 +96,26 @@ def load_acquire(typingctx, flag):
     return types.int64(flag), codegen
 
 
+@intrinsic
+def add_and_load(typingctx, counter, delta, other):
+    """counter[0] += delta, then other[0], both sequentially consistent: of two threads that
+    each add to one flag and then load the other's, at least one sees the other's add (the
+    hand-off between a worker leaving a call and a caller going to sleep, ``_Workers``).
+    counter, other: 1-D int64 arrays; returns other[0]."""
+    if not all(isinstance(a, types.Array) and a.dtype == types.int64 and a.ndim == 1 for a in (counter, other)):
+        return None
+    if not isinstance(delta, types.Integer):
+        return None
+
+    def codegen(context, builder, sig, args):
+        c = context.make_array(sig.args[0])(context, builder, args[0])
+        o = context.make_array(sig.args[2])(context, builder, args[2])
+        d = context.cast(builder, args[1], sig.args[1], types.int64)
+        builder.atomic_rmw("add", c.data, d, "seq_cst")
+        return builder.load_atomic(o.data, "seq_cst", 8)
+    return types.int64(counter, delta, other), codegen
+
+
 _X86 = platform.machine().lower() in ("x86_64", "amd64", "i386", "i686")
 
 
@@ -112,13 +134,47 @@ def cpu_relax(typingctx):
 
 
 @njit(cache=True, nogil=True)
-def poll_while(flag, value, polls):
-    """Poll until flag[0] != value (True) or for ``polls`` polls (False), without the GIL."""
+def poll_for_call(generation, seen, jobs, polls):
+    """A worker waiting for a call to join, for at most ``polls`` polls: True once a call
+    after seen[0] has begun and still has jobs to hand out, False otherwise. jobs is the
+    calls' job counter and their number of jobs, [next_job, n]; seen (this worker's) is
+    moved on past calls whose jobs were all taken before the worker saw them. Why wait for
+    the caller's first job, and skip calls with none left: a worker needs the GIL to join a
+    call (Python reads the call and dispatches the driver), and the caller holds it until it
+    is inside its driver, and needs it again as soon as its driver returns (see ``_Workers``)."""
     for _ in range(polls):
-        if load_acquire(flag) != value:
-            return True
+        g = load_acquire(generation)
+        if g != seen[0]:
+            k = load_acquire(jobs)
+            if k >= jobs[1]:
+                seen[0] = g                  # all taken: nothing to join
+            elif k > 0:
+                return True
         cpu_relax()
     return False
+
+
+@njit(cache=True, nogil=True)
+def leave_call(left, caller_sleeps, generation, seen, jobs, polls):
+    """A worker done with its call: left[0] += 1; then 2 if the caller sleeps on the
+    condition (the worker must notify it), else ``poll_for_call``'s answer as 1 or 0. In
+    compiled code, so that the caller, which polls ``left``, finds the GIL free when it
+    sees the change (see ``_Workers``)."""
+    if add_and_load(left, 1, caller_sleeps) != 0:
+        return 2
+    return 1 if poll_for_call(generation, seen, jobs, polls) else 0
+
+
+@njit(cache=True, nogil=True)
+def wait_for_workers(left, joined, caller_sleeps, polls):
+    """The caller, its jobs done: poll until left[0] == joined (True), for up to ``polls``
+    polls; then set caller_sleeps[0] (the workers that leave from now on notify) and return
+    whether they all left meanwhile."""
+    for _ in range(polls):
+        if load_acquire(left) == joined:
+            return True
+        cpu_relax()
+    return add_and_load(caller_sleeps, 1, left) == joined
 
 
 # How long a worker polls for the next call, and the caller for the workers' last jobs,
@@ -141,11 +197,12 @@ SPIN_SECONDS = 1e-3
 
 
 def _polls_for(seconds):
-    """How many polls of ``poll_while`` take about ``seconds`` here (the fastest of three
-    timings of 2,000 polls, so that a timing the OS interrupted does not count)."""
-    flag = np.zeros(1, dtype=np.int64)
-    poll_while(flag, 0, 1)
-    per_poll = min(_timed(poll_while, flag, 0, 2000) for _ in range(3)) / 2000
+    """How many polls of ``poll_for_call`` take about ``seconds`` here (the fastest of three
+    timings of 2,000 polls of a flag that never changes, so that a timing the OS interrupted
+    does not count)."""
+    flag = np.zeros(2, dtype=np.int64)
+    poll_for_call(flag, flag, flag, 1)
+    per_poll = min(_timed(poll_for_call, flag, flag, flag, 2000) for _ in range(3)) / 2000
     return int(min(max(seconds / max(per_poll, 1e-9), 100), 10_000_000))
 
 
@@ -200,32 +257,54 @@ def usable_cores(cgroup="/sys/fs/cgroup"):
 
 class _Call:
     """One ``run_jobs`` call as the workers see it: the driver, its arguments, how many
-    workers may still join, and the first error raised in a worker."""
-    __slots__ = ("driver", "args", "seats", "error")
+    workers may still join, how many did, and the first error raised in a worker."""
+    __slots__ = ("driver", "args", "seats", "joined", "error")
 
     def __init__(self, driver, args, seats):
-        self.driver, self.args, self.seats, self.error = driver, args, seats, None
+        self.driver, self.args, self.seats, self.joined, self.error = driver, args, seats, 0, None
 
 
 class _Workers:
     """Worker threads that join the calls of ``run_jobs`` (see the module docstring).
 
-    ``generation`` (a 1-D int64 array, so that compiled code can poll it) counts the
-    calls; ``inside`` the workers running the current call's driver. Both change only
-    under ``cond``; a worker reads the call and takes a seat in one critical section,
-    so it only ever joins the current call, and the caller, once its own driver has
-    run out of jobs (all handed out), waits for ``inside`` to reach 0 and no longer.
-    A worker that joins after that finds no job and leaves."""
+    ``generation``, ``jobs`` (the current call's job counter, which its drivers get as
+    ``next_job``, and its number of jobs), ``left`` and ``caller_sleeps`` are 1-D int64 arrays,
+    so that compiled code can poll them. A worker reads the call and takes a seat
+    (``_Call.joined``) under ``cond``, so it only ever joins the current call; the caller, once
+    its own driver has run out of jobs (all handed out), closes the seats and waits until as
+    many workers have left (``left``) as joined, and no longer. A worker that comes after that
+    finds no seat.
+
+    The GIL at the two hand-offs. A worker needs the GIL to join a call and the caller needs
+    it to return from its wait; a thread that asks for the GIL while another holds it sleeps
+    in the kernel until the other lets go, and the wake-up cost tens of microseconds on the
+    2-core VM measured, at each end of each call (three calls per training step: a worker
+    joined a forward call of ``fit``'s LSTM(64) 40 to 56 us after it began, median, and the
+    caller waited 41 to 71 us for it at the end). So a polling worker asks for the GIL only
+    once the caller is inside its driver, and not at all for a call whose jobs are all taken
+    (``poll_for_call``), and it leaves a call from compiled code that goes straight on to poll
+    for the next one (``leave_call``): the caller finds the GIL free when it sees ``left``
+    reach ``joined``. A caller that stops polling and sleeps on ``cond`` says so in
+    ``caller_sleeps`` first, and a worker that leaves after that notifies it (``add_and_load``
+    orders the two flags). Measured against the hand-off before (``benchmarks/bench_pool.py``,
+    alternating rounds, two runs): ``fit`` epochs at LSTM(64) x T=50 0.885 of the time in both
+    (medians of 200 rounds), at LSTM(256) x T=100 0.98 and 0.97 (50 rounds)."""
 
     def __init__(self, n):
         self.cond = threading.Condition()
         self.generation = np.zeros(1, dtype=np.int64)
-        self.inside = np.zeros(1, dtype=np.int64)
+        self.jobs = np.zeros(2, dtype=np.int64)
+        self.left = np.zeros(1, dtype=np.int64)
+        self.caller_sleeps = np.zeros(1, dtype=np.int64)
         self.call = None
         self.busy = threading.Lock()        # one call at a time; see run
         self.cores_free = _Runnable()
-        # where the cores cannot be read nobody polls: no need to compile poll_while there
+        # where the cores cannot be read nobody polls (_polls_for is not needed there); the
+        # hand-off's kernels are compiled (or loaded) here, not in the middle of the first call
         self.polls = _polls_for(SPIN_SECONDS) if self.cores_free.fd is not None else 0
+        flag = np.zeros(2, dtype=np.int64)
+        leave_call(flag, flag, flag, flag, flag, 0)
+        wait_for_workers(flag, 1, np.zeros(1, dtype=np.int64), 0)
         self.threads = []
         self.grow(n)
 
@@ -235,63 +314,66 @@ class _Workers:
             self.threads.append(t)
             t.start()
 
+    def _polls(self):
+        return self.polls if self.cores_free() else 0
+
     def _work(self):
-        seen = int(self.generation[0])
+        seen = np.array([self.generation[0]], dtype=np.int64)     # the last call this worker saw
+        called = False           # leaving the last call already saw this one begin
         while True:
-            if not (self.cores_free() and poll_while(self.generation, seen, self.polls)):
+            if not (called or poll_for_call(self.generation, seen, self.jobs, self._polls())):
                 with self.cond:
-                    while self.generation[0] == seen:
+                    while self.generation[0] == seen[0]:
                         self.cond.wait()
             with self.cond:
-                seen = int(self.generation[0])
+                seen[0] = self.generation[0]
                 call = self.call
                 if call is None or call.seats == 0:
+                    called = False
                     continue
                 call.seats -= 1
-                self.inside[0] += 1
+                call.joined += 1
             try:
                 call.driver(*call.args)
             except Exception as e:           # raised in the caller (run)
                 call.error = call.error or e
             finally:
-                with self.cond:
-                    self.inside[0] -= 1
-                    self.cond.notify_all()
+                left = leave_call(self.left, self.caller_sleeps, self.generation, seen, self.jobs, self._polls())
+                if left == 2:
+                    with self.cond:
+                        self.cond.notify_all()
+                called = left == 1
 
-    def run(self, driver, args, helpers):
-        """driver(*args) here and on up to ``helpers`` workers; returns once every job is done."""
+    def run(self, driver, n, args, helpers):
+        """driver(next_job, n, *args) here and on up to ``helpers`` workers; returns once
+        every job is done."""
         if not self.busy.acquire(blocking=False):
-            driver(*args)          # another Python thread's call is running: this one alone
+            # another Python thread's call is running: this one alone, on a counter of its own
+            driver(np.zeros(1, dtype=np.int64), n, *args)
             return
         try:
-            call = _Call(driver, args, helpers)
+            # every worker of the last call has left: nobody reads these until the generation moves
+            self.jobs[0] = self.left[0] = self.caller_sleeps[0] = 0
+            self.jobs[1] = n
+            call = _Call(driver, (self.jobs, n) + args, helpers)
             with self.cond:
                 self.call = call
                 self.generation[0] += 1
                 self.cond.notify_all()
             try:
-                driver(*args)
+                driver(*call.args)
             finally:
                 with self.cond:            # every job is handed out: nobody else joins
                     call.seats, self.call = 0, None
-                self._wait_inside()
+                joined = call.joined
+                if joined and not wait_for_workers(self.left, joined, self.caller_sleeps, self._polls()):
+                    with self.cond:
+                        while self.left[0] != joined:
+                            self.cond.wait()
             if call.error is not None:
                 raise call.error
         finally:
             self.busy.release()
-
-    def _wait_inside(self):
-        """Until no worker runs the current call's driver: polling first, then sleeping."""
-        while True:
-            with self.cond:
-                now = int(self.inside[0])
-            if now == 0:
-                return
-            if not (self.cores_free() and poll_while(self.inside, now, self.polls)):
-                with self.cond:
-                    while self.inside[0] != 0:
-                        self.cond.wait()
-                return
 
 
 _workers = None
@@ -336,9 +418,8 @@ def run_jobs(driver, n, *args):
     deschedules delays the call by its own job at most, and a worker that starts late
     finds no job left and is not waited for.
     """
-    next_job = np.zeros(1, dtype=np.int64)
     nt = min(num_threads(), n)
     if nt <= 1:
-        driver(next_job, n, *args)
+        driver(np.zeros(1, dtype=np.int64), n, *args)
         return
-    _get_workers(nt - 1).run(driver, (next_job, n) + args, nt - 1)
+    _get_workers(nt - 1).run(driver, n, args, nt - 1)
