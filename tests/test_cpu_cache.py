@@ -19,7 +19,7 @@ CHILD = textwrap.dedent("""
     from numba.core.registry import CPUDispatcher
     import rnncore as rc
     from rnncore.cpu import _blas, _common, _math, _packed, _pool, gru, lstm, peephole, rnn
-    _common.PARALLEL_MIN_WORK, _common.MIN_CHUNK_ROWS = 0, 2
+    _common.PARALLEL_MIN_WORK, _common.PARALLEL_MIN_CALL_WORK, _common.MIN_CHUNK_ROWS = 0, 0, 2
     rng = np.random.default_rng(0)
     B, T, D, H = 4, 3, 2, 5
     x, h0 = rng.standard_normal((B, T, D)), rng.standard_normal((B, H))

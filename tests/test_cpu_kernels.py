@@ -73,6 +73,7 @@ def test_batch_chunks_match_numpy(cell, dtype, shape, monkeypatch):
     """Batches cut into chunks (2 or more jobs, partial sums of db, dw_peep and the
     weight gradients added in order) against the NumPy reference."""
     monkeypatch.setattr(_common, "PARALLEL_MIN_WORK", 0)
+    monkeypatch.setattr(_common, "PARALLEL_MIN_CALL_WORK", 0)
     monkeypatch.setattr(_common, "MIN_CHUNK_ROWS", 2)
     B, T, D, H = shape
     assert len(_common.batch_chunks(B, T, D, H, 4)) >= 2
@@ -105,6 +106,8 @@ def test_batch_chunks_depend_on_the_shape_only(monkeypatch):
     assert all(b1 == b0_next for (_, b1), (b0_next, _) in zip(chunks, chunks[1:]))
     assert len(chunks) == 64 // _common.MIN_CHUNK_ROWS
     assert _common.batch_chunks(64, 2, 1, 2, 1) == [(0, 64)]         # small work: one job
+    assert len(_common.batch_chunks(32, 50, 8, 64, 4)) > 1
+    assert _common.batch_chunks(32, 1, 8, 64, 4) == [(0, 32)]        # the same steps, one of them: one job
     assert _common.batch_chunks(2, 500, 64, 512, 4) == [(0, 2)]      # too few rows to cut
     assert _common.batch_chunks(6, 500, 64, 512, 4) == [(0, 3), (3, 6)]
 

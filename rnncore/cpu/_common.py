@@ -36,6 +36,13 @@ from ._pool import fetch_add, run_jobs
 # threshold the previous kernels measured; a quarter of it made the notebook-sized LSTM
 # (16, 50, 8, 32) 1.6x slower on a busy machine).
 PARALLEL_MIN_WORK = 200_000
+# Below this many multiply-adds per call (B * G*H * (D+H) * T) as well: a call of a few steps
+# (sampling one step at a time, short windows) is over before a second thread has joined it.
+# Measured (benchmarks/bench_call_size.py, 2-core AMD EPYC VM, 2026-12-04, two runs; LSTM, GRU and
+# RNN, B 16 to 64, H 64 to 256, T 1 to 32; training step and inference), two threads over one:
+# 1.02x to 2.33x below 1.5M per call, 0.95x to 1.42x from 1.5M to 3M, 0.51x to 1.15x from 3M on
+# (most below 0.9x).
+PARALLEL_MIN_CALL_WORK = 3_000_000
 # Rows per chunk: at least MIN_CHUNK_ROWS (the packed GEMM's register tile is 8 rows high
 # on AVX-512; smaller chunks run narrower tiles), and at most MAX_CHUNKS chunks. More
 # chunks than threads let a thread that got a core take another chunk while a
@@ -48,11 +55,13 @@ def batch_chunks(B, T, D, H, G):
     """Row ranges [(b0, b1), ...] of the jobs for a (B, T, D, H) problem with G gates.
 
     A function of the shape only, so the results never depend on the thread count.
-    Small batches (B < 2 * MIN_CHUNK_ROWS) are cut in two when each half has at
+    Too little work per step or per call (``PARALLEL_MIN_WORK``, ``PARALLEL_MIN_CALL_WORK``):
+    one job, on the calling thread. Small batches (B < 2 * MIN_CHUNK_ROWS) are cut in two when each half has at
     least 2 rows (measured, LSTM, 2 threads: B=4, H=256 and B=16, H=64 faster
     than one thread).
     """
-    if B * G * H * (D + H) < PARALLEL_MIN_WORK or B < 4:
+    step_work = B * G * H * (D + H)
+    if step_work < PARALLEL_MIN_WORK or step_work * T < PARALLEL_MIN_CALL_WORK or B < 4:
         n = 1
     elif B < 2 * MIN_CHUNK_ROWS:
         n = 2
