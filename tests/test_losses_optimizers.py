@@ -169,9 +169,9 @@ def test_optimizers_match_torch(name, ours, theirs):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_adam_compiled_update_gives_the_numpy_forms_bits(dtype, monkeypatch):
-    """Adam updates C-contiguous arrays in one compiled loop (rnncore.cpu.optim); other
-    arrays take the NumPy form in Adam.update. Both must give the same bits: the same
-    parameters, Fortran-ordered, go the NumPy way. Gradients from 1e-25 to 1e25 (float32:
+    """Adam updates C-contiguous arrays in one compiled loop (rnncore.cpu.optim), whatever
+    the layout of their gradients; other arrays take the NumPy form in Adam.update. Both must
+    give the same bits: the same parameters, not C-contiguous, go the NumPy way. Gradients from 1e-25 to 1e25 (float32:
     squares that underflow to subnormals or zero, and overflow to inf), and exact zeros."""
     from rnncore.cpu import optim
     calls = []
@@ -180,6 +180,7 @@ def test_adam_compiled_update_gives_the_numpy_forms_bits(dtype, monkeypatch):
     rng = np.random.default_rng(7)
     shapes = [(8, 24), (24, 24), (24,), (24, 1), (3, 1)]
     P = [rng.standard_normal(s).astype(dtype) for s in shapes]
+    P[1] = np.asfortranarray(P[1])   # Fortran order, as the Orthogonal initializer's recurrent kernels
     P_numpy = []
     for p in P:                      # every second column of a wider array: not C-contiguous
         q = np.empty(p.shape[:-1] + (2 * p.shape[-1],), dtype=dtype)[..., ::2]
@@ -190,6 +191,9 @@ def test_adam_compiled_update_gives_the_numpy_forms_bits(dtype, monkeypatch):
     for step in range(12):
         G = [(rng.standard_normal(s) * 10.0 ** rng.integers(-25, 26)).astype(dtype) for s in shapes]
         G[step % len(G)][...] = 0.0
+        # transposed views, as the recurrent layers' kernel gradients are: the compiled way too
+        G[:2] = [np.ascontiguousarray(g.T).T for g in G[:2]]
+        assert not G[0].flags.c_contiguous
         with np.errstate(over="ignore", invalid="ignore", under="ignore"):
             fused.apply_gradients(list(zip(P, G)))
             assert len(calls) == (step + 1) * len(shapes)        # every array the compiled way
@@ -253,3 +257,23 @@ def test_to_categorical_and_pad_sequences():
     assert np.array_equal(p, [[2, 3], [0, 4]])
     p = pad_sequences([np.ones((2, 3)), np.ones((1, 3))], padding="post", dtype="float32")
     assert p.shape == (2, 2, 3) and p[1, 1].sum() == 0
+
+
+@pytest.mark.parametrize("layer", ["SimpleRNN", "LSTM", "GRU"])
+def test_adam_updates_every_array_of_a_recurrent_model_compiled(layer, monkeypatch):
+    """A training step of a recurrent model updates all its arrays in the compiled loop: the
+    recurrent layers' kernel gradients are transposed views (Keras' layout of PyTorch's), and
+    until 2026-12-04 those, the largest arrays, went the slower NumPy way."""
+    from rnncore import layers
+    from rnncore.cpu import optim
+    from rnncore.models import Sequential
+    calls = []
+    compiled = optim.adam_update
+    monkeypatch.setattr(optim, "adam_update", lambda *a: calls.append(a[0].size) or compiled(*a))
+    rng = np.random.default_rng(3)
+    x, y = rng.standard_normal((8, 5, 3)).astype(np.float32), rng.standard_normal((8, 1)).astype(np.float32)
+    model = Sequential([getattr(layers, layer)(4, input_shape=(5, 3)), layers.Dense(1)])
+    model.compile(optimizer=optimizers.Adam(1e-3), loss="mse")
+    model.train_on_batch(x, y)
+    sizes = sorted(p.size for p, _ in model._pairs())
+    assert sorted(calls) == sizes, f"updated the compiled way: {sorted(calls)}, the model's arrays: {sizes}"
