@@ -328,3 +328,38 @@ def test_thread_count_follows_numba():
         assert _pool.num_threads() == numba.config.NUMBA_NUM_THREADS
     finally:
         numba.set_num_threads(old)
+
+
+def test_many_calls_of_random_sizes_from_two_python_threads():
+    """Two Python threads each make 600 calls of 2 to 11 jobs of random lengths (from a few
+    nanoseconds to about a millisecond, with pauses longer than the workers' poll now and then),
+    with up to 3 workers: every job of every call runs exactly once, and no call hangs."""
+    old = numba.get_num_threads()
+    numba.set_num_threads(min(4, numba.config.NUMBA_NUM_THREADS))
+    errors = []
+
+    def calls(seed):
+        import time
+        r = np.random.default_rng(seed)
+        try:
+            for _ in range(600):
+                n = int(r.integers(2, 12))
+                work = r.choice([10, 1000, 50_000, 300_000], size=n).astype(np.int64)
+                seen = np.zeros(n, dtype=np.int64)
+                run_jobs(_uneven, n, seen, work)
+                assert (seen == 1).all(), f"job counts {seen}"
+                if r.random() < 0.01:
+                    time.sleep(0.002)
+        except Exception as e:          # reported by the main thread
+            errors.append(e)
+    try:
+        import threading
+        threads = [threading.Thread(target=calls, args=(seed,), daemon=True) for seed in (1, 2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert not any(t.is_alive() for t in threads), "a call never returned"
+        assert not errors, errors[0]
+    finally:
+        numba.set_num_threads(old)
