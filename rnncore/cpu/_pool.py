@@ -279,8 +279,8 @@ class _Workers:
     it to return from its wait; a thread that asks for the GIL while another holds it sleeps
     in the kernel until the other lets go, and the wake-up cost tens of microseconds on the
     2-core VM measured, at each end of each call (three calls per training step: a worker
-    joined a forward call of ``fit``'s LSTM(64) 40 to 56 us after it began, median, and the
-    caller waited 41 to 71 us for it at the end). So a polling worker asks for the GIL only
+    joined a call of ``fit``'s LSTM(64) 39 to 56 us after it began, medians, and the caller
+    waited 41 to 71 us for it at the end). So a polling worker asks for the GIL only
     once the caller is inside its driver, and not at all for a call whose jobs are all taken
     (``poll_for_call``), and it leaves a call from compiled code that goes straight on to poll
     for the next one (``leave_call``): the caller finds the GIL free when it sees ``left``
