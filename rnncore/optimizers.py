@@ -235,7 +235,8 @@ class Adam(Optimizer):
             # views of the same memory, take the compiled way (the gradient too, without a copy
             # where it is the transposed view the recurrent layers give)
             p, g, m, v = p.T, g.T, m.T, v.T
-        if _fusable(p, m, v) and g.dtype == p.dtype and g.shape == p.shape:
+        g = np.ascontiguousarray(g)          # a transposed view is copied (see below)
+        if _fusable(p, g, m, v):
             # The same arithmetic as below in one compiled loop, with the same bits
             # (rnncore.cpu.optim). Measured 2026-12-04 (2-core Zen 5 VM, 7 runs of 2,000 steps,
             # alternating): a step of bench_fit.py's LSTM(64) -> Dense(1), five float32 arrays,
@@ -246,7 +247,6 @@ class Adam(Optimizer):
             # also for its Fortran order, above). Now the five arrays' update takes 39-40 us per step
             # instead of 91-93 us (medians of 2,000 steps, one process).
             dt = p.dtype.type
-            g = np.ascontiguousarray(g)
             _cpu_optim().adam_update(p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1),
                                      dt(self.beta_1), dt(self.beta_2), dt(1 - self.beta_1), dt(1 - self.beta_2),
                                      _step_type(p.dtype)(lr_t), dt(self.epsilon))
