@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from pathlib import Path
 
 import numba
@@ -79,7 +81,6 @@ def test_error_in_a_job_reaches_the_caller():
 def test_two_python_threads_at_once():
     """Calls from two Python threads at the same time: one gets the workers, the other runs
     its jobs alone (``_Workers.run``); every job of both runs exactly once."""
-    import threading
     old = numba.get_num_threads()
     numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
     try:
@@ -143,15 +144,24 @@ def test_leave_call_and_wait_for_workers():
     assert _pool.wait_for_workers(left, 3, sleeps, 0) is True                          # no polls: one look
 
 
-def _run_in_thread(fn, timeout=120):
-    """fn() in a thread; fails (instead of hanging the suite) if it does not return in time."""
-    import threading
+def _run_in_threads(*fns, timeout=120):
+    """Each fn() in a thread of its own; fails, instead of hanging the suite, if one does not
+    return in time, and raises the first error one of them raised."""
     errors = []
-    t = threading.Thread(target=lambda: errors.append(None) if fn() is None else None, daemon=True)
-    t.start()
-    t.join(timeout)
-    assert not t.is_alive(), "a call never returned: a lost wake-up between the caller and a worker"
-    assert errors == [None]
+
+    def run(fn):
+        try:
+            fn()
+        except Exception as e:          # reported by the calling thread
+            errors.append(e)
+    threads = [threading.Thread(target=run, args=(fn,), daemon=True) for fn in fns]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    assert not any(t.is_alive() for t in threads), "a call never returned: a lost wake-up between the caller and a worker"
+    if errors:
+        raise errors[0]
 
 
 @pytest.mark.parametrize("caller_polls", [0, 1, None])
@@ -177,7 +187,7 @@ def test_caller_that_sleeps_is_woken(monkeypatch, caller_polls, worker_last):
             seen = np.zeros(2, dtype=np.int64)
             w.run(_uneven, 2, (seen, work), 1)
             assert (seen == 1).all()
-    _run_in_thread(calls)
+    _run_in_threads(calls)
     if worker_last and caller_polls is not None:
         assert sum(slept) >= 5, f"the caller slept in {sum(slept)} of {len(slept)} calls: the test misses its case"
 
@@ -336,30 +346,18 @@ def test_many_calls_of_random_sizes_from_two_python_threads():
     with up to 3 workers: every job of every call runs exactly once, and no call hangs."""
     old = numba.get_num_threads()
     numba.set_num_threads(min(4, numba.config.NUMBA_NUM_THREADS))
-    errors = []
 
     def calls(seed):
-        import time
         r = np.random.default_rng(seed)
-        try:
-            for _ in range(600):
-                n = int(r.integers(2, 12))
-                work = r.choice([10, 1000, 50_000, 300_000], size=n).astype(np.int64)
-                seen = np.zeros(n, dtype=np.int64)
-                run_jobs(_uneven, n, seen, work)
-                assert (seen == 1).all(), f"job counts {seen}"
-                if r.random() < 0.01:
-                    time.sleep(0.002)
-        except Exception as e:          # reported by the main thread
-            errors.append(e)
+        for _ in range(600):
+            n = int(r.integers(2, 12))
+            work = r.choice([10, 1000, 50_000, 300_000], size=n).astype(np.int64)
+            seen = np.zeros(n, dtype=np.int64)
+            run_jobs(_uneven, n, seen, work)
+            assert (seen == 1).all(), f"job counts {seen}"
+            if r.random() < 0.01:
+                time.sleep(0.002)
     try:
-        import threading
-        threads = [threading.Thread(target=calls, args=(seed,), daemon=True) for seed in (1, 2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(120)
-        assert not any(t.is_alive() for t in threads), "a call never returned"
-        assert not errors, errors[0]
+        _run_in_threads(lambda: calls(1), lambda: calls(2))
     finally:
         numba.set_num_threads(old)
