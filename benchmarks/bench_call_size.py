@@ -69,6 +69,7 @@ def main(argv=None):
     ap.add_argument("--out", default="")
     args = ap.parse_args(argv)
     threads = numba.config.NUMBA_NUM_THREADS
+    threshold = _common.PARALLEL_MIN_CALL_WORK      # the bands below meet at it
     _common.PARALLEL_MIN_CALL_WORK = 0
     rng = np.random.default_rng(0)
     rows = []
@@ -82,7 +83,7 @@ def main(argv=None):
                 print(f"{cell} (B={B}, D={D}, H={H}) T={T:2d}: {r['macs_per_call'] / 1e6:7.2f}M MACs per call, "
                       f"{threads} threads / 1: step {r['step_ratio']:.2f} (1 thread {r['step_1t_us']:.0f} us), "
                       f"inference {r['infer_ratio']:.2f}", flush=True)
-    bands = [(0, 1.5e6), (1.5e6, 3e6), (3e6, float("inf"))]
+    bands = [(0, threshold / 2), (threshold / 2, threshold), (threshold, float("inf"))]
     summary = []
     for lo, hi in bands:
         ratios = [v for r in rows if lo <= r["macs_per_call"] < hi for v in (r["step_ratio"], r["infer_ratio"])]
