@@ -112,6 +112,23 @@ def test_batch_chunks_depend_on_the_shape_only(monkeypatch):
     assert _common.batch_chunks(6, 500, 64, 512, 4) == [(0, 3), (3, 6)]
 
 
+@pytest.mark.parametrize("n", [1, 2, 3, 5])
+def test_sum_in_order_adds_the_parts_left_to_right_into_a_new_array(n):
+    """The chunks' shares of a weight gradient are added in one fixed order: ((p0 + p1) + p2) + ...,
+    bit for bit, into a new array (the parts are left as they were)."""
+    rng = np.random.default_rng(n)
+    # magnitudes far apart, so that another order of the additions rounds differently
+    parts = (rng.standard_normal((n, 7, 9)) * 10.0 ** rng.integers(-6, 7, (n, 1, 1))).astype(np.float32)
+    before = parts.copy()
+    expected = parts[0].copy()
+    for p in parts[1:]:
+        expected = expected + p
+    got = _common.sum_in_order(parts)
+    assert got.tobytes() == expected.tobytes()
+    assert not np.shares_memory(got, parts)
+    np.testing.assert_array_equal(parts, before)
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("M, K, N", [(1, 1, 1), (3, 5, 7), (7, 17, 40), (13, 9, 64), (21, 33, 100)])
 def test_gemm_packed_matches_numpy(dtype, M, K, N):
@@ -250,6 +267,31 @@ def test_pack_blocks_packs_each_column_block_on_its_own(dtype):
         _packed.gemm_packed(a, Wp[k], 0, c, False)
         np.testing.assert_allclose(c, a @ W[:, k * w:(k + 1) * w], rtol=1e-5, atol=1e-5)
 
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("view", ["C", "transposed", "columns"])
+def test_pack_blocks_of_whole_panels_puts_every_column_in_its_panel(dtype, view):
+    """Blocks of whole panels take a path without padding: panel p of block k holds columns
+    k*w + p*NR .. of W, for a C-ordered W and for the views the kernels pass (a transpose,
+    a column slice)."""
+    rng = np.random.default_rng(2)
+    nr = _packed.panel_width(dtype)
+    K, nblk, n_p = 5, 2, 3
+    N = nblk * n_p * nr
+    if view == "C":
+        W = rng.standard_normal((K, N)).astype(dtype)
+    elif view == "transposed":
+        W = rng.standard_normal((N, K)).astype(dtype).T
+    else:
+        W = rng.standard_normal((K, N + 4)).astype(dtype)[:, 4:]
+    for blocks in (1, nblk):
+        Wp = _packed.pack_blocks(W, blocks)
+        w = N // blocks
+        assert Wp.shape == (blocks, w // nr, K, nr) and Wp.flags.c_contiguous
+        for k in range(blocks):
+            for p in range(w // nr):
+                np.testing.assert_array_equal(Wp[k, p], W[:, k * w + p * nr:k * w + (p + 1) * nr])
 
 def test_gemm_packed_narrow_tile_for_cpus_without_avx512(tmp_path):
     """The 4 x 16 float32 tile that CPUs without AVX-512 get, compiled for Haswell
