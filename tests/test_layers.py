@@ -518,6 +518,49 @@ def test_a_models_first_recurrent_layer_skips_its_input_gradient_and_trains_the_
         assert dx is not None and dx.shape == (4, 12, 3) and np.abs(dx).sum() > 0
 
 
+@pytest.mark.parametrize("below", ["masking", "dropout", "masking_and_dropout"])
+@pytest.mark.parametrize("rnn", ["lstm", "gru"])
+def test_the_lowest_layer_with_weights_skips_its_input_gradient_and_trains_the_same(below, rnn, monkeypatch):
+    """Layers without weights first (Masking, Dropout, as in notebooks 11 and 16): the recurrent
+    layer above them is the lowest with weights, skips its input gradient (masked or not: the
+    padded samples go through the masked path), and the layers below it are not run backward.
+    The same weights as when every layer computes its input gradient."""
+    from rnncore.models import Sequential
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((40, 10, 3)).astype(np.float32)
+    x[::3, 7:] = 0.0                                   # padded ends: the masked path, and its groups
+    x[1::3, 9:] = 0.0
+    y = x[:, :, 0].sum(axis=1, keepdims=True).astype(np.float32)
+    seen = _record_skip_flags(monkeypatch, L.RNN)
+    masking_ran = _record_skip_flags(monkeypatch, L.Masking)
+    layer = {"lstm": L.LSTM, "gru": L.GRU}[rnn]
+
+    def trained():
+        first = {"masking": [L.Masking(0.0)], "dropout": [L.Dropout(0.2)],
+                 "masking_and_dropout": [L.Masking(0.0), L.Dropout(0.2)]}[below]
+        m = Sequential([L.Input((10, 3))] + first + [layer(6), L.Dense(1)], seed=2)
+        m.compile(optimizer="adam", loss="mse")
+        m.fit(x, y, epochs=2, batch_size=16, verbose=0, shuffle=False)
+        return m
+
+    skipping = trained()
+    rnn_layer = next(lay for lay in skipping.layers if isinstance(lay, L.RNN))
+    assert {s for n, s in seen if n == rnn_layer.name} == {True}
+    assert masking_ran == []
+    seen.clear()
+    with monkeypatch.context() as mp:          # every layer computes its input gradient
+        mp.setattr(L.Layer, "skip_input_grad", _NEVER_SKIP)
+        computing = trained()
+    assert {s for n, s in seen} == {False}
+    for a, b in zip(skipping.get_weights(), computing.get_weights()):
+        assert a.tobytes() == b.tobytes()
+    assert not rnn_layer.skip_input_grad
+    xm = x[:4]
+    out = rnn_layer.forward(xm, training=True, mask=np.any(xm != 0, axis=-1))
+    dx = rnn_layer.backward(np.ones_like(out))
+    assert dx is not None and dx.shape == (4, 10, 3) and np.abs(dx).sum() > 0
+
+
 @pytest.mark.parametrize("with_input_layer", [False, True])
 def test_a_models_first_conv_layer_skips_its_input_gradient_and_trains_the_same(with_input_layer, monkeypatch):
     """In a model's backward the first layer (an Input is not kept as a layer) returns None instead

@@ -693,7 +693,7 @@ class RNN(Layer):
 
     def _sequence_backward(self, dh_aligned, d_states, need_dx=True):
         """Inverse of :meth:`_sequence_forward`: returns the functional gradient dict, ``dx`` in original order
-        (None without ``need_dx`` where no mask packed the batch: forward or backward in time)."""
+        (None without ``need_dx``, except on the per-step dropout path, which computes it anyway)."""
         cache, pack = self._seq_cache
         if pack is None:
             return self._backprop(dh_aligned, cache, d_states, need_dx)
@@ -718,7 +718,7 @@ class RNN(Layer):
         if d_states[0] is not None:
             dh_seq[np.arange(B)[has], lengths[has] - 1] += d_states[0][has]
         if groups is None:
-            g = dict(self._backprop(dh_seq, cache, [None] + list(d_states[1:])))
+            g = dict(self._backprop(dh_seq, cache, [None] + list(d_states[1:]), need_dx))
             if d_states[0] is not None and not has.all():     # all masked: h_T is h0
                 g["dh0"] = np.where(has[:, None], g["dh0"], d_states[0])
         else:
@@ -727,22 +727,25 @@ class RNN(Layer):
                       for d in d_states]       # an all-masked sample: its final state is its initial state
             for rows, L, cache_g in groups:
                 d_rest = [None if d is None else d[rows] for d in d_states[1:]]
-                gg = self._backprop(np.ascontiguousarray(dh_seq[rows, :L]), cache_g, [None] + d_rest)
+                gg = self._backprop(np.ascontiguousarray(dh_seq[rows, :L]), cache_g, [None] + d_rest, need_dx)
                 if g is None:
                     g = {k: np.zeros_like(v) for k, v in gg.items() if k not in ("dx", "dh0", "dc0")}
-                    dx_packed = np.zeros((B, T, gg["dx"].shape[2]), dtype)
+                    if gg["dx"] is not None:
+                        dx_packed = np.zeros((B, T, gg["dx"].shape[2]), dtype)
                 for k in g:
                     g[k] += gg[k]
-                dx_packed[rows, :L] = gg["dx"]
+                if dx_packed is not None:
+                    dx_packed[rows, :L] = gg["dx"]
                 d_init[0][rows] = gg["dh0"]
                 if "dc0" in gg:
                     d_init[1][rows] = gg["dc0"]
             g["dx"], g["dh0"] = dx_packed, d_init[0]
             if len(d_init) > 1:
                 g["dc0"] = d_init[1]
-        dx = np.empty_like(g["dx"])
-        np.put_along_axis(dx, perm[..., None], g["dx"], axis=1)
-        g["dx"] = dx
+        if g["dx"] is not None:        # None without need_dx (the per-step dropout path computes it anyway)
+            dx = np.empty_like(g["dx"])
+            np.put_along_axis(dx, perm[..., None], g["dx"], axis=1)
+            g["dx"] = dx
         return g
 
     # ---- the layer protocol
