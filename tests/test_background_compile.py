@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import rnncore as rc
+from rnncore import functional
 from rnncore.cpu import _background, _common, gru, rnn
 
 
@@ -23,6 +24,9 @@ def spawned(monkeypatch):
     monkeypatch.setattr(_background, "_started", set())
     monkeypatch.setattr(_background, "_children", {})
     monkeypatch.setattr(_background, "_wg_children", {})
+    # and no cell's first call done yet in the functional API, which waits for a child at the first
+    # backward only (at most one child per cell and dtype is started, before that backward)
+    monkeypatch.setattr(functional, "_WARM", set())
     # the weight gradients cached (one child), whatever this process has compiled; the test of
     # the second child says otherwise
     monkeypatch.setattr(_background, "_weight_grads_cached", lambda dtype: True)
@@ -88,10 +92,12 @@ def test_one_child_per_cell_and_dtype_and_none_when_cached(spawned, monkeypatch)
     _train_step()                                  # now these kernels are compiled or loaded
     monkeypatch.setenv("RNNCORE_BACKGROUND_COMPILE", "1")
     monkeypatch.setattr(_background, "_started", set())
+    monkeypatch.setattr(functional, "_WARM", set())
     _train_step()                                  # cached: nothing to do
     assert spawned == []
     monkeypatch.setattr(_background, "_backward_cached", lambda cell, dtype: False)
     monkeypatch.setattr(_background, "_started", set())
+    monkeypatch.setattr(functional, "_WARM", set())
     _train_step()
     _train_step(seed=1)                            # the same cell and dtype again: no second child
     assert len(spawned) == 1
