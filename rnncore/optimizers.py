@@ -153,7 +153,7 @@ class Optimizer:
         self.iterations, self.state = 0, None
 
     def get_config(self):
-        cfg = {k: v for k, v in vars(self).items() if k not in ("state", "iterations")}
+        cfg = {k: v for k, v in vars(self).items() if k not in ("state", "iterations") and not k.startswith("_")}
         return {"name": self.name, **cfg}
 
     def __repr__(self):
@@ -221,9 +221,23 @@ class Adam(Optimizer):
         _number("Adam", "beta_2", beta_2, 0, 1)
         _number("Adam", "epsilon", epsilon, 0, low_open=True)
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+        self._constants = None        # (key, scalars) of _compiled_constants
 
     def init_state(self, p):
         return {"m": np.zeros_like(p), "v": np.zeros_like(p)}
+
+    def _compiled_constants(self, lr_t, dtype):
+        """The compiled update's scalars for this step and dtype: the betas, 1 - the betas and
+        epsilon in the parameters' dtype, lr_t in the step's type. Built once per step and dtype
+        instead of once per array (every array of a step takes the same ones). Measured 2026-12-04
+        (2-core Zen 5 VM, one process, alternating): the step of bench_fit.py's LSTM(64) -> Dense(1),
+        five float32 arrays, 21.5 us instead of 24.8 (medians of 40 rounds of 1,000 steps)."""
+        key = (self.iterations, lr_t, dtype, self.beta_1, self.beta_2, self.epsilon)
+        if self._constants is None or self._constants[0] != key:
+            dt = dtype.type
+            self._constants = (key, (dt(self.beta_1), dt(self.beta_2), dt(1 - self.beta_1), dt(1 - self.beta_2),
+                                     _step_type(dtype)(lr_t), dt(self.epsilon)))
+        return self._constants[1]
 
     def update(self, p, g, s):
         t = self.iterations
@@ -246,10 +260,8 @@ class Adam(Optimizer):
             # 2026-12-04 the two largest arrays, the kernels, took the NumPy form (the recurrent one
             # also for its Fortran order, above). Now the five arrays' update takes 39-40 us per step
             # instead of 91-93 us (medians of 2,000 steps, one process).
-            dt = p.dtype.type
             _cpu_optim().adam_update(p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1),
-                                     dt(self.beta_1), dt(self.beta_2), dt(1 - self.beta_1), dt(1 - self.beta_2),
-                                     _step_type(p.dtype)(lr_t), dt(self.epsilon))
+                                     *self._compiled_constants(lr_t, p.dtype))
             return
         m *= self.beta_1
         m += (1 - self.beta_1) * g

@@ -172,7 +172,8 @@ def test_adam_compiled_update_gives_the_numpy_forms_bits(dtype, monkeypatch):
     """Adam updates C-contiguous arrays in one compiled loop (rnncore.cpu.optim), whatever
     the layout of their gradients; other arrays take the NumPy form in Adam.update. Both must
     give the same bits: the same parameters, not C-contiguous, go the NumPy way. Gradients from 1e-25 to 1e25 (float32:
-    squares that underflow to subnormals or zero, and overflow to inf), and exact zeros."""
+    squares that underflow to subnormals or zero, and overflow to inf), and exact zeros; the learning
+    rate, epsilon and betas changed between steps."""
     from rnncore.cpu import optim
     calls = []
     compiled = optim.adam_update
@@ -194,6 +195,13 @@ def test_adam_compiled_update_gives_the_numpy_forms_bits(dtype, monkeypatch):
         # transposed views, as the recurrent layers' kernel gradients are: the compiled way too
         G[:2] = [np.ascontiguousarray(g.T).T for g in G[:2]]
         assert not G[0].flags.c_contiguous
+        for opt in (fused, numpy_form):   # changed between steps (a schedule, a callback): no stale constants
+            if step == 4:
+                opt.learning_rate = 5e-4
+            elif step == 7:
+                opt.epsilon = 1e-4
+            elif step == 9:
+                opt.beta_1, opt.beta_2 = 0.8, 0.99
         with np.errstate(over="ignore", invalid="ignore", under="ignore"):
             fused.apply_gradients(list(zip(P, G)))
             assert len(calls) == (step + 1) * len(shapes)        # every array the compiled way
