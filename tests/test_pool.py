@@ -90,11 +90,7 @@ def test_two_python_threads_at_once():
         def call(i):
             for _ in range(20):
                 run_jobs(_record, 64, seen[i], who[i], i)
-        threads = [threading.Thread(target=call, args=(i,)) for i in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        _run_in_threads(lambda: call(0), lambda: call(1))
         for i in range(2):
             assert (seen[i] == 20).all(), f"thread {i}: job counts {seen[i]}"
             assert (who[i] == i).all()
