@@ -15,8 +15,9 @@ Models (float32, Adam, MSE, batches of 32, no shuffling):
 
 * ``first_lstm``: bench_fit.py's LSTM(64) x T=50 (D = 8), the LSTM first;
 * ``masking_lstm``: Masking, then LSTM(32), Dense(1), on 512 sequences of 60 steps x 21
-  features padded with zeros after 20 to 60 valid steps (notebooks 11 and 16 put a Masking
-  layer first); the masked path of the recurrent layer.
+  features padded with zeros after 20 to 60 valid steps; the masked path of the recurrent layer;
+* ``masking_bigru``: the same data, Masking, then Bidirectional(GRU(16)), Dense(1) (notebooks 11
+  and 16 put a Masking layer before a GRU, 16 before a bidirectional one).
 """
 import argparse
 import json
@@ -49,7 +50,8 @@ def _data(name, rng):
 
 def _model(name, shape):
     layers = [L.Input(shape)]
-    layers += [L.LSTM(64)] if name == "first_lstm" else [L.Masking(0.0), L.LSTM(32)]
+    layers += {"first_lstm": [L.LSTM(64)], "masking_lstm": [L.Masking(0.0), L.LSTM(32)],
+               "masking_bigru": [L.Masking(0.0), L.Bidirectional(L.GRU(16))]}[name]
     m = Sequential(layers + [L.Dense(1)], seed=0)
     m.compile(optimizer="adam", loss="mse")
     return m
@@ -84,10 +86,10 @@ def main(argv=None):
     ap.add_argument("--out", default="")
     args = ap.parse_args(argv)
     rows = []
-    for name in ("first_lstm", "masking_lstm"):
+    for name in ("first_lstm", "masking_lstm", "masking_bigru"):
         row = measure(name, args.rounds)
         rows.append(row)
-        print(f"{name}: skip on / off {row['ratio_on_off_median']:.2f} ({row['ratio_on_off_min']:.2f}-"
+        print(f"{name:13s} skip on / off {row['ratio_on_off_median']:.2f} ({row['ratio_on_off_min']:.2f}-"
               f"{row['ratio_on_off_max']:.2f}), epochs {row['epoch_s_median']['on'] * 1e3:.1f} / "
               f"{row['epoch_s_median']['off'] * 1e3:.1f} ms, same weights: {row['same_weights']}")
     if args.out:
