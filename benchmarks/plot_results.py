@@ -4,9 +4,11 @@ result files (no benchmark is re-run here):
     python benchmarks/plot_results.py            # writes benchmarks/{busy,coldstart,fit}.png
 
 * ``busy.png``: rnncore's default threads over one thread, training on a busy machine
-  (``bench_busy.py``): the ``prange`` kernels of 2026-12-02 against the batch-chunk jobs now.
+  (``bench_busy.py``): the ``prange`` kernels of 2026-12-02 against the batch-chunk jobs on
+  2026-12-03 and on 2026-12-04 (after the polling hand-off and its GIL-aware form).
 * ``coldstart.png``: import to the first float32 gradients with an empty Numba cache
-  (``bench_coldstart.py``): 2026-12-01, then the background compile off and on, and warm.
+  (``bench_coldstart.py``): 2026-12-01, then the background compile off and on, and warm;
+  and the default (background compile on) and warm on 2026-12-04.
 * ``fit.png``: one epoch of ``Sequential.fit`` against a PyTorch loop and Keras 3 (torch
   backend) (``bench_fit.py``), with the target line at half the better peer's time.
 
@@ -37,7 +39,9 @@ def busy_summary():
     data = _load("results_busy.json")
     panels = {"prange kernels, 2026-12-02\n(busy shared Intel VM; key prange_before)": [data["prange_before"]],
               "batch-chunk jobs, 2026-12-03\n(idle AMD VM, 3 runs; key idle_2026_12_03)":
-                  data["idle_2026_12_03"]["runs"]}
+                  data["idle_2026_12_03"]["runs"],
+              "batch-chunk jobs, 2026-12-04\n(idle AMD VM, 3 runs; key afternoon_2026_12_04)":
+                  data["afternoon_2026_12_04"]["runs"]}
     out = {}
     for title, runs in panels.items():
         pooled = {}
@@ -55,6 +59,7 @@ def coldstart_summary():
     data = _load("results_coldstart.json")
     ab = data["background_ab"]["runs"]
     warm = data["background_default_run"]["cells"]
+    latest = data["afternoon_2026_12_04"]["runs"]
     out = {}
     for cell in ("rnn", "lstm", "gru", "peephole"):
         out[cell] = {
@@ -62,6 +67,8 @@ def coldstart_summary():
             "2026-12-03, one process (median of 3)": float(np.median([r["total_s"] for r in ab[cell]["off"]])),
             "2026-12-03, background compile (median of 3)": float(np.median([r["total_s"] for r in ab[cell]["on"]])),
             "2026-12-03, warm cache": warm[cell]["warm"]["total_s"],
+            "2026-12-04, default (median of 2)": float(np.median([run[cell]["cold"]["total_s"] for run in latest])),
+            "2026-12-04, warm cache (median of 2)": float(np.median([run[cell]["warm"]["total_s"] for run in latest])),
         }
     return out
 
@@ -97,7 +104,7 @@ def fit_summary():
 
 def plot_busy(path, plt):
     summary = busy_summary()
-    fig, axes = plt.subplots(1, len(summary), figsize=(10, 3.8), sharey=True)
+    fig, axes = plt.subplots(1, len(summary), figsize=(13, 3.8), sharey=True)
     for ax, (title, by_workload) in zip(axes, summary.items()):
         n = len(by_workload)
         for i, (workload, rows) in enumerate(by_workload.items()):
@@ -121,7 +128,7 @@ def plot_coldstart(path, plt):
     summary = coldstart_summary()
     cells = list(summary)
     series = list(summary[cells[0]])
-    fig, ax = plt.subplots(figsize=(8, 3.8))
+    fig, ax = plt.subplots(figsize=(10, 3.8))
     w = 0.8 / len(series)
     xs = np.arange(len(cells))
     for i, name in enumerate(series):
