@@ -135,8 +135,7 @@ def kernel_options():
                "gru._forward_jobs": gru._forward_jobs, "gru._backward_jobs": gru._backward_jobs,
                "rnn._forward_jobs": rnn._forward_jobs, "rnn._backward_jobs": rnn._backward_jobs,
                "peephole._forward_jobs": peephole._forward_jobs, "peephole._backward_jobs": peephole._backward_jobs,
-               "_common.next_chunk": c.next_chunk, "_common._weight_grads_jobs": c._weight_grads_jobs,
-               "_common._weight_grads_rows": c._weight_grads_rows}
+               "_common.next_chunk": c.next_chunk, "_common._weight_grads_rows": c._weight_grads_rows}
     return {k: bool(v.targetoptions.get("nogil", False)) for k, v in kernels.items()}
 
 

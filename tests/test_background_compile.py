@@ -18,18 +18,13 @@ from rnncore.cpu import _background, _common, gru, rnn
 @pytest.fixture
 def spawned(monkeypatch):
     """Children started during the test, as [argv, Popen]; RNNCORE_BACKGROUND_COMPILE=1 (on
-    whatever the load of the test run), the record of started cells emptied, and the weight
-    gradients taken as cached."""
+    whatever the load of the test run), and the record of started cells emptied."""
     monkeypatch.setenv("RNNCORE_BACKGROUND_COMPILE", "1")
     monkeypatch.setattr(_background, "_started", set())
     monkeypatch.setattr(_background, "_children", {})
-    monkeypatch.setattr(_background, "_wg_children", {})
     # and no cell's first call done yet in the functional API, which waits for a child at the first
     # backward only (at most one child per cell and dtype is started, before that backward)
     monkeypatch.setattr(functional, "_WARM", set())
-    # the weight gradients cached (one child), whatever this process has compiled; the test of
-    # the second child says otherwise
-    monkeypatch.setattr(_background, "_weight_grads_cached", lambda dtype: True)
     seen = []
     real = subprocess.Popen
 
@@ -125,11 +120,10 @@ def test_backward_cached_sees_kernels_compiled_in_this_process():
 
 @pytest.mark.parametrize("cell, mod", [("rnn", rnn), ("gru", gru)])
 def test_compile_backward_leaves_the_module_as_it_was(cell, mod):
-    """The child's function, called here: it swaps the kernels' job runner and the weight
-    gradients out for its tiny call, and puts them back."""
+    """The child's function, called here: it swaps the kernels' job runner out for the forward
+    of its tiny call, and puts it back."""
     _background.compile_backward(cell, "float64", "relu")
     assert mod.run_chunk_jobs is _common.run_chunk_jobs
-    assert mod.weight_grads is _common.weight_grads
 
 
 def test_the_child_command_runs():
@@ -139,51 +133,21 @@ def test_the_child_command_runs():
     assert r.returncode == 0, r.stderr[-2000:]
 
 
-def test_a_second_child_for_the_weight_gradients(spawned, monkeypatch):
-    """Neither the recurrence nor the weight gradients cached: two children; the backward call
-    leaves the weight gradients to the second (it does not compile them itself), waits for
-    both, and a failed second child changes nothing."""
-    monkeypatch.setattr(_background, "_backward_cached", lambda cell, dtype: False)
-    monkeypatch.setattr(_background, "_weight_grads_cached", lambda dtype: False)
-    monkeypatch.setattr(_background, "_CHILD_WG", "import sys; sys.exit(4)")
-    here = []
-    monkeypatch.setattr(_background, "_weight_grads_tiny", lambda *a: here.append(a))
-    out = _train_step()
-    assert len(spawned) == 2, "no second child for the weight gradients"
-    (_, recurrence), (argv, wg) = spawned
-    assert argv[-2:] == ["rnn", "float64"]
-    assert recurrence.returncode is not None and wg.returncode == 4, "the backward call did not wait for both"
-    assert here == [], "the weight gradients were compiled here too"
-    (h_ref, g_ref), (h, g) = out["numpy"], out["cpu"]
-    np.testing.assert_allclose(h, h_ref, rtol=1e-12, atol=1e-12)
-    for k in g_ref:
-        np.testing.assert_allclose(g[k], g_ref[k], rtol=1e-10, atol=1e-12, err_msg=k)
-
-
-def test_weight_grads_cached_sees_what_each_cell_compiles():
-    for cell in ("rnn", "lstm"):
-        _background._weight_grads_tiny(cell, "float64")
-        assert _background._weight_grads_cached(np.float64)
-    assert _background._weight_grads_cached("not a dtype")                 # unexpected: start nothing
-
-
 def test_weight_gradients_compile_once_per_dtype():
-    """Every cell's backward gives weight_grads the same argument types (the LSTMs' W_ih, a column
-    view of [W_ih | W_hh], made contiguous): one compile of each dtype serves all four cells."""
-    from rnncore.cpu._common import _weight_grads_jobs
-    for cell in ("rnn", "lstm", "gru", "peephole"):
-        _background._weight_grads_tiny(cell, "float32")
+    """Every cell's backward jobs give _weight_grads_rows the same argument types (the LSTMs' W_ih, a
+    column view of [W_ih | W_hh], made contiguous; with and without dx): one compile of each dtype
+    serves all four cells, whichever compiles it first."""
+    from rnncore.cpu._common import _weight_grads_rows
     rng = np.random.default_rng(0)
-    for fw, bw, G in ((rc.lstm_forward, rc.lstm_backward, 4), (rc.gru_forward, rc.gru_backward, 3)):
+    cells = ((rc.rnn_forward, rc.rnn_backward, 1, ()), (rc.lstm_forward, rc.lstm_backward, 4, ()),
+             (rc.gru_forward, rc.gru_backward, 3, ()), (rc.peephole_lstm_forward, rc.peephole_lstm_backward, 4, ((3, 4),)))
+    for fw, bw, G, extra in cells:
         x = rng.standard_normal((2, 3, 2)).astype(np.float32)
-        W = [rng.standard_normal(s).astype(np.float32) for s in ((G * 4, 2), (G * 4, 4), (G * 4,), (G * 4,))]
+        W = [rng.standard_normal(s).astype(np.float32) for s in ((G * 4, 2), (G * 4, 4), (G * 4,), (G * 4,)) + extra]
         h, *_, cache = fw(x, *W)
-        bw(np.ones_like(h), cache)
-    float32 = [sig for sig in _weight_grads_jobs.signatures if str(sig[3].dtype) == "float32"]
+        for need_dx in (True, False):
+            bw(np.ones_like(h), cache, need_dx=need_dx)
+    # compiled here, or loaded with the drivers from Numba's disk cache (then only its index knows it)
+    sigs = set(_weight_grads_rows.signatures) | {key[0] for key in _weight_grads_rows._cache._cache_file._load_index()}
+    float32 = [sig for sig in sigs if str(sig[2].dtype) == "float32"]
     assert len(float32) == 1, float32
-
-
-def test_the_weight_gradients_child_command_runs():
-    r = subprocess.run([sys.executable, "-c", _background._CHILD_WG, "gru", "float32"],
-                       capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr[-2000:]

@@ -289,7 +289,7 @@ def test_chunk_bounds():
     gru._forward_jobs, gru._forward_rows, gru._backward_jobs, gru._backward_rows,
     rnn._forward_jobs, rnn._forward_rows, rnn._backward_jobs, rnn._backward_rows,
     peephole._forward_jobs, peephole._forward_rows, peephole._backward_jobs, peephole._backward_rows,
-    _common.next_chunk, _common._weight_grads_jobs, _common._weight_grads_rows,
+    _common.next_chunk, _common._weight_grads_rows,
     _pool.poll_for_call, _pool.leave_call, _pool.wait_for_workers],   # polls that held the GIL would stall the other thread
     ids=lambda k: f"{k.py_func.__module__}.{k.__name__}")
 def test_job_kernels_release_the_gil(kernel):

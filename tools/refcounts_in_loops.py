@@ -5,8 +5,8 @@
 
 Every view of a Numba array adds one to its owner's reference count and takes it off
 again (atomic instructions on a counter the threads share), unless Numba's pruning pass
-removes the pair. This compiles each cell's ``_forward_jobs`` and ``_backward_jobs`` (and
-the weight gradients' driver) in a fresh Numba cache, reads the optimised LLVM IR of the
+removes the pair. This compiles each cell's ``_forward_jobs`` and ``_backward_jobs`` (whose
+jobs also compute their rows' weight gradients) in a fresh Numba cache, reads the optimised LLVM IR of the
 driver, finds its loops from the control flow (nested strongly connected components:
 depth 1 is the loop over jobs, 2 the steps, 3 the rows of a step, 4 the units) and prints
 the calls to NRT_incref and NRT_decref at each depth. See rnncore/cpu/_common.py,
@@ -22,7 +22,7 @@ import tempfile
 
 CHILD = """
 import numpy as np
-from rnncore.cpu import _common, gru, lstm, peephole, rnn
+from rnncore.cpu import gru, lstm, peephole, rnn
 rng = np.random.default_rng(0)
 B, T, D, H = 8, 10, 4, 64
 f = np.float32
@@ -43,8 +43,6 @@ for mod in (lstm, gru, rnn, peephole):
     for name in ("_forward_jobs", "_backward_jobs"):
         ir = next(iter(getattr(mod, name).inspect_llvm().values()))
         open(f"{out}/{mod.__name__.split('.')[-1]}.{name}.ll", "w").write(ir)
-ir = next(iter(_common._weight_grads_jobs.inspect_llvm().values()))
-open(f"{out}/_common._weight_grads_jobs.ll", "w").write(ir)
 """
 
 

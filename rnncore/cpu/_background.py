@@ -6,12 +6,11 @@ and the first backward call its backward kernels, one after the other: Numba com
 under one lock, on one thread, so one process never compiles two kernels at once. Two
 processes can. At the first training forward of a cell and dtype in this process
 (``keep_cache=True``), when the disk cache holds no backward kernels of that cell and
-dtype, :func:`start` launches a child interpreter that compiles the backward recurrence
-(one backward call on a tiny problem whose forward arrays are allocated, not computed)
-and writes it to the cache; a second child compiles the weight gradients when they are not
-cached either (else this process compiles them at its first backward call). The first
-backward call waits for the children (:func:`wait`) and loads their kernels from the
-cache instead of compiling them. The kernels are the same either way: a fresh compile and
+dtype, :func:`start` launches a child interpreter that compiles the backward kernels
+(one backward call on a tiny problem whose forward arrays are allocated, not computed:
+the reverse sweep and the weight gradients, which run in the same jobs) and writes them to
+the cache. The first backward call waits for the child (:func:`wait`) and loads its
+kernels from the cache instead of compiling them. The kernels are the same either way: a fresh compile and
 one loaded from the cache give the same bits (tests/test_determinism.py).
 
 Nothing here can change a result: if the child fails, is slow, or writes elsewhere, the
@@ -22,7 +21,10 @@ Measured (``benchmarks/bench_coldstart.py --background-ab 3``, 2 idle cores, a f
 interpreter and an empty cache, import to the first float32 gradients, off and on in turn):
 wall 0.82x (RNN), 0.71x (LSTM), 0.68x (GRU), 0.66x (peephole LSTM) of the time in one process,
 paired medians; LSTM 11.5 -> 8.2 s. It costs 2 to 3 CPU seconds more in all (the child's
-import and its own compile of the packed GEMM), hence only with a core to spare.
+import and its own compile of the packed GEMM), hence only with a core to spare. Since the
+backward jobs compute their rows' weight gradients (2026-12-04, afternoon), the child compiles
+those too, and the first backward waits longer for it (bench_coldstart.py, two runs each, another
+VM of the same kind): import to the first gradients 4.8 to 6.5 s against 4.5 to 5.4 s before.
 """
 import os
 import subprocess
@@ -40,9 +42,6 @@ _children = {}        # (cell, dtype) -> the child compiling its backward kernel
 _WITH_C = ("lstm", "peephole")     # the cells with a cell state c besides h
 
 _CHILD = "import sys; from rnncore.cpu._background import compile_backward; compile_backward(*sys.argv[1:])"
-# The second child: the weight gradients (``_common.weight_grads``), when they are not cached either.
-_CHILD_WG = "import sys; from rnncore.cpu._background import _weight_grads_tiny; _weight_grads_tiny(*sys.argv[1:3])"
-_wg_children = {}     # (cell, dtype) -> the child compiling the weight gradients
 
 
 def enabled():
@@ -107,29 +106,16 @@ def _backward_cached(cell, dtype):
         return True
 
 
-def _weight_grads_cached(dtype):
-    """As ``_backward_cached``, for ``_common.weight_grads`` (one signature per dtype: it makes W_ih
-    contiguous for every cell)."""
-    try:
-        from numba import types
-        from ._common import _weight_grads_jobs as disp
-        want = types.Array(types.float32 if np.dtype(dtype) == np.float32 else types.float64, 2, "C")
-        sigs = list(disp.overloads) + [key[0] for key in disp._cache._cache_file._load_index()]
-        return any(len(sig) > 7 and sig[7] == want for sig in sigs)      # argument 7: W_ih
-    except Exception:
-        return True
-
-
 def start(cell, dtype, activation):
     """At a training forward on the CPU: the first one of (cell, dtype) in this process
-    launches the child when the backward kernels it will need are not cached, and a second
-    child for the weight gradients when they are not cached either.
+    launches the child when the backward kernels it will need are not cached.
 
-    Two children: with one, this process compiled the weight gradients after its forward
-    kernels, and since they run on rnncore's own register tiles (``_packed.gemm_rows``,
-    3.5 s to compile against 1.4 s on BLAS) that put the LSTM's import to first gradients at
-    9.2 to 10.3 s on 2 idle cores (``benchmarks/bench_coldstart.py``); with the second child,
-    see benchmarks/README.md, "2026-12-03, evening"."""
+    From 2026-12-03 (evening) to 2026-12-04 a second child compiled the weight gradients,
+    then a parallel call of their own (``_common.weight_grads``, on rnncore's register tiles,
+    3.5 s to compile), beside this one's backward recurrence. Since the backward jobs compute
+    their rows' weight gradients themselves (``_common.WeightGradParts``), one child compiles
+    both, and three processes no longer share two cores (see benchmarks/README.md,
+    "2026-12-04, afternoon")."""
     key = _key(cell, dtype)
     if key in _started:
         return
@@ -151,29 +137,20 @@ def start(cell, dtype, activation):
     try:
         _children[key] = subprocess.Popen([sys.executable, "-c", _CHILD, cell, key[1].name, activation or "tanh"],
                                           **quiet)
-        if not _weight_grads_cached(dtype):
-            _wg_children[key] = subprocess.Popen([sys.executable, "-c", _CHILD_WG, cell, key[1].name], **quiet)
     except OSError:
         pass
 
 
 def wait(cell, dtype):
-    """Before a backward call on the CPU: if a child is compiling this cell's backward
-    recurrence for dtype, compile the weight gradients here meanwhile (unless a second child
-    does), then wait for the children (the call then loads their kernels from the cache)."""
-    key = _key(cell, dtype)
-    child, wg_child = _children.pop(key, None), _wg_children.pop(key, None)
+    """Before a backward call on the CPU: if a child is compiling this cell's backward kernels
+    for dtype, wait for it (the call then loads its kernels from the cache)."""
+    child = _children.pop(_key(cell, dtype), None)
     if child is None:
         return
-    if wg_child is None:
-        _weight_grads_tiny(cell, dtype)
-    for c in (child, wg_child):
-        if c is None:
-            continue
-        try:
-            c.wait(timeout=WAIT_S)
-        except subprocess.TimeoutExpired:
-            c.kill()
+    try:
+        child.wait(timeout=WAIT_S)
+    except subprocess.TimeoutExpired:
+        child.kill()
 
 
 def _tiny(cell, dtype):
@@ -182,20 +159,11 @@ def _tiny(cell, dtype):
     return import_module(f"rnncore.cpu.{cell}").G, 2, 2, 2, 2, lambda *shape: np.zeros(shape, dtype=dt)
 
 
-def _weight_grads_tiny(cell, dtype):
-    """``_common.weight_grads`` on a tiny problem, with the argument types the cell's backward
-    gives it: its kernels compiled here."""
-    from ._common import weight_grads
-    G, B, T, D, H, z = _tiny(cell, dtype)
-    weight_grads(z(B, T, G * H), z(B, T, G * H), z(B, T, D), z(B, H), z(B, T, H), z(G * H, D), 1)
-
-
 def compile_backward(cell, dtype, activation="tanh"):
-    """In the child: compile (and cache) the backward recurrence of ``cell`` for ``dtype`` and
+    """In the child: compile (and cache) the backward kernels of ``cell`` for ``dtype`` and
     ``activation`` with one backward call on a tiny problem. Its forward arrays are only
-    allocated (the forward's kernels are what the parent is compiling), and the weight
-    gradients are left out (the parent compiles them while it waits: ``wait``); what the
-    call computes from uninitialised arrays is dropped."""
+    allocated (the forward's kernels are what the parent is compiling); what the call computes
+    from uninitialised arrays is dropped."""
     mod = import_module(f"rnncore.cpu.{cell}")
     G, B, T, D, H, z = _tiny(cell, dtype)
     args = [z(B, T, D), z(G * H, D), z(G * H, H), z(G * H), z(G * H)]
@@ -206,13 +174,11 @@ def compile_backward(cell, dtype, activation="tanh"):
         args.append(z(B, H))
     if cell != "peephole":
         args.append(activation)
-    run, weight_grads = mod.run_chunk_jobs, mod.weight_grads
+    run = mod.run_chunk_jobs
     try:
         mod.run_chunk_jobs = lambda *a: None           # the forward's arrays, without its kernels
         h_seq, *_, data = mod.forward(*args, keep_cache=True)
-        mod.run_chunk_jobs = run
-        mod.weight_grads = lambda *a: (None, None, None)
-        states = [z(B, H)] * (2 if cell in _WITH_C else 1)
-        mod.backward(z(B, T, H), data, *states)
     finally:
-        mod.run_chunk_jobs, mod.weight_grads = run, weight_grads
+        mod.run_chunk_jobs = run
+    states = [z(B, H)] * (2 if cell in _WITH_C else 1)
+    mod.backward(z(B, T, H), data, *states)

@@ -21,6 +21,8 @@ without fast-math reassociation or contraction (see ``_math.JIT``). So 1, 2 or
 4 threads, keep_cache True or False, a fresh compile or one from Numba's cache
 give bit-identical results on one machine.
 """
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit, types
 from numba.core import cgutils
@@ -221,7 +223,7 @@ def xh_buffer(x, h0):
     return xh
 
 
-# Rows of (b, t) per block in weight_grads: a block of dA (ROWS x G*H) stays in cache
+# Rows of (b, t) per block in _weight_grads_rows: a block of dA (ROWS x G*H) stays in cache
 # while the products that read it run. Measured at (128, 500, 4, 256), LSTM,
 # 2 threads: 160 ms with 64 or 128 rows, 190 ms with 256 to 1024; three whole-array
 # passes 208 ms. Re-measured 2026-12-03 (benchmarks/bench_ab.py, 1024 against 128, three
@@ -230,7 +232,7 @@ def xh_buffer(x, h0):
 ROWS = 128
 
 
-# Row stride of the transposed blocks in weight_grads: ROWS plus 8, so that the rows of a
+# Row stride of the transposed blocks in _weight_grads_rows: ROWS plus 8, so that the rows of a
 # block's transpose do not all map to the same cache sets (a stride of 128 float32 is 512
 # bytes). Measured, one thread, float32, 1600 rows, transposing into (H, 128) against
 # (H, 136): H = 128 0.37 -> 0.06 ms, H = 256 1.0 -> 0.11 ms, H = 64 0.033 either way.
@@ -268,7 +270,7 @@ def _weight_grads_rows(r0, r1, A, A_h, x2, h2, W_ih, dx2, dW_ih_T, dW_hh_T):
     passes in benchmarks/README.md, "2026-12-03, evening". dx = dA W_ih keeps
     BLAS: its N is D, a few columns, a quarter of a panel or less at the benchmarks' D."""
     # x^T and h^T blocks with their row counts padded to whole tiles (``gemm_rows`` runs MR-row
-    # tiles only): the zero rows add rows of zeros to dW_ih^T, dW_hh^T that ``weight_grads`` drops
+    # tiles only): the zero rows add rows of zeros to dW_ih^T, dW_hh^T that ``finish_weight_grads`` drops
     xT = np.zeros((dW_ih_T.shape[0], T_STRIDE), dtype=A.dtype)
     hT = np.zeros((dW_hh_T.shape[0], T_STRIDE), dtype=A.dtype)
     dW_ih_T[:, :] = 0.0
@@ -280,19 +282,6 @@ def _weight_grads_rows(r0, r1, A, A_h, x2, h2, W_ih, dx2, dW_ih_T, dW_hh_T):
         p0 = max(q0, 1)                                     # row 0 has no row before it
         if q1 > p0:
             gemm_rows(_transpose_rows(h2, p0 - 1, q1 - 1, hT), A_h[p0:q1], dW_hh_T, True)  # dW_hh^T += h_{t-1}^T dA_h
-
-
-# A driver of its own: a generic one, taking the kernel, is compiled again in every process (_common.next_chunk).
-@njit(**JIT)
-def _weight_grads_jobs(next_job, n, bounds, A, A_h, x2, h2, W_ih, dx2, dW_ih_k, dW_hh_k):
-    """The jobs of ``weight_grads``: part k is the flat rows bounds[k]:bounds[k + 1]."""
-    # views of these do no reference counting (_common.BORROWED)
-    A, A_h, x2, h2, W_ih, dx2, dW_ih_k, dW_hh_k = borrowed((A, A_h, x2, h2, W_ih, dx2, dW_ih_k, dW_hh_k))
-    while True:
-        k, r0, r1 = next_chunk(next_job, n, bounds)
-        if k < 0:
-            return
-        _weight_grads_rows(r0, r1, A, A_h, x2, h2, W_ih, dx2, dW_ih_k[k], dW_hh_k[k])
 
 
 @njit(**JIT)
@@ -311,38 +300,65 @@ def _whole_tiles(rows):
     return -(-rows // MR) * MR
 
 
-def weight_grads(dA, dA_h, x, h0, h_seq, W_ih, n_parts, need_dx=True):
-    """Gradients that need no recurrence, from the per-step pre-activation gradients.
+class WeightGradParts(NamedTuple):
+    """The gradients that need no recurrence, as the backward jobs compute them: the per-step
+    arrays as flat (b, t) rows, and each job's share of dW_ih^T and dW_hh^T (``weight_grad_parts``).
 
-    dA (B, T, G*H) = dL/d(input projection) and dA_h = dL/d(recurrent
-    projection) (the same array except in a GRU), with W_ih (G*H, D). Returns
-    dx (B, T, D), dW_ih (G*H, D) and dW_hh (G*H, H). The flat (b, t) rows are cut
-    into n_parts jobs (a function of the shape, as the batch chunks); each sums its
-    share of dW_ih and dW_hh, and the shares are added in order.
+    Each cell's backward job (``lstm._backward_jobs`` and the others), once its reverse sweep has
+    filled its rows of dA, runs ``_weight_grads_rows`` on the same rows (flat rows b0*T:b1*T),
+    while they are still in cache; ``finish_weight_grads`` then adds the shares in job order.
+    Until 2026-12-04 the weight gradients were a second parallel call after the recurrence, with
+    a second hand-off between the threads, Python between the two calls, and dA read back from
+    memory. Measured (2-core Zen 5 VM, one process, the two forms alternating, 15 rounds, the
+    same bits): the LSTM's backward took 0.93 of the time at (32, 50, 8, 64), 0.92 at (32, 100,
+    4, 64), 0.97 at (32, 100, 8, 256) and 0.94 at (64, 200, 32, 128). The separate call cut the
+    flat rows into as many parts at B*T*k // n; the jobs' rows are the same wherever the jobs cut
+    the batch evenly (every benchmark shape), elsewhere the last bits of dW can differ from
+    before (still the same at any thread count: the jobs depend on the shape only).
+    """
+    A: np.ndarray           # (B*T, G*H) dL/d(input projection)
+    A_h: np.ndarray         # (B*T, G*H) dL/d(recurrent projection): A itself except in a GRU
+    x2: np.ndarray          # (B*T, D) the inputs
+    h2: np.ndarray          # (B*T, H) the outputs (row r - 1 holds h_{t-1} of row r, see _weight_grads_rows)
+    W_ih: np.ndarray        # (G*H, D), or (G*H, 0) without need_dx
+    dx2: np.ndarray         # (B*T, D), or (B*T, 0) without need_dx: dL/dx
+    dW_ih_k: np.ndarray     # (n, D rounded up to whole tiles, G*H): job k's share of dW_ih^T
+    dW_hh_k: np.ndarray     # (n, H rounded up to whole tiles, G*H): job k's share of dW_hh^T
 
-    need_dx=False (a network's first layer: dx would be the data's gradient): dx is None,
-    and the jobs get zero-width W_ih and dx, so that their products dx = dA W_ih do nothing
-    (the same compiled driver; dW_ih and dW_hh are the same bits). Measured 2026-12-04
-    (bench_fit.py's models, whose LSTM is the first layer, epochs with and without the skip
-    alternating in one process, median of the paired ratios): 0.95 and 0.96 of the epoch at
-    LSTM(64) x T=50 (two runs of 60 pairs, quartiles 0.84-1.11), 1.02 (0.94-1.13) at LSTM(256)
-    x T=100 (16 pairs): a few percent where D is small against the step, nothing measurable above.
+
+def weight_grad_parts(dA, dA_h, x, h_seq, W_ih, n_jobs, need_dx=True):
+    """The ``WeightGradParts`` of a backward call of n_jobs jobs: dA (B, T, G*H) = dL/d(input
+    projection) and dA_h = dL/d(recurrent projection) (the same array except in a GRU), still
+    to be filled by the jobs, with x (B, T, D), h_seq (B, T, H) and W_ih (G*H, D).
+
+    need_dx=False (a network's first layer: dx would be the data's gradient): the jobs get
+    zero-width W_ih and dx, so that their products dx = dA W_ih do nothing (the same compiled
+    driver; dW_ih and dW_hh are the same bits). Measured 2026-12-04 (bench_fit.py's models,
+    whose LSTM is the first layer, epochs with and without the skip alternating in one process,
+    median of the paired ratios): 0.95 and 0.96 of the epoch at LSTM(64) x T=50 (two runs of 60
+    pairs, quartiles 0.84-1.11), 1.02 (0.94-1.13) at LSTM(256) x T=100 (16 pairs): a few percent
+    where D is small against the step, nothing measurable above.
     """
     B, T, GH = dA.shape
-    D, H = x.shape[2], h0.shape[1]
+    D, H = x.shape[2], h_seq.shape[2]
     # The LSTMs pass W_ih as a column view of [W_ih | W_hh] (layout 'A' to Numba), the RNN and GRU
-    # a whole array ('C'): a copy of these G*H x D numbers makes one signature of each dtype to
-    # compile, not two (3.5 s each, cold), with the same bits (BLAS copies it for dx in any case).
+    # a whole array ('C'): a copy of these G*H x D numbers gives _weight_grads_rows one signature of
+    # each dtype for every cell, not two, with the same bits (BLAS copies it for dx in any case).
     W_ih = np.ascontiguousarray(W_ih) if need_dx else np.empty((GH, 0), dtype=x.dtype)
     dx = np.empty((B, T, W_ih.shape[1]), dtype=x.dtype)
-    A, A_h = dA.reshape(B * T, GH), dA_h.reshape(B * T, GH)
-    x2, h2, dx2 = x.reshape(B * T, D), h_seq.reshape(B * T, H), dx.reshape(B * T, dx.shape[2])
     # transposed, their rows padded to whole tiles: see _weight_grads_rows
-    dW_ih_k = np.empty((n_parts, _whole_tiles(D), GH), dtype=x.dtype)
-    dW_hh_k = np.empty((n_parts, _whole_tiles(H), GH), dtype=x.dtype)
-    parts = [chunk(k, n_parts, B * T) for k in range(n_parts)]
-    run_chunk_jobs(_weight_grads_jobs, parts, A, A_h, x2, h2, W_ih, dx2, dW_ih_k, dW_hh_k)
-    dW_ih = np.ascontiguousarray(sum_in_order(dW_ih_k)[:D].T)
-    dW_hh = np.ascontiguousarray(sum_in_order(dW_hh_k)[:H].T)
+    return WeightGradParts(dA.reshape(B * T, GH), dA_h.reshape(B * T, GH), x.reshape(B * T, D),
+                           h_seq.reshape(B * T, H), W_ih, dx.reshape(B * T, dx.shape[2]),
+                           np.empty((n_jobs, _whole_tiles(D), GH), dtype=x.dtype),
+                           np.empty((n_jobs, _whole_tiles(H), GH), dtype=x.dtype))
+
+
+def finish_weight_grads(parts, dA_h, h0, h_seq, need_dx=True):
+    """After the backward jobs: dx (B, T, D) (None without need_dx), dW_ih (G*H, D) and dW_hh
+    (G*H, H), the jobs' shares added in job order (``sum_in_order``)."""
+    B, T, H = h_seq.shape
+    D = parts.x2.shape[1]
+    dW_ih = np.ascontiguousarray(sum_in_order(parts.dW_ih_k)[:D].T)
+    dW_hh = np.ascontiguousarray(sum_in_order(parts.dW_hh_k)[:H].T)
     _weight_grads_h0(dA_h, h0, h_seq, dW_hh)
-    return (dx if need_dx else None), dW_ih, dW_hh
+    return (parts.dx2.reshape(B, T, -1) if need_dx else None), dW_ih, dW_hh

@@ -19,7 +19,7 @@ still fits in AVX2's 16 registers (or NEON's 32) instead of spilling to memory.
 
 The same tiles also run along a matrix that is not packed (``gemm_rows``): a panel
 is then NR columns of it, read in place with its row stride. The weight gradients
-use that for a block of dA, which each product reads once (``_common.weight_grads``).
+use that for a block of dA, which each product reads once (``_common._weight_grads_rows``).
 """
 import numpy as np
 from llvmlite import binding as llvm

@@ -817,7 +817,7 @@ class RNN(Layer):
                     dout = np.where(self._empty[:, None], 0, dout)
                 d_states[0] = dout if d_states[0] is None else d_states[0] + dout
         # a model's first layer: nobody reads dx (see Layer.skip_input_grad); the CPU kernels
-        # then skip the product dA W_ih (see rnncore.cpu._common.weight_grads)
+        # then skip the product dA W_ih (see rnncore.cpu._common.weight_grad_parts)
         g = self._sequence_backward(dh, d_states, need_dx=not self.skip_input_grad)
         self.cell._grads = self.cell.keras_grads(g)
         self.initial_state_grads = [g["dh0"]] + ([g["dc0"]] if "dc0" in g else [])
