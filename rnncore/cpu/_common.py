@@ -353,12 +353,14 @@ def weight_grad_parts(dA, dA_h, x, h_seq, W_ih, n_jobs, need_dx=True):
                            np.empty((n_jobs, _whole_tiles(H), GH), dtype=x.dtype))
 
 
-def finish_weight_grads(parts, dA_h, h0, h_seq, need_dx=True):
+def finish_weight_grads(parts, h0, need_dx=True):
     """After the backward jobs: dx (B, T, D) (None without need_dx), dW_ih (G*H, D) and dW_hh
-    (G*H, H), the jobs' shares added in job order (``sum_in_order``)."""
-    B, T, H = h_seq.shape
+    (G*H, H), the jobs' shares added in job order (``sum_in_order``), and dW_hh's t = 0 term
+    corrected to meet h0 (B, H). dA_h and h_seq are the parts' own, as (B, T, ...) views."""
+    B, H = h0.shape
+    T = parts.h2.shape[0] // B
     D = parts.x2.shape[1]
     dW_ih = np.ascontiguousarray(sum_in_order(parts.dW_ih_k)[:D].T)
     dW_hh = np.ascontiguousarray(sum_in_order(parts.dW_hh_k)[:H].T)
-    _weight_grads_h0(dA_h, h0, h_seq, dW_hh)
+    _weight_grads_h0(parts.A_h.reshape(B, T, -1), h0, parts.h2.reshape(B, T, H), dW_hh)
     return (parts.dx2.reshape(B, T, -1) if need_dx else None), dW_ih, dW_hh

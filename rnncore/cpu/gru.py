@@ -214,6 +214,6 @@ def backward(dh_seq, data, dh_T, need_dx=True):
     wg = weight_grad_parts(dA_i, dA_h, x, h_seq, W_ih, len(chunks), need_dx)
     run_chunk_jobs(_backward_jobs, chunks, dh_seq, dh_T, gates, hn_seq, h_seq, h0, W_hh_pk, dA_i, dA_h, dh0, db_k,
                    use_relu, *wg)
-    dx, dW_ih, dW_hh = finish_weight_grads(wg, dA_h, h0, h_seq, need_dx)
+    dx, dW_ih, dW_hh = finish_weight_grads(wg, h0, need_dx)
     db = sum_in_order(db_k)
     return {"dx": dx, "dh0": dh0, "dW_ih": dW_ih, "dW_hh": dW_hh, "db_ih": db[0].copy(), "db_hh": db[1].copy()}

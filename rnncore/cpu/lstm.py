@@ -273,6 +273,6 @@ def backward(dh_seq, data, dh_T, dc_T, need_dx=True):
     wg = weight_grad_parts(dA, dA, x, h_seq, W_cat[:, :D], len(chunks), need_dx)
     run_chunk_jobs(_backward_jobs, chunks, dh_seq, dh_T, dc_T, gates, c_seq, c0, W_hh_pk, dA, dh0, dc0, db_k,
                    use_relu, *wg)
-    dx, dW_ih, dW_hh = finish_weight_grads(wg, dA, h0, h_seq, need_dx)
+    dx, dW_ih, dW_hh = finish_weight_grads(wg, h0, need_dx)
     db = sum_in_order(db_k)
     return {"dx": dx, "dh0": dh0, "dc0": dc0, "dW_ih": dW_ih, "dW_hh": dW_hh, "db_ih": db, "db_hh": db.copy()}
