@@ -248,6 +248,59 @@ def test_gemm_rows_refuses_what_the_tiles_would_read_wrongly():
     np.testing.assert_array_equal(k0, 0.0)
 
 
+@pytest.mark.parametrize("dtype, GH", [(np.float32, 1024), (np.float64, 512), (np.float32, 2048)])
+@pytest.mark.parametrize("separate_A_h", [False, True])
+def test_weight_grads_of_rows_4kb_apart_give_the_in_place_bits(dtype, GH, separate_A_h):
+    """Where dA's rows lie a multiple of 4 KB apart, _weight_grads_rows copies each block to
+    padded rows before its products (A_PAD): the same bits as the products on the blocks read
+    in place (the loop of ``_weight_grads_rows`` before the copy, written out here), over several
+    blocks and a partial last one, with dA_h dA itself (the LSTMs) or an array of its own (the GRU)."""
+    assert (GH * np.dtype(dtype).itemsize) % 4096 == 0
+    rng = np.random.default_rng(GH + separate_A_h)
+    R, D, H, r0, r1 = 2 * _common.ROWS + 37, 3, 20, 5, 2 * _common.ROWS + 30
+    A = rng.standard_normal((R, GH)).astype(dtype)
+    A_h = rng.standard_normal((R, GH)).astype(dtype) if separate_A_h else A
+    x2, h2 = rng.standard_normal((R, D)).astype(dtype), rng.standard_normal((R, H)).astype(dtype)
+    W_ih = rng.standard_normal((GH, D)).astype(dtype)
+    Dp, Hp = -(-D // _packed.MR) * _packed.MR, -(-H // _packed.MR) * _packed.MR
+    dx2, dW_ih_T, dW_hh_T = np.full((R, D), 7.0, dtype), np.empty((Dp, GH), dtype), np.empty((Hp, GH), dtype)
+    _common._weight_grads_rows(r0, r1, A, A_h, x2, h2, W_ih, dx2, dW_ih_T, dW_hh_T)
+    want_dx, want_ih, want_hh = np.full((R, D), 7.0, dtype), np.zeros((Dp, GH), dtype), np.zeros((Hp, GH), dtype)
+    for q0 in range(r0, r1, _common.ROWS):
+        q1 = min(r1, q0 + _common.ROWS)
+        xT, hT = np.zeros((Dp, q1 - q0), dtype), np.zeros((Hp, q1 - q0), dtype)
+        xT[:D] = x2[q0:q1].T
+        hT[:H] = h2[q0 - 1:q1 - 1].T
+        _packed.gemm_rows(xT, A[q0:q1], want_ih, True)
+        _mm(A[q0:q1], W_ih, want_dx[q0:q1], 0.0)
+        _packed.gemm_rows(hT, A_h[q0:q1], want_hh, True)
+    np.testing.assert_array_equal(dW_ih_T, want_ih)
+    np.testing.assert_array_equal(dW_hh_T, want_hh)
+    np.testing.assert_array_equal(dx2, want_dx)                 # rows outside r0:r1 untouched
+    ref = h2[r0 - 1:r1 - 1].T.astype(np.float64) @ A_h[r0:r1].astype(np.float64)
+    np.testing.assert_allclose(dW_hh_T[:H], ref, rtol=TOL[dtype] * 20, atol=TOL[dtype] * 20)
+
+
+@pytest.mark.parametrize("cell, dtype, H", [("lstm", np.float32, 256), ("lstm", np.float64, 128),
+                                            ("peephole", np.float32, 256)])
+def test_backward_with_dA_rows_4kb_apart_matches_numpy(cell, dtype, H, monkeypatch):
+    """A whole backward pass where dA's rows are 4 KB apart (4H numbers of the dtype), so that
+    the weight gradients copy dA's blocks (A_PAD), cut into chunks, against the NumPy reference."""
+    monkeypatch.setattr(_common, "PARALLEL_MIN_WORK", 0)
+    monkeypatch.setattr(_common, "PARALLEL_MIN_CALL_WORK", 0)
+    monkeypatch.setattr(_common, "MIN_CHUNK_ROWS", 2)
+    B, T, D = 4, 70, 3                                   # a job's 140 rows: a full block and a partial one
+    p = make_params(cell, B, T, D, H, dtype=dtype, seed=5, scale=0.8 / np.sqrt(H))
+    ref, cpu = forward(cell, p, "numpy"), forward(cell, p, "cpu")
+    rng = np.random.default_rng(6)
+    dh_seq = rng.standard_normal((B, T, H)).astype(dtype)
+    g_ref, g_cpu = backward(cell, dh_seq, ref[3]), backward(cell, dh_seq, cpu[3])
+    tol = TOL[dtype] * 10
+    for k in g_ref:
+        scale = max(1.0, float(np.abs(g_ref[k]).max()))
+        np.testing.assert_allclose(g_cpu[k], g_ref[k], rtol=tol, atol=tol * scale, err_msg=f"{cell} {k}")
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_pack_blocks_packs_each_column_block_on_its_own(dtype):
     """(K, N) cut into 3 column blocks, each zero-padded to whole panels; each block
