@@ -281,6 +281,17 @@ def test_weight_grads_of_rows_4kb_apart_give_the_in_place_bits(dtype, GH, separa
     np.testing.assert_allclose(dW_hh_T[:H], ref, rtol=TOL[dtype] * 20, atol=TOL[dtype] * 20)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape, rows", [((8, 1024), 3), ((264, 1024), 256), ((21, 40), 21), ((16, 7), 13), ((5, 3), 0)])
+def test_transposed_is_numpys_transposing_copy(dtype, shape, rows):
+    """finish_weight_grads' transpose of the first ``rows`` rows (blocks of 8 rows, then the rest)
+    gives NumPy's C-ordered a[:rows].T, and a new array."""
+    a = np.random.default_rng(rows).standard_normal(shape).astype(dtype)
+    got = _common._transposed(a, rows)
+    np.testing.assert_array_equal(got, np.ascontiguousarray(a[:rows].T))
+    assert got.flags.c_contiguous and got.shape == (shape[1], rows) and not np.shares_memory(got, a)
+
+
 @pytest.mark.parametrize("cell, dtype, H", [("lstm", np.float32, 256), ("lstm", np.float64, 128),
                                             ("peephole", np.float32, 256)])
 def test_backward_with_dA_rows_4kb_apart_matches_numpy(cell, dtype, H, monkeypatch):

@@ -387,6 +387,27 @@ def weight_grad_parts(dA, dA_h, x, h_seq, W_ih, n_jobs, need_dx=True):
                            np.empty((n_jobs, _whole_tiles(H), GH), dtype=x.dtype))
 
 
+@njit(**JIT)
+def _transposed(a, rows):
+    """a[:rows].T as a new C-ordered array: NumPy's ``np.ascontiguousarray(a[:rows].T)`` in blocks of
+    8 rows. Why not NumPy's: it reads a column at a time, down rows that lie 4 KB apart at G*H = 1024
+    float32 (an LSTM of H = 256), all in one cache set; 8 rows at a time stay in cache across a
+    line's 16 columns. Measured (2-core Zen 5 VM, one thread, float32, best of 5): (256, 1024) 546 ->
+    54 us, (512, 2048) 2198 -> 269 us, (256, 768) 180 -> 40 us, (64, 256) 5.7 -> 3.4 us; dW_hh of
+    an LSTM(256)'s training step took as long to transpose as a tenth of its backward."""
+    N = a.shape[1]
+    out = np.empty((N, rows), dtype=a.dtype)
+    whole = rows - rows % 8
+    for i0 in range(0, whole, 8):
+        for j in range(N):
+            for i in range(8):
+                out[j, i0 + i] = a[i0 + i, j]
+    for i in range(whole, rows):
+        for j in range(N):
+            out[j, i] = a[i, j]
+    return out
+
+
 def finish_weight_grads(parts, h0, need_dx=True):
     """After the backward jobs: dx (B, T, D) (None without need_dx), dW_ih (G*H, D) and dW_hh
     (G*H, H), the jobs' shares added in job order (``sum_in_order``), and dW_hh's t = 0 term
@@ -394,7 +415,7 @@ def finish_weight_grads(parts, h0, need_dx=True):
     B, H = h0.shape
     T = parts.h2.shape[0] // B
     D = parts.x2.shape[1]
-    dW_ih = np.ascontiguousarray(sum_in_order(parts.dW_ih_k)[:D].T)
-    dW_hh = np.ascontiguousarray(sum_in_order(parts.dW_hh_k)[:H].T)
+    dW_ih = _transposed(sum_in_order(parts.dW_ih_k), D)
+    dW_hh = _transposed(sum_in_order(parts.dW_hh_k), H)
     _weight_grads_h0(parts.A_h.reshape(B, T, -1), h0, parts.h2.reshape(B, T, H), dW_hh)
     return (parts.dx2.reshape(B, T, -1) if need_dx else None), dW_ih, dW_hh
