@@ -338,6 +338,11 @@ class _Workers:
             except Exception as e:           # raised in the caller (run)
                 call.error = call.error or e
             finally:
+                # Hold nothing of this call while polling or sleeping until the next one: its
+                # arrays are the caller's, freed when the caller lets go of them. Kept here, the
+                # last call's arrays lived on until the next call, a training step's large ones
+                # (the gates, their gradients) beside the next step's.
+                call = None
                 left = leave_call(self.left, self.caller_sleeps, self.generation, seen, self.jobs, self._polls())
                 if left == 2:
                     with self.cond:
