@@ -1,12 +1,14 @@
 """The CPU backend's jobs (``rnncore.cpu._pool``): every job runs exactly once whatever the
 thread count, errors in a job reach the caller, and every kernel a job runs releases the GIL
 (without ``nogil`` the threads would take turns, and two would be no faster than one)."""
+import gc
 import os
 import subprocess
 import sys
 import textwrap
 import threading
 import time
+import weakref
 from pathlib import Path
 
 import numba
@@ -160,6 +162,26 @@ def _run_in_threads(*fns, timeout=120):
         raise errors[0]
 
 
+def test_no_worker_holds_a_call_after_it():
+    """Once a call has returned, no worker holds its arguments: the caller's arrays go when the
+    caller lets go of them (a training step's large ones before the next step allocates its own,
+    and their pages back to be reused: ``_reuse``)."""
+    w = _pool._Workers(1)
+    w.cores_free = lambda: True                   # the worker polls, so it joins at once
+    work = np.array([2_000_000, 2_000_000], dtype=np.int64)
+    for _ in range(50):
+        seen = np.zeros(2, dtype=np.int64)
+        held = weakref.ref(seen)
+        w.run(_uneven, 2, (seen, work), 1)
+        joined = int(w.left[0])                   # the workers that joined (and left) this call
+        del seen
+        if joined:
+            gc.collect()
+            assert held() is None, "a worker still holds the arguments of a call that has returned"
+            return
+    pytest.fail("no worker joined any of 50 calls: the test misses its case")
+
+
 @pytest.mark.parametrize("caller_polls", [0, 1, None])
 @pytest.mark.parametrize("worker_last", [True, False])
 def test_caller_that_sleeps_is_woken(monkeypatch, caller_polls, worker_last):
@@ -178,13 +200,19 @@ def test_caller_that_sleeps_is_woken(monkeypatch, caller_polls, worker_last):
     monkeypatch.setattr(_pool, "wait_for_workers", wait)
     work = np.array([200_000, 2_000_000] if worker_last else [2_000_000, 20_000], dtype=np.int64)
 
+    wanted = worker_last and caller_polls is not None      # the case under test: the caller sleeps
+
     def calls():
-        for _ in range(30):
+        # 30 calls; where the caller should sleep, on until it has slept 5 times (at most 300 calls:
+        # with other work on the machine the worker joins some calls too late to finish last)
+        for n in range(300):
+            if n >= 30 and not (wanted and sum(slept) < 5):
+                break
             seen = np.zeros(2, dtype=np.int64)
             w.run(_uneven, 2, (seen, work), 1)
             assert (seen == 1).all()
     _run_in_threads(calls)
-    if worker_last and caller_polls is not None:
+    if wanted:
         assert sum(slept) >= 5, f"the caller slept in {sum(slept)} of {len(slept)} calls: the test misses its case"
 
 
