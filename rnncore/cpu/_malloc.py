@@ -14,7 +14,7 @@ So on import of the CPU backend rnncore sets glibc's ``M_MMAP_THRESHOLD`` to 32 
 128 MB: a process keeps up to 128 MB of freed heap for reuse. This is process-wide.
 It is skipped where the C library is not glibc, where the user set either threshold
 (``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_``), and with
-``RNNCORE_MALLOPT=0``.
+``RNNCORE_MALLOPT=0``. Arrays above the mmap threshold are rnncore's own business: ``_reuse``.
 """
 import ctypes
 import os

@@ -17,6 +17,7 @@ from numba import njit
 from ._common import (_weight_grads_rows, alive, batch_chunks, borrowed, copy_2d, finish_weight_grads, next_chunk,
                       run_chunk_jobs, sum_in_order, weight_grad_parts)
 from ._packed import gemm_packed, pack
+from ._reuse import empty
 from ._math import JIT, activation_flag, drelu, dsigmoid, dtanh, relu, sigmoid, tanh
 
 G = 3
@@ -195,9 +196,9 @@ def forward(x, W_ih, W_hh, b_ih, b_hh, h0, activation="tanh", keep_cache=True):
     chunks = batch_chunks(B, T, D, H, G)
     use_relu = activation_flag(activation)
     W_ih_pk, W_hh_pk = pack(W_ih.T), pack(W_hh.T)
-    gates = np.empty((B, T, G * H), dtype=x.dtype)
-    hn_seq = np.empty((B, T, H), dtype=x.dtype)
-    h_seq = np.empty((B, T, H), dtype=x.dtype)
+    gates = empty((B, T, G * H), x.dtype)             # large ones: pages kept for reuse (_reuse)
+    hn_seq = empty((B, T, H), x.dtype)
+    h_seq = empty((B, T, H), x.dtype)
     run_chunk_jobs(_forward_jobs, chunks, x, W_ih_pk, W_hh_pk, b_ih, b_hh, h0, gates, hn_seq, h_seq, use_relu)
     data = (x, h0, W_ih, W_hh, chunks, gates, hn_seq, h_seq, use_relu) if keep_cache else None
     return h_seq, h_seq[:, -1].copy(), data
@@ -206,8 +207,8 @@ def forward(x, W_ih, W_hh, b_ih, b_hh, h0, activation="tanh", keep_cache=True):
 def backward(dh_seq, data, dh_T, need_dx=True):
     """BPTT. dh_seq (B, T, H) -> dict dx, dh0, dW_ih, dW_hh, db_ih, db_hh (dx None without need_dx)."""
     x, h0, W_ih, W_hh, chunks, gates, hn_seq, h_seq, use_relu = data
-    dA_i = np.empty_like(gates)
-    dA_h = np.empty_like(gates)
+    dA_i = empty(gates.shape, gates.dtype)
+    dA_h = empty(gates.shape, gates.dtype)
     dh0 = np.empty_like(dh_T)
     db_k = np.empty((len(chunks), 2, gates.shape[2]), dtype=x.dtype)   # each chunk's shares
     W_hh_pk = pack(W_hh)

@@ -28,6 +28,7 @@ from numba import njit
 from ._common import (_weight_grads_rows, alive, batch_chunks, borrowed, copy_2d, finish_weight_grads, next_chunk,
                       run_chunk_jobs, sum_in_order, weight_grad_parts, xh_buffer)
 from ._packed import gemm_packed, pack
+from ._reuse import empty
 from ._math import JIT, activation_flag, drelu, dsigmoid, dtanh, fmuladd, relu, sigmoid, tanh
 
 G = 4
@@ -253,9 +254,9 @@ def forward(x, W_ih, W_hh, b_ih, b_hh, h0, c0, activation="tanh", keep_cache=Tru
     bias = b_ih + b_hh
     scale, shift = _gate_affine(H, x.dtype)
     Tg, Tc = (T, T) if keep_cache else (1, 2)
-    gates = np.empty((B, Tg, G * H), dtype=x.dtype)
-    c_seq = np.empty((B, Tc, H), dtype=x.dtype)
-    h_seq = np.empty((B, T, H), dtype=x.dtype)
+    gates = empty((B, Tg, G * H), x.dtype)            # large ones: pages kept for reuse (_reuse)
+    c_seq = empty((B, Tc, H), x.dtype)
+    h_seq = empty((B, T, H), x.dtype)
     run_chunk_jobs(_forward_jobs, chunks, x, W_pk, bias, scale, shift, h0, c0, gates, c_seq, h_seq, use_relu)
     c_T = c_seq[:, T - 1 if keep_cache else (T - 1) % 2].copy()
     data = (x, h0, c0, W_cat, chunks, gates, c_seq, h_seq, use_relu) if keep_cache else None
@@ -266,7 +267,7 @@ def backward(dh_seq, data, dh_T, dc_T, need_dx=True):
     """BPTT. dh_seq (B, T, H) -> dict dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh (dx None without need_dx)."""
     x, h0, c0, W_cat, chunks, gates, c_seq, h_seq, use_relu = data
     D = x.shape[2]
-    dA = np.empty_like(gates)
+    dA = empty(gates.shape, gates.dtype)
     dh0, dc0 = np.empty_like(dh_T), np.empty_like(dc_T)
     db_k = np.empty((len(chunks), gates.shape[2]), dtype=x.dtype)   # each chunk's share
     W_hh_pk = pack(W_cat[:, D:])

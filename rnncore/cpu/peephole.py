@@ -9,6 +9,7 @@ from numba import njit
 from ._common import (_weight_grads_rows, alive, batch_chunks, borrowed, copy_2d, finish_weight_grads, next_chunk,
                       run_chunk_jobs, sum_in_order, weight_grad_parts, xh_buffer)
 from ._packed import gemm_packed, pack
+from ._reuse import empty
 from ._math import JIT, dsigmoid, dtanh, sigmoid, tanh
 
 G = 4
@@ -160,9 +161,9 @@ def forward(x, W_ih, W_hh, b_ih, b_hh, w_peep, h0, c0, keep_cache=True):
     W_cat = np.concatenate([W_ih, W_hh], axis=1)
     W_pk = pack(W_cat.T)
     bias = b_ih + b_hh
-    gates = np.empty((B, T, G * H), dtype=x.dtype)
-    c_seq = np.empty((B, T, H), dtype=x.dtype)
-    h_seq = np.empty((B, T, H), dtype=x.dtype)
+    gates = empty((B, T, G * H), x.dtype)             # large ones: pages kept for reuse (_reuse)
+    c_seq = empty((B, T, H), x.dtype)
+    h_seq = empty((B, T, H), x.dtype)
     run_chunk_jobs(_forward_jobs, chunks, x, W_pk, bias, w_peep, h0, c0, gates, c_seq, h_seq)
     data = (x, h0, c0, W_cat, w_peep, chunks, gates, c_seq, h_seq) if keep_cache else None
     return h_seq, h_seq[:, -1].copy(), c_seq[:, -1].copy(), data
@@ -172,7 +173,7 @@ def backward(dh_seq, data, dh_T, dc_T, need_dx=True):
     """BPTT. Returns dx (None without need_dx), dh0, dc0, dW_ih, dW_hh, db_ih, db_hh, dw_peep."""
     x, h0, c0, W_cat, w_peep, chunks, gates, c_seq, h_seq = data
     D = x.shape[2]
-    dA = np.empty_like(gates)
+    dA = empty(gates.shape, gates.dtype)
     dh0, dc0 = np.empty_like(dh_T), np.empty_like(dc_T)
     db_k = np.empty((len(chunks), gates.shape[2]), dtype=x.dtype)   # each chunk's shares
     dw_k = np.empty((len(chunks),) + w_peep.shape, dtype=x.dtype)

@@ -12,6 +12,7 @@ from numba import njit
 from ._common import (_weight_grads_rows, batch_chunks, borrowed, copy_2d, finish_weight_grads, next_chunk, run_chunk_jobs,
                       sum_in_order, weight_grad_parts)
 from ._packed import gemm_packed, pack
+from ._reuse import empty
 from ._math import JIT, activation_flag, drelu, dtanh, relu, tanh
 
 G = 1
@@ -103,7 +104,7 @@ def forward(x, W_ih, W_hh, b_ih, b_hh, h0, nonlinearity="tanh", keep_cache=True)
     chunks = batch_chunks(B, T, D, H, G)
     use_relu = activation_flag(nonlinearity)
     W_ih_pk, W_hh_pk, bias = pack(W_ih.T), pack(W_hh.T), b_ih + b_hh
-    h_seq = np.empty((B, T, H), dtype=x.dtype)
+    h_seq = empty((B, T, H), x.dtype)                 # large ones: pages kept for reuse (_reuse)
     run_chunk_jobs(_forward_jobs, chunks, x, W_ih_pk, W_hh_pk, bias, h0, h_seq, use_relu)
     data = (x, W_ih, W_hh, h0, h_seq, use_relu, chunks) if keep_cache else None
     return h_seq, h_seq[:, -1].copy(), data
@@ -112,7 +113,7 @@ def forward(x, W_ih, W_hh, b_ih, b_hh, h0, nonlinearity="tanh", keep_cache=True)
 def backward(dh_seq, data, dh_T, need_dx=True):
     """BPTT. dh_seq (B, T, H) -> dict dx, dh0, dW_ih, dW_hh, db_ih, db_hh (dx None without need_dx)."""
     x, W_ih, W_hh, h0, h_seq, use_relu, chunks = data
-    dA = np.empty_like(h_seq)
+    dA = empty(h_seq.shape, h_seq.dtype)
     dh0 = np.empty_like(dh_T)
     db_k = np.empty((len(chunks), h_seq.shape[2]), dtype=x.dtype)   # each chunk's share
     W_hh_pk = pack(W_hh)
