@@ -124,6 +124,33 @@ def test_compile_backward_leaves_the_module_as_it_was(cell, mod):
     of its tiny call, and puts it back."""
     _background.compile_backward(cell, "float64", "relu")
     assert mod.run_chunk_jobs is _common.run_chunk_jobs
+    assert mod.finish_weight_grads is _common.finish_weight_grads
+
+
+def test_the_child_leaves_the_finish_to_the_waiting_parent(monkeypatch):
+    """The child's backward skips ``finish_weight_grads`` (its transposes compile in the parent,
+    which waits meanwhile); ``wait`` compiles them before it waits for a child, and only then."""
+    called = []
+    monkeypatch.setattr(rnn, "finish_weight_grads", lambda *a, **k: called.append("child") or (None, None, None))
+    _background.compile_backward("rnn", "float32", "tanh")
+    assert called == []
+    monkeypatch.setattr(_common, "compile_finish", lambda dtype: called.append(np.dtype(dtype)))
+
+    class Child:
+        def wait(self, timeout):
+            called.append("waited")
+    _background._children[("rnn", np.dtype(np.float32))] = Child()
+    _background.wait("rnn", np.float32)
+    _background.wait("rnn", np.float32)                  # no child left: nothing to compile or wait for
+    assert called == [np.dtype(np.float32), "waited"]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_compile_finish_compiles_what_finish_weight_grads_runs(dtype):
+    _common.compile_finish(dtype)
+    for fn in (_common._transposed, _common._weight_grads_h0):
+        sigs = set(fn.signatures) | {key[0] for key in fn._cache._cache_file._load_index()}
+        assert any(str(sig[0].dtype) == np.dtype(dtype).name for sig in sigs), (fn.__name__, sigs)
 
 
 def test_the_child_command_runs():

@@ -408,6 +408,18 @@ def _transposed(a, rows):
     return out
 
 
+def compile_finish(dtype):
+    """Compile, or load from Numba's disk cache, what ``finish_weight_grads`` runs (``_transposed``,
+    ``_weight_grads_h0``) for dtype, on a tiny problem whose results are dropped. At a cold start
+    the process that waits for its child to compile the backward kernels does this meanwhile, and
+    the child leaves it out (``_background``): 0.5 CPU s (``_transposed`` 0.34, ``_weight_grads_h0``
+    0.2, benchmarks/bench_cold_profile.py) off the child's compile, which the first backward waits for."""
+    z = lambda *shape: np.zeros(shape, dtype=dtype)         # noqa: E731
+    B, T, D, H, GH = 2, 2, 2, 2, 4
+    dA = z(B, T, GH)
+    finish_weight_grads(weight_grad_parts(dA, dA, z(B, T, D), z(B, T, H), z(GH, D), 1), z(B, H))
+
+
 def finish_weight_grads(parts, h0, need_dx=True):
     """After the backward jobs: dx (B, T, D) (None without need_dx), dW_ih (G*H, D) and dW_hh
     (G*H, H), the jobs' shares added in job order (``sum_in_order``), and dW_hh's t = 0 term
