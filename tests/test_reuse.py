@@ -51,6 +51,17 @@ def test_memory_is_reused_only_once_no_view_holds_it(small_min):
     assert d.ctypes.data not in (where, b.ctypes.data)
 
 
+def test_release_memory_is_public(small_min):
+    """``rnncore.cpu.release_memory()`` lets the kept mappings go (a notebook done with a large model)."""
+    import rnncore.cpu
+    a = _reuse.empty((64, 1024), np.float32)
+    del a
+    gc.collect()
+    assert rnncore.cpu.kept_bytes() == 256 * 1024
+    rnncore.cpu.release_memory()
+    assert rnncore.cpu.kept_bytes() == 0
+
+
 def test_small_arrays_and_the_switch_are_plain_numpy(small_min, monkeypatch):
     assert _reuse.empty((10, 10), np.float64).flags.owndata               # under MIN_BYTES
     monkeypatch.setenv("RNNCORE_REUSE_PAGES", "0")

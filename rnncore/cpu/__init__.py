@@ -10,6 +10,7 @@ whatever the thread count (see ``_common``).
 """
 from ._inline_copy import apply as _copy_inlined_ir_once
 from ._malloc import keep_freed_memory
+from ._reuse import kept_bytes, release as release_memory    # the pages kept for large arrays (_reuse)
 
 keep_freed_memory()
 _copy_inlined_ir_once()     # before any kernel compiles: see _inline_copy
