@@ -241,13 +241,24 @@ T_STRIDE = ROWS + 8
 
 @njit(**JIT)
 def _transpose_rows(X, q0, q1, out):
-    """out[:, :q1 - q0] = X[q0:q1].T (X (R, M), out (M, T_STRIDE)): the rows of the input or
-    state as the row-major left operand of the weight gradients' products."""
-    for i in range(q1 - q0):
-        src = X[q0 + i]
-        for m in range(X.shape[1]):
-            out[m, i] = src[m]
-    return out[:, :q1 - q0]
+    """out[:, :q1 - q0] = X[q0:q1].T (X (R, M), out (M, >= q1 - q0)), 8 rows of X at a time: the
+    rows of the input or state as the row-major left operand of the weight gradients' products
+    (out a scratch block of T_STRIDE columns), and the finished weight gradients (``_transposed``).
+    Why 8 rows at a time: a column at a time goes down rows of X that lie 4 KB apart at M = 1024
+    float32 (an LSTM's G*H at H = 256), all in one cache set; 8 rows stay in cache across a line's
+    16 columns. Measured (2-core Zen 5 VM, one thread, float32, best of 5): a (256, 1024) array
+    546 us with NumPy's ``np.ascontiguousarray(X.T)``, 806 us a row of X at a time, 54 us in 8-row
+    blocks; a weight-gradient block of 128 rows, M = 256, 10.0 -> 7.6 us, M = 64, 2.7 -> 1.9 us."""
+    N, n = X.shape[1], q1 - q0
+    whole = n - n % 8
+    for i0 in range(0, whole, 8):
+        for j in range(N):
+            for i in range(8):
+                out[j, i0 + i] = X[q0 + i0 + i, j]
+    for i in range(whole, n):
+        for j in range(N):
+            out[j, i] = X[q0 + i, j]
+    return out[:, :n]
 
 
 # A_PAD: where dA's rows lie a multiple of 4 KB apart (G*H*itemsize: an LSTM of H = 256 or 512 in
@@ -265,7 +276,9 @@ A_PAD = 16
 
 @njit(**JIT)
 def _copy_rows(X, q0, q1, out):
-    """out[:q1 - q0, :X.shape[1]] = X[q0:q1], returned as that view."""
+    """out[:q1 - q0, :X.shape[1]] = X[q0:q1], returned as that view. Row by row, not ``copy_2d``:
+    a row of a C-ordered array has a unit stride that Numba knows, the (rows, columns) slice
+    ``copy_2d`` would get has not, and a 128-row block of 4H = 1024 took 20.2 us there against 7.9."""
     n = X.shape[1]
     for i in range(q1 - q0):
         src, dst = X[q0 + i], out[i]
@@ -387,33 +400,21 @@ def weight_grad_parts(dA, dA_h, x, h_seq, W_ih, n_jobs, need_dx=True):
                            np.empty((n_jobs, _whole_tiles(H), GH), dtype=x.dtype))
 
 
-@njit(**JIT)
 def _transposed(a, rows):
-    """a[:rows].T as a new C-ordered array: NumPy's ``np.ascontiguousarray(a[:rows].T)`` in blocks of
-    8 rows. Why not NumPy's: it reads a column at a time, down rows that lie 4 KB apart at G*H = 1024
-    float32 (an LSTM of H = 256), all in one cache set; 8 rows at a time stay in cache across a
-    line's 16 columns. Measured (2-core Zen 5 VM, one thread, float32, best of 5): (256, 1024) 546 ->
-    54 us, (512, 2048) 2198 -> 269 us, (256, 768) 180 -> 40 us, (64, 256) 5.7 -> 3.4 us; dW_hh of
-    an LSTM(256)'s training step took as long to transpose as a tenth of its backward."""
-    N = a.shape[1]
-    out = np.empty((N, rows), dtype=a.dtype)
-    whole = rows - rows % 8
-    for i0 in range(0, whole, 8):
-        for j in range(N):
-            for i in range(8):
-                out[j, i0 + i] = a[i0 + i, j]
-    for i in range(whole, rows):
-        for j in range(N):
-            out[j, i] = a[i, j]
+    """a[:rows].T as a new C-ordered array (``_transpose_rows``): dW_hh of an LSTM(256)'s training
+    step took NumPy's transposing copy as long as a tenth of its backward."""
+    out = np.empty((a.shape[1], rows), dtype=a.dtype)
+    _transpose_rows(a, 0, rows, out)
     return out
 
 
 def compile_finish(dtype):
-    """Compile, or load from Numba's disk cache, what ``finish_weight_grads`` runs (``_transposed``,
+    """Compile, or load from Numba's disk cache, what ``finish_weight_grads`` runs (``_transpose_rows``,
     ``_weight_grads_h0``) for dtype, on a tiny problem whose results are dropped. At a cold start
     the process that waits for its child to compile the backward kernels does this meanwhile, and
-    the child leaves it out (``_background``): 0.5 CPU s (``_transposed`` 0.34, ``_weight_grads_h0``
-    0.2, benchmarks/bench_cold_profile.py) off the child's compile, which the first backward waits for."""
+    the child leaves it out (``_background``): 0.5 CPU s when measured (the transposes 0.34,
+    ``_weight_grads_h0`` 0.2, benchmarks/bench_cold_profile.py) off the child's compile, which the
+    first backward waits for."""
     z = lambda *shape: np.zeros(shape, dtype=dtype)         # noqa: E731
     B, T, D, H, GH = 2, 2, 2, 2, 4
     dA = z(B, T, GH)
