@@ -12,5 +12,7 @@ from ._inline_copy import apply as _copy_inlined_ir_once
 from ._malloc import keep_freed_memory
 from ._reuse import kept_bytes, release as release_memory    # the pages kept for large arrays (_reuse)
 
+__all__ = ["kept_bytes", "release_memory"]
+
 keep_freed_memory()
 _copy_inlined_ir_once()     # before any kernel compiles: see _inline_copy

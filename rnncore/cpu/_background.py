@@ -14,8 +14,9 @@ kernels from the cache instead of compiling them. The weight gradients' last ste
 (``_common.finish_weight_grads``: their transposes and the t = 0 term, 0.5 CPU s) are left out of
 the child and compiled by this process while it waits (``_common.compile_finish``): cold, import to
 the first float32 gradients, three alternating pairs (2-core Zen 5 VM, 2026-12-04 evening), LSTM
-7.70, 7.35, 7.46 -> 7.20, 7.56, 6.56 s and GRU 7.22, 7.15, 6.79 -> 6.38, 7.70, 6.01 s. The kernels are the same either way: a fresh compile and
-one loaded from the cache give the same bits (tests/test_determinism.py).
+7.70, 7.35, 7.46 -> 7.20, 7.56, 6.56 s and GRU 7.22, 7.15, 6.79 -> 6.38, 7.70, 6.01 s. The kernels
+are the same either way: a fresh compile and one loaded from the cache give the same bits
+(tests/test_determinism.py).
 
 Nothing here can change a result: if the child fails, is slow, or writes elsewhere, the
 backward call compiles in this process as it would have. ``RNNCORE_BACKGROUND_COMPILE=0``
@@ -153,7 +154,8 @@ def wait(cell, dtype):
         return
     try:
         # meanwhile, what the child leaves out (compile_backward): this process is idle otherwise
-        import_module("rnncore.cpu._common").compile_finish(dtype)
+        from ._common import compile_finish
+        compile_finish(dtype)
     except Exception:      # nothing here may change a result: the backward call compiles it then
         pass
     try:
@@ -183,17 +185,14 @@ def compile_backward(cell, dtype, activation="tanh"):
         args.append(z(B, H))
     if cell != "peephole":
         args.append(activation)
-    run = mod.run_chunk_jobs
+    run, finish = mod.run_chunk_jobs, mod.finish_weight_grads
     try:
         mod.run_chunk_jobs = lambda *a: None           # the forward's arrays, without its kernels
         h_seq, *_, data = mod.forward(*args, keep_cache=True)
-    finally:
         mod.run_chunk_jobs = run
-    states = [z(B, H)] * (2 if cell in _WITH_C else 1)
-    finish = mod.finish_weight_grads
-    try:
         # the weight gradients' last steps: the parent compiles them while it waits (see wait)
         mod.finish_weight_grads = lambda parts, h0, need_dx=True: (None, None, None)
+        states = [z(B, H)] * (2 if cell in _WITH_C else 1)
         mod.backward(z(B, T, H), data, *states)
     finally:
-        mod.finish_weight_grads = finish
+        mod.run_chunk_jobs, mod.finish_weight_grads = run, finish

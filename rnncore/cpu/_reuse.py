@@ -27,6 +27,7 @@ kept are those the next step takes. Smaller arrays do not come here, and their t
 mapping go. Where ``mmap`` has no anonymous private mappings (Windows), arrays are plain.
 """
 import ctypes
+import math
 import mmap
 import os
 import threading
@@ -34,7 +35,9 @@ import weakref
 
 import numpy as np
 
-MIN_BYTES = 32 * 1024 * 1024          # below this, glibc's heap keeps freed blocks (``_malloc``)
+from ._malloc import MMAP_THRESHOLD
+
+MIN_BYTES = MMAP_THRESHOLD              # below this, glibc's heap keeps freed blocks (``_malloc``)
 KEEP_BYTES = 1024 * 1024 * 1024       # mappings kept for reuse, at most, in all
 _FLAGS = getattr(mmap, "MAP_PRIVATE", None), getattr(mmap, "MAP_ANONYMOUS", None)
 _kept = []                            # [(size in bytes, mmap)], the most recently freed last
@@ -49,9 +52,7 @@ def empty(shape, dtype):
     """Like ``np.empty(shape, dtype)`` (C order); an array of ``MIN_BYTES`` or more lies in a kept
     mapping of its size where there is one."""
     dtype = np.dtype(dtype)
-    count = 1
-    for n in shape:
-        count *= int(n)
+    count = math.prod(shape)
     nbytes = count * dtype.itemsize
     if nbytes < MIN_BYTES or not enabled():
         return np.empty(shape, dtype)
