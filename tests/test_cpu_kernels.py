@@ -257,39 +257,58 @@ def test_weight_grads_of_rows_4kb_apart_give_the_in_place_bits(dtype, GH, separa
     blocks and a partial last one, with dA_h dA itself (the LSTMs) or an array of its own (the GRU)."""
     assert (GH * np.dtype(dtype).itemsize) % 4096 == 0
     rng = np.random.default_rng(GH + separate_A_h)
-    R, D, H, r0, r1 = 2 * _common.ROWS + 37, 3, 20, 5, 2 * _common.ROWS + 30
+    T, B, D, H, r0, r1 = 40, 8, 3, 20, 5, 2 * _common.ROWS + 30       # R = B*T = 2 * ROWS + 64 flat rows
+    R = B * T
     A = rng.standard_normal((R, GH)).astype(dtype)
     A_h = rng.standard_normal((R, GH)).astype(dtype) if separate_A_h else A
     x2, h2 = rng.standard_normal((R, D)).astype(dtype), rng.standard_normal((R, H)).astype(dtype)
+    h0 = rng.standard_normal((B, H)).astype(dtype)
     W_ih = rng.standard_normal((GH, D)).astype(dtype)
     Dp, Hp = -(-D // _packed.MR) * _packed.MR, -(-H // _packed.MR) * _packed.MR
     dx2, dW_ih_T, dW_hh_T = np.full((R, D), 7.0, dtype), np.empty((Dp, GH), dtype), np.empty((Hp, GH), dtype)
-    _common._weight_grads_rows(r0, r1, A, A_h, x2, h2, W_ih, dx2, dW_ih_T, dW_hh_T)
+    _common._weight_grads_rows(r0, r1, A, A_h, x2, h2, h0, W_ih, dx2, dW_ih_T, dW_hh_T)
+    # h_{t-1} of every flat row: the row before, or h0 of its sequence at t = 0
+    h_prev = np.concatenate([h0[:, None], h2.reshape(B, T, H)[:, :-1]], axis=1).reshape(R, H)
     want_dx, want_ih, want_hh = np.full((R, D), 7.0, dtype), np.zeros((Dp, GH), dtype), np.zeros((Hp, GH), dtype)
     for q0 in range(r0, r1, _common.ROWS):
         q1 = min(r1, q0 + _common.ROWS)
         xT, hT = np.zeros((Dp, q1 - q0), dtype), np.zeros((Hp, q1 - q0), dtype)
         xT[:D] = x2[q0:q1].T
-        hT[:H] = h2[q0 - 1:q1 - 1].T
+        hT[:H] = h_prev[q0:q1].T
         _packed.gemm_rows(xT, A[q0:q1], want_ih, True)
         _mm(A[q0:q1], W_ih, want_dx[q0:q1], 0.0)
         _packed.gemm_rows(hT, A_h[q0:q1], want_hh, True)
     np.testing.assert_array_equal(dW_ih_T, want_ih)
     np.testing.assert_array_equal(dW_hh_T, want_hh)
     np.testing.assert_array_equal(dx2, want_dx)                 # rows outside r0:r1 untouched
-    ref = h2[r0 - 1:r1 - 1].T.astype(np.float64) @ A_h[r0:r1].astype(np.float64)
+    ref = h_prev[r0:r1].T.astype(np.float64) @ A_h[r0:r1].astype(np.float64)
     np.testing.assert_allclose(dW_hh_T[:H], ref, rtol=TOL[dtype] * 20, atol=TOL[dtype] * 20)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("shape, rows", [((8, 1024), 3), ((264, 1024), 256), ((21, 40), 21), ((16, 7), 13), ((5, 3), 0)])
-def test_transposed_is_numpys_transposing_copy(dtype, shape, rows):
-    """finish_weight_grads' transpose of the first ``rows`` rows (blocks of 8 rows, then the rest)
-    gives NumPy's C-ordered a[:rows].T, and a new array."""
-    a = np.random.default_rng(rows).standard_normal(shape).astype(dtype)
-    got = _common._transposed(a, rows)
-    np.testing.assert_array_equal(got, np.ascontiguousarray(a[:rows].T))
-    assert got.flags.c_contiguous and got.shape == (shape[1], rows) and not np.shares_memory(got, a)
+@pytest.mark.parametrize("n, shape, rows", [(1, (8, 1024), 3), (4, (264, 1024), 256), (3, (21, 40), 21),
+                                            (2, (16, 7), 13), (5, (5, 3), 0)])
+def test_summed_transposed_is_sum_in_order_transposed(dtype, n, shape, rows):
+    """finish_weight_grads' sum of the jobs' shares and its transpose in one pass (blocks of 8 rows,
+    then the rest) gives the bits of NumPy's sum in job order (``sum_in_order``), transposed, as a new
+    C-ordered array."""
+    P = np.random.default_rng(rows).standard_normal((n,) + shape).astype(dtype)
+    got = _common._summed_transposed(P, rows)
+    np.testing.assert_array_equal(got, np.ascontiguousarray(_common.sum_in_order(P)[:rows].T))
+    assert got.flags.c_contiguous and got.shape == (shape[1], rows) and not np.shares_memory(got, P)
+
+
+@pytest.mark.parametrize("q0, q1", [(0, 128), (1, 129), (37, 165), (40, 41), (39, 40), (0, 1), (200, 320)])
+def test_transpose_h_prev_puts_h0_at_t0(q0, q1):
+    """The weight gradients' h_{t-1} block of flat rows q0:q1: the row before, or h0 of the row's
+    sequence where t = 0 (row 0 included, whose row -1 does not exist)."""
+    B, T, H = 8, 40, 20
+    rng = np.random.default_rng(q0)
+    h2, h0 = rng.standard_normal((B * T, H)), rng.standard_normal((B, H))
+    out = np.full((24, _common.T_STRIDE), np.nan)
+    got = _common._transpose_h_prev(h2, h0, q0, q1, out)
+    h_prev = np.concatenate([h0[:, None], h2.reshape(B, T, H)[:, :-1]], axis=1).reshape(B * T, H)
+    np.testing.assert_array_equal(got[:H], h_prev[q0:q1].T)
 
 
 @pytest.mark.parametrize("cell, dtype, H", [("lstm", np.float32, 256), ("lstm", np.float64, 128),

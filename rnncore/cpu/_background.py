@@ -11,7 +11,7 @@ dtype, :func:`start` launches a child interpreter that compiles the backward ker
 the reverse sweep and the weight gradients, which run in the same jobs) and writes them to
 the cache. The first backward call waits for the child (:func:`wait`) and loads its
 kernels from the cache instead of compiling them. The weight gradients' last steps
-(``_common.finish_weight_grads``: their transposes and the t = 0 term, 0.5 CPU s) are left out of
+(``_common.finish_weight_grads``: the sum of the jobs' shares and its transpose) are left out of
 the child and compiled by this process while it waits (``_common.compile_finish``): cold, import to
 the first float32 gradients, three alternating pairs (2-core Zen 5 VM, 2026-12-04 evening), LSTM
 7.70, 7.35, 7.46 -> 7.20, 7.56, 6.56 s and GRU 7.22, 7.15, 6.79 -> 6.38, 7.70, 6.01 s. The kernels
@@ -191,7 +191,7 @@ def compile_backward(cell, dtype, activation="tanh"):
         h_seq, *_, data = mod.forward(*args, keep_cache=True)
         mod.run_chunk_jobs = run
         # the weight gradients' last steps: the parent compiles them while it waits (see wait)
-        mod.finish_weight_grads = lambda parts, h0, need_dx=True: (None, None, None)
+        mod.finish_weight_grads = lambda parts, need_dx=True: (None, None, None)
         states = [z(B, H)] * (2 if cell in _WITH_C else 1)
         mod.backward(z(B, T, H), data, *states)
     finally:

@@ -243,8 +243,7 @@ T_STRIDE = ROWS + 8
 def _transpose_rows(X, q0, q1, out):
     """out[:, :q1 - q0] = X[q0:q1].T (X (R, M), out (M, >= q1 - q0)), 8 rows of X at a time: the
     rows of the input or state as the row-major left operand of the weight gradients' products
-    (out a scratch block of T_STRIDE columns), and the finished weight gradients (``_transposed``).
-    Why 8 rows at a time: a column at a time goes down rows of X that lie 4 KB apart at M = 1024
+    (out a scratch block of T_STRIDE columns). Why 8 rows at a time: a column at a time goes down rows of X that lie 4 KB apart at M = 1024
     float32 (an LSTM's G*H at H = 256), all in one cache set; 8 rows stay in cache across a line's
     16 columns. Measured (2-core Zen 5 VM, one thread, float32, best of 5): a (256, 1024) array
     546 us with NumPy's ``np.ascontiguousarray(X.T)``, 806 us a row of X at a time, 54 us in 8-row
@@ -259,6 +258,60 @@ def _transpose_rows(X, q0, q1, out):
         for j in range(N):
             out[j, i] = X[q0 + i, j]
     return out[:, :n]
+
+
+@njit(**JIT)
+def _transpose_h_prev(h2, h0, q0, q1, out):
+    """out[:, :q1 - q0] = the h_{t-1} of flat rows q0:q1, transposed: h2[q - 1] (the previous step of
+    the same sequence), or h0[b] where t = 0 (q = b*T). The first block's row -1 is h2's last row
+    (Numba wraps a negative index around, as NumPy does); the loop after overwrites it with h0[0].
+
+    Until 2026-12-04 the t = 0 rows took h2[q - 1], the previous sequence's h_T, and a product
+    after the jobs corrected dW_hh (``_weight_grads_h0``, a BLAS call on one thread): 7.7 of the
+    20.6 us that ``finish_weight_grads`` took at (32, 50, 8, 64) (2-core Zen 5 VM, float32, best
+    of 5 x 3000). Now each t = 0 term is exact inside the jobs' sums: other last bits of dW_hh than
+    before, still the same at any thread count."""
+    _transpose_rows(h2, q0 - 1, q1 - 1, out)
+    T = h2.shape[0] // h0.shape[0]
+    H = h0.shape[1]
+    for c in range((T - q0 % T) % T, q1 - q0, T):          # the columns of rows at t = 0
+        b = (q0 + c) // T
+        for j in range(H):
+            out[j, c] = h0[b, j]
+    return out[:, :q1 - q0]
+
+
+@njit(**JIT)
+def _sum_transposed(P, rows, out):
+    """out[:, :rows] = (P[0] + P[1] + ... + P[n - 1])[:rows].T: the jobs' shares of a weight gradient
+    added in job order, as ``sum_in_order`` adds them (the same bits), 8 rows at a time into a
+    scratch block that is then transposed into out (see ``_transpose_rows``) while it is in cache.
+    One call instead of four NumPy operations and a transpose: ``finish_weight_grads`` at (32, 50,
+    8, 64), four shares, float32, 20.6 us before (the t = 0 correction's 7.7 us included, see
+    ``_transpose_h_prev``), 10.1 to 11.1 us after (2-core Zen 5 VM, one thread, best of 5 x 3000,
+    three runs); dW_hh's four shares alone 8.0 to 9.0 us, against 5.0 us to add them with NumPy
+    and 3.6 us to transpose the sum."""
+    n, N = P.shape[0], P.shape[2]
+    blk = np.empty((8, N), dtype=P.dtype)
+    for i0 in range(0, rows, 8):
+        m = min(8, rows - i0)
+        for i in range(m):
+            acc, first = blk[i], P[0, i0 + i]
+            for j in range(N):
+                acc[j] = first[j]
+            for k in range(1, n):
+                share = P[k, i0 + i]
+                for j in range(N):
+                    acc[j] += share[j]
+        if m == 8:                    # a constant trip count: the inner loop unrolls
+            for j in range(N):
+                for i in range(8):
+                    out[j, i0 + i] = blk[i, j]
+        else:
+            for j in range(N):
+                for i in range(m):
+                    out[j, i0 + i] = blk[i, j]
+    return out
 
 
 # A_PAD: where dA's rows lie a multiple of 4 KB apart (G*H*itemsize: an LSTM of H = 256 or 512 in
@@ -288,11 +341,11 @@ def _copy_rows(X, q0, q1, out):
 
 
 @njit(**JIT)
-def _weight_grads_rows(r0, r1, A, A_h, x2, h2, W_ih, dx2, dW_ih_T, dW_hh_T):
+def _weight_grads_rows(r0, r1, A, A_h, x2, h2, h0, W_ih, dx2, dW_ih_T, dW_hh_T):
     """Rows r0:r1 of the flat (b, t) rows: their dx, and their sums into dW_ih^T, dW_hh^T.
 
-    In the flat rows, h_{t-1} of row r is h2[r - 1]; at t = 0 that is the previous
-    sequence's h_T instead of h0, which ``_weight_grads_h0`` corrects. Each block of
+    In the flat rows, h_{t-1} of row r is h2[r - 1], and h0[b] at t = 0 (r = b*T): see
+    ``_transpose_h_prev``. Each block of
     rows is read once, by all three products, while it is in cache (three passes
     over a (B*T, G*H) array that does not fit in cache cost more than the products).
 
@@ -326,20 +379,7 @@ def _weight_grads_rows(r0, r1, A, A_h, x2, h2, W_ih, dx2, dW_ih_T, dW_hh_T):
             Ahb = Ab if same else _copy_rows(A_h, q0, q1, Ah_blk)
         gemm_rows(_transpose_rows(x2, q0, q1, xT), Ab, dW_ih_T, True)         # dW_ih^T += x^T dA
         mm(Ab, W_ih, dx2[q0:q1], 0.0)                                          # dx = dA W_ih
-        p0 = max(q0, 1)                                     # row 0 has no row before it
-        if q1 > p0:
-            gemm_rows(_transpose_rows(h2, p0 - 1, q1 - 1, hT), Ahb[p0 - q0:], dW_hh_T, True)  # dW_hh^T += h_{t-1}^T dA_h
-
-
-@njit(**JIT)
-def _weight_grads_h0(dA_h, h0, h_seq, dW_hh):
-    """t = 0: flat row b*T met h_T of sequence b-1 (row 0 met nothing); it should meet h0[b]."""
-    B, T = h_seq.shape[0], h_seq.shape[1]
-    h0_fix = h0.copy()
-    for b in range(1, B):
-        for j in range(h0.shape[1]):            # a loop, not a slice: see copy_2d
-            h0_fix[b, j] -= h_seq[b - 1, T - 1, j]
-    mm(dA_h[:, 0, :].T, h0_fix, dW_hh, 1.0)
+        gemm_rows(_transpose_h_prev(h2, h0, q0, q1, hT), Ahb, dW_hh_T, True)   # dW_hh^T += h_{t-1}^T dA_h
 
 
 def _whole_tiles(rows):
@@ -367,16 +407,17 @@ class WeightGradParts(NamedTuple):
     A_h: np.ndarray         # (B*T, G*H) dL/d(recurrent projection): A itself except in a GRU
     x2: np.ndarray          # (B*T, D) the inputs
     h2: np.ndarray          # (B*T, H) the outputs (row r - 1 holds h_{t-1} of row r, see _weight_grads_rows)
+    h0: np.ndarray          # (B, H) the initial states (h_{t-1} at t = 0)
     W_ih: np.ndarray        # (G*H, D), or (G*H, 0) without need_dx
     dx2: np.ndarray         # (B*T, D), or (B*T, 0) without need_dx: dL/dx
     dW_ih_k: np.ndarray     # (n, D rounded up to whole tiles, G*H): job k's share of dW_ih^T
     dW_hh_k: np.ndarray     # (n, H rounded up to whole tiles, G*H): job k's share of dW_hh^T
 
 
-def weight_grad_parts(dA, dA_h, x, h_seq, W_ih, n_jobs, need_dx=True):
+def weight_grad_parts(dA, dA_h, x, h_seq, h0, W_ih, n_jobs, need_dx=True):
     """The ``WeightGradParts`` of a backward call of n_jobs jobs: dA (B, T, G*H) = dL/d(input
     projection) and dA_h = dL/d(recurrent projection) (the same array except in a GRU), still
-    to be filled by the jobs, with x (B, T, D), h_seq (B, T, H) and W_ih (G*H, D).
+    to be filled by the jobs, with x (B, T, D), h_seq (B, T, H), h0 (B, H) and W_ih (G*H, D).
 
     need_dx=False (a network's first layer: dx would be the data's gradient): the jobs get
     zero-width W_ih and dx, so that their products dx = dA W_ih do nothing (the same compiled
@@ -395,40 +436,33 @@ def weight_grad_parts(dA, dA_h, x, h_seq, W_ih, n_jobs, need_dx=True):
     dx = np.empty((B, T, W_ih.shape[1]), dtype=x.dtype)
     # transposed, their rows padded to whole tiles: see _weight_grads_rows
     return WeightGradParts(dA.reshape(B * T, GH), dA_h.reshape(B * T, GH), x.reshape(B * T, D),
-                           h_seq.reshape(B * T, H), W_ih, dx.reshape(B * T, dx.shape[2]),
+                           h_seq.reshape(B * T, H), h0, W_ih, dx.reshape(B * T, dx.shape[2]),
                            np.empty((n_jobs, _whole_tiles(D), GH), dtype=x.dtype),
                            np.empty((n_jobs, _whole_tiles(H), GH), dtype=x.dtype))
 
 
-def _transposed(a, rows):
-    """a[:rows].T as a new C-ordered array (``_transpose_rows``): dW_hh of an LSTM(256)'s training
-    step took NumPy's transposing copy as long as a tenth of its backward."""
-    out = np.empty((a.shape[1], rows), dtype=a.dtype)
-    _transpose_rows(a, 0, rows, out)
-    return out
+def _summed_transposed(P, rows):
+    """``_sum_transposed`` into a new C-ordered (N, rows) array."""
+    return _sum_transposed(P, rows, np.empty((P.shape[2], rows), dtype=P.dtype))
 
 
 def compile_finish(dtype):
-    """Compile, or load from Numba's disk cache, what ``finish_weight_grads`` runs (``_transpose_rows``,
-    ``_weight_grads_h0``) for dtype, on a tiny problem whose results are dropped. At a cold start
-    the process that waits for its child to compile the backward kernels does this meanwhile, and
-    the child leaves it out (``_background``): 0.5 CPU s when measured (the transposes 0.34,
-    ``_weight_grads_h0`` 0.2, benchmarks/bench_cold_profile.py) off the child's compile, which the
-    first backward waits for."""
+    """Compile, or load from Numba's disk cache, what ``finish_weight_grads`` runs (``_sum_transposed``)
+    for dtype, on a tiny problem whose results are dropped. At a cold start the process that waits
+    for its child to compile the backward kernels does this meanwhile, and the child leaves it out
+    (``_background``): about 0.3 CPU s when measured (benchmarks/bench_cold_profile.py) off the
+    child's compile, which the first backward waits for."""
     z = lambda *shape: np.zeros(shape, dtype=dtype)         # noqa: E731
     B, T, D, H, GH = 2, 2, 2, 2, 4
     dA = z(B, T, GH)
-    finish_weight_grads(weight_grad_parts(dA, dA, z(B, T, D), z(B, T, H), z(GH, D), 1), z(B, H))
+    finish_weight_grads(weight_grad_parts(dA, dA, z(B, T, D), z(B, T, H), z(B, H), z(GH, D), 1))
 
 
-def finish_weight_grads(parts, h0, need_dx=True):
+def finish_weight_grads(parts, need_dx=True):
     """After the backward jobs: dx (B, T, D) (None without need_dx), dW_ih (G*H, D) and dW_hh
-    (G*H, H), the jobs' shares added in job order (``sum_in_order``), and dW_hh's t = 0 term
-    corrected to meet h0 (B, H). dA_h and h_seq are the parts' own, as (B, T, ...) views."""
-    B, H = h0.shape
+    (G*H, H), the jobs' shares added in job order and transposed (``_sum_transposed``)."""
+    B, H = parts.h0.shape
     T = parts.h2.shape[0] // B
-    D = parts.x2.shape[1]
-    dW_ih = _transposed(sum_in_order(parts.dW_ih_k), D)
-    dW_hh = _transposed(sum_in_order(parts.dW_hh_k), H)
-    _weight_grads_h0(parts.A_h.reshape(B, T, -1), h0, parts.h2.reshape(B, T, H), dW_hh)
+    dW_ih = _summed_transposed(parts.dW_ih_k, parts.x2.shape[1])
+    dW_hh = _summed_transposed(parts.dW_hh_k, H)
     return (parts.dx2.reshape(B, T, -1) if need_dx else None), dW_ih, dW_hh

@@ -134,14 +134,14 @@ def _forward_jobs(next_job, n, bounds, x, W_pk, bias, w_peep, h0, c0, gates, c_s
 # A driver of its own: a generic one, taking the kernel, is compiled again in every process (_common.next_chunk).
 @njit(**JIT)
 def _backward_jobs(next_job, n, bounds, dh_seq, dh_T, dc_T, gates, c_seq, c0, W_hh_pk, w_peep, dA, dh0, dc0, db_k,
-                   dw_k, A, A_h, x2, h2, W_ih, dx2, dW_ih_k, dW_hh_k):
+                   dw_k, A, A_h, x2, h2, wg_h0, W_ih, dx2, dW_ih_k, dW_hh_k):
     """Chunk after chunk until none is left (see _forward_jobs): its reverse sweep, then its rows'
     share of the weight gradients (``_common.WeightGradParts``: A ... dW_hh_k); chunk k's shares
     go to db_k[k], dw_k[k], dW_ih_k[k], dW_hh_k[k]."""
     # views of these do no reference counting (_common.BORROWED)
     dh_seq, dh_T, dc_T, gates, c_seq, c0, W_hh_pk = borrowed((dh_seq, dh_T, dc_T, gates, c_seq, c0, W_hh_pk))
     w_peep, dA, dh0, dc0, db_k, dw_k = borrowed((w_peep, dA, dh0, dc0, db_k, dw_k))
-    A, A_h, x2, h2, W_ih, dx2, dW_ih_k, dW_hh_k = borrowed((A, A_h, x2, h2, W_ih, dx2, dW_ih_k, dW_hh_k))
+    A, A_h, x2, h2, wg_h0, W_ih, dx2, dW_ih_k, dW_hh_k = borrowed((A, A_h, x2, h2, wg_h0, W_ih, dx2, dW_ih_k, dW_hh_k))
     T = dA.shape[1]
     while True:
         k, b0, b1 = next_chunk(next_job, n, bounds)
@@ -149,7 +149,7 @@ def _backward_jobs(next_job, n, bounds, dh_seq, dh_T, dc_T, gates, c_seq, c0, W_
             return
         _backward_rows(dh_seq[b0:b1], dh_T[b0:b1], dc_T[b0:b1], gates[b0:b1], c_seq[b0:b1], c0[b0:b1], W_hh_pk,
                        w_peep, dA[b0:b1], dh0[b0:b1], dc0[b0:b1], db_k[k], dw_k[k])
-        _weight_grads_rows(b0 * T, b1 * T, A, A_h, x2, h2, W_ih, dx2, dW_ih_k[k], dW_hh_k[k])
+        _weight_grads_rows(b0 * T, b1 * T, A, A_h, x2, h2, wg_h0, W_ih, dx2, dW_ih_k[k], dW_hh_k[k])
 
 
 def forward(x, W_ih, W_hh, b_ih, b_hh, w_peep, h0, c0, keep_cache=True):
@@ -178,10 +178,10 @@ def backward(dh_seq, data, dh_T, dc_T, need_dx=True):
     db_k = np.empty((len(chunks), gates.shape[2]), dtype=x.dtype)   # each chunk's shares
     dw_k = np.empty((len(chunks),) + w_peep.shape, dtype=x.dtype)
     W_hh_pk = pack(W_cat[:, D:])
-    wg = weight_grad_parts(dA, dA, x, h_seq, W_cat[:, :D], len(chunks), need_dx)
+    wg = weight_grad_parts(dA, dA, x, h_seq, h0, W_cat[:, :D], len(chunks), need_dx)
     run_chunk_jobs(_backward_jobs, chunks, dh_seq, dh_T, dc_T, gates, c_seq, c0, W_hh_pk, w_peep, dA, dh0, dc0,
                    db_k, dw_k, *wg)
-    dx, dW_ih, dW_hh = finish_weight_grads(wg, h0, need_dx)
+    dx, dW_ih, dW_hh = finish_weight_grads(wg, need_dx)
     db = sum_in_order(db_k)
     return {"dx": dx, "dh0": dh0, "dc0": dc0, "dW_ih": dW_ih, "dW_hh": dW_hh, "db_ih": db, "db_hh": db.copy(),
             "dw_peep": sum_in_order(dw_k)}
