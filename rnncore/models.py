@@ -359,7 +359,11 @@ class Sequential:
     def train_on_batch(self, x, y, sample_weight=None):
         """One gradient step on one batch; returns the loss (and the metrics as a dict in ``self.last_logs``)."""
         self._require_compiled()
-        x = self._prepare_x(x)
+        return self._train_step(self._prepare_x(x), y, sample_weight)
+
+    def _train_step(self, x, y, sample_weight=None):
+        """``train_on_batch`` on an x that ``_prepare_x`` has checked (``fit`` checks all of x once,
+        not every batch again)."""
         out, mask = self._forward(x, training=True)
         loss, dout, fused, y_true, weights = self._loss_and_dout(out, mask, y, sample_weight)
         self._backward(dout, fused)
@@ -457,9 +461,11 @@ class Sequential:
             # a metric is its weighted mean over every position seen in the epoch.
             loss_sum, seen, msums = 0.0, 0, {}
             for b in range(n_batches):
-                idx = order[b * batch_size:(b + 1) * batch_size]
-                self.train_on_batch(x[idx], y[idx], None if sw is None else sw[idx])
-                n = len(idx)
+                # in order: views of x, y (slices); shuffled: copies of the batch's rows
+                idx = order[b * batch_size:(b + 1) * batch_size] if shuffle else slice(b * batch_size, (b + 1) * batch_size)
+                xb = x[idx]
+                self._train_step(xb, y[idx], None if sw is None else sw[idx])
+                n = len(xb)
                 seen += n
                 loss_sum += self.last_logs["loss"] * n
                 for k, (vs, ws) in self._last_sums.items():

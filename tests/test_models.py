@@ -367,3 +367,28 @@ def test_model_checkpoint_keeps_the_best_epochs_weights(tmp_path):
     assert ckpt.best == min(hist) and improved[-1] == int(np.argmin(hist)) + 1
     model.load_weights(tmp_path / f"w_{improved[-1]:02d}.npz")
     assert model.evaluate(*val) == pytest.approx(min(hist), rel=1e-6)
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_fit_is_train_on_batch_over_its_batches(shuffle):
+    """fit's loop (x checked once, batches as slices when not shuffled) trains to the same bits as
+    train_on_batch on the same batches, and leaves the caller's x and y as they were."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((70, 6, 3)).astype(np.float32)
+    y = rng.standard_normal((70, 1)).astype(np.float32)
+    x0, y0 = x.copy(), y.copy()
+
+    def model():
+        m = Sequential([L.Input((6, 3)), L.LSTM(5), L.Dense(1)], seed=4)
+        m.compile(optimizer="adam", loss="mse")
+        return m
+    a, b = model(), model()
+    a.fit(x, y, batch_size=16, epochs=2, shuffle=shuffle, verbose=0)
+    for _ in range(2):
+        order = b.rng.permutation(len(x)) if shuffle else np.arange(len(x))
+        for i in range(0, len(x), 16):
+            b.train_on_batch(x[order[i:i + 16]], y[order[i:i + 16]])
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(wa, wb)
+    np.testing.assert_array_equal(x, x0)
+    np.testing.assert_array_equal(y, y0)
