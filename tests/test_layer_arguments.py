@@ -11,6 +11,8 @@ from rnncore.models import Sequential
 CONSTRUCTORS = [
     # (label, call, exception, message)
     ("conv_zero_filters", lambda: L.Conv1D(0, 3), ValueError, "Conv1D: filters must be an integer >= 1, got 0"),
+    ("conv_build_shape", lambda: L.Conv1D(4, 3).build((5,)), ValueError,
+     r"Conv1D expects input of shape \(batch, steps, channels\).*got \(5,\)"),
     ("conv_negative_filters", lambda: L.Conv1D(-4, 3), ValueError, "Conv1D: filters must be an integer >= 1"),
     ("conv_zero_kernel", lambda: L.Conv1D(4, 0), ValueError, "Conv1D: kernel_size must be an integer >= 1"),
     ("conv_negative_kernel", lambda: L.Conv1D(4, -2), ValueError, "Conv1D: kernel_size must be an integer >= 1"),
@@ -154,6 +156,10 @@ CALLS = [
      "set_weights: the model has 5 weight arrays, got 1"),
     ("set_weights_shape", lambda m: m.set_weights([np.zeros((3, 12))] + m.get_weights()[1:]), ValueError,
      r"weight 'kernel' has shape \(2, 12\), got \(3, 12\)"),
+    ("set_weights_nan", lambda m: m.set_weights([np.ones((2, 12)), np.full((3, 12), np.nan)] + m.get_weights()[2:]),
+     ValueError, "weight 'recurrent_kernel' contains NaN or inf"),
+    ("set_weights_inf", lambda m: m.set_weights(m.get_weights()[:-1] + [np.array([np.inf])]), ValueError,
+     "weight 'bias' contains NaN or inf"),
     ("add_return_state", lambda m: m.add(L.GRU(2, return_state=True)), ValueError, "return_state=True"),
 ]
 

@@ -113,3 +113,10 @@ def test_state_dict_mismatch_errors():
     model.build()
     with pytest.raises(ValueError, match="2 weighted modules"):
         model.load_torch_state_dict(net.state_dict())
+    # NaN in a torch weight: refused where it enters the layer, under its name
+    model = Sequential([L.LSTM(5, input_shape=(7, 3)), L.Dense(2)])
+    model.build()
+    sd = net.state_dict()
+    sd["rnn.weight_hh_l0"] = sd["rnn.weight_hh_l0"].clone().fill_(float("nan"))
+    with pytest.raises(ValueError, match="weight_hh_l0' contains NaN or inf"):
+        model.load_torch_state_dict(sd)

@@ -49,6 +49,13 @@ def _to_numpy(a):
     return np.asarray(a)
 
 
+def check_finite_weight(layer, key, w):
+    """A clear error for weights with NaN or inf where they enter a layer, naming the layer's weight
+    (a recurrent layer's forward would refuse them too, but under the functional API's names)."""
+    if w.dtype.kind in "fc" and not np.isfinite(w).all():
+        raise ValueError(f"layer {layer.name!r}: weight {key!r} contains NaN or inf")
+
+
 def _shape_str(shape):
     return "(" + ", ".join("None" if s is None else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
@@ -266,6 +273,7 @@ class Layer:
             w = _to_numpy(w)
             if w.shape != p.shape:
                 raise ValueError(f"layer {self.name!r}: weight {k!r} has shape {p.shape}, got {w.shape}")
+            check_finite_weight(self, k, w)
             p[...] = w
 
     def _cast(self, x):

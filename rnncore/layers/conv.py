@@ -2,7 +2,7 @@
 import numpy as np
 
 from .._linalg import matmul        # not NumPy's @: the same bits at any BLAS thread count
-from .base import Layer, _to_numpy, check_bool, check_choice, check_int, get_activation, get_initializer
+from .base import Layer, _shape_str, _to_numpy, check_bool, check_choice, check_int, get_activation, get_initializer
 
 
 def _window_index(T, size, stride, padding):

@@ -37,7 +37,7 @@ from .. import functional as F
 from .._linalg import numpy_blas_one_thread
 from .._validation import BACKENDS
 from ..reference.activations import ACTIVATIONS as _ACT, sigmoid
-from .base import Layer, _shape_str, _to_numpy, check_bool, check_choice, check_int, check_rate, \
+from .base import Layer, _shape_str, _to_numpy, check_bool, check_choice, check_finite_weight, check_int, check_rate, \
     get_initializer, input_ndim_message
 
 
@@ -854,6 +854,7 @@ class RNN(Layer):
                 raise ValueError(f"{kind} {self.name!r}: {key} has shape {vals[name].shape}, expected "
                                  f"{ref[name].shape} (is it a {self.cell.torch_class} with hidden_size="
                                  f"{self.units}?)")
+            check_finite_weight(self, key, vals[name])
         self.cell.load_torch_weights(vals["weight_ih"], vals["weight_hh"], vals.get("bias_ih"), vals.get("bias_hh"))
 
     def torch_state_dict(self, layer=0, suffix=""):
