@@ -150,19 +150,29 @@ def _check_cache(cache, cell):
     return (B, T, H), (B, H), cache.backend == "cuda"
 
 
-def _forward(cell, backend, keep_cache, x, W_ih, W_hh, b_ih, b_hh, states, act=None, w_peep=None):
+def _forward(cell, backend, keep_cache, x, W_ih, W_hh, b_ih, b_hh, states, act=None, w_peep=None,
+             layer_weights=False):
     """Check the arguments of ``<cell>_forward``, run its backend, wrap what it keeps in a Cache.
 
     ``states`` are the initial states in the order of ``_CELLS[cell].states`` (None: zeros),
     ``act`` the activation (the tanh-only peephole LSTM has none; it takes ``w_peep``).
     Returns ``(h_seq, [h_T] or [h_T, c_T], cache)``.
+
+    ``layer_weights=True``: the weights come from a recurrent layer (``_Cell.torch_weights``: new
+    C-ordered arrays of the layer's dtype, x's, in the shapes the layer built), refused with NaN or
+    inf where they entered the layer (``layers.base.check_finite_weight``); only x and the states
+    are checked here. See ``_Cell.run`` for what that saves.
     """
     spec = _CELLS[cell]
     if spec.act_arg is not None:
         v.check_choice(spec.act_arg, act, ACTIVATIONS)
     _check_keep(keep_cache)
     mod = _backend(backend, cell)
-    x, W_ih, W_hh, b_ih, b_hh, H, dev = _prepare(cell, x, W_ih, W_hh, b_ih, b_hh, backend)
+    if layer_weights:
+        dev = backend == "cuda"
+        x, H = v.check_x(x, allow_device=dev), W_hh.shape[1]
+    else:
+        x, W_ih, W_hh, b_ih, b_hh, H, dev = _prepare(cell, x, W_ih, W_hh, b_ih, b_hh, backend)
     args = [x, W_ih, W_hh, b_ih, b_hh]
     if cell == "peephole":
         w_peep = v.as_float_array("w_peep", w_peep, x.dtype)

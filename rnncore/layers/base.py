@@ -50,8 +50,8 @@ def _to_numpy(a):
 
 
 def check_finite_weight(layer, key, w):
-    """A clear error for weights with NaN or inf where they enter a layer, naming the layer's weight
-    (a recurrent layer's forward would refuse them too, but under the functional API's names)."""
+    """A clear error for weights with NaN or inf where they enter a layer, naming the layer's weight.
+    The recurrent layers' steps do not test their weights again (``_Cell.run``)."""
     if w.dtype.kind in "fc" and not np.isfinite(w).all():
         raise ValueError(f"layer {layer.name!r}: weight {key!r} contains NaN or inf")
 
