@@ -243,9 +243,9 @@ T_STRIDE = ROWS + 8
 def _transpose_rows(X, q0, q1, out):
     """out[:, :q1 - q0] = X[q0:q1].T (X (R, M), out (M, >= q1 - q0)), 8 rows of X at a time: the
     rows of the input or state as the row-major left operand of the weight gradients' products
-    (out a scratch block of T_STRIDE columns). Why 8 rows at a time: a column at a time goes down rows of X that lie 4 KB apart at M = 1024
-    float32 (an LSTM's G*H at H = 256), all in one cache set; 8 rows stay in cache across a line's
-    16 columns. Measured (2-core Zen 5 VM, one thread, float32, best of 5): a (256, 1024) array
+    (out a scratch block of T_STRIDE columns). Why 8 rows at a time: a column at a time goes down
+    rows of X that lie 4 KB apart at M = 1024 float32 (an LSTM's G*H at H = 256), all in one cache
+    set; 8 rows stay in cache across a line's 16 columns. Measured (2-core Zen 5 VM, one thread, float32, best of 5): a (256, 1024) array
     546 us with NumPy's ``np.ascontiguousarray(X.T)``, 806 us a row of X at a time, 54 us in 8-row
     blocks; a weight-gradient block of 128 rows, M = 256, 10.0 -> 7.6 us, M = 64, 2.7 -> 1.9 us."""
     N, n = X.shape[1], q1 - q0
@@ -345,9 +345,9 @@ def _weight_grads_rows(r0, r1, A, A_h, x2, h2, h0, W_ih, dx2, dW_ih_T, dW_hh_T):
     """Rows r0:r1 of the flat (b, t) rows: their dx, and their sums into dW_ih^T, dW_hh^T.
 
     In the flat rows, h_{t-1} of row r is h2[r - 1], and h0[b] at t = 0 (r = b*T): see
-    ``_transpose_h_prev``. Each block of
-    rows is read once, by all three products, while it is in cache (three passes
-    over a (B*T, G*H) array that does not fit in cache cost more than the products).
+    ``_transpose_h_prev``. Each block of rows is read once, by all three products, while it is
+    in cache (three passes over a (B*T, G*H) array that does not fit in cache cost more than the
+    products).
 
     The weight gradients are computed transposed, dW_ih^T += x^T dA and dW_hh^T +=
     h_{t-1}^T dA_h, on the recurrent step's register tiles (``_packed.gemm_rows``): dA's
