@@ -451,7 +451,7 @@ class Sequential:
         for epoch in range(initial_epoch, epochs):
             for cb in cbs:
                 cb.on_epoch_begin(epoch, {})
-            order = self.rng.permutation(N) if shuffle else np.arange(N)
+            order = self.rng.permutation(N) if shuffle else None        # in order: batches are slices
             bar = None
             if verbose == 1:
                 from tqdm import tqdm
@@ -461,8 +461,10 @@ class Sequential:
             # a metric is its weighted mean over every position seen in the epoch.
             loss_sum, seen, msums = 0.0, 0, {}
             for b in range(n_batches):
-                # in order: views of x, y (slices); shuffled: copies of the batch's rows
-                idx = order[b * batch_size:(b + 1) * batch_size] if shuffle else slice(b * batch_size, (b + 1) * batch_size)
+                # shuffled: copies of the batch's rows; in order: views of x and y
+                idx = slice(b * batch_size, (b + 1) * batch_size)
+                if order is not None:
+                    idx = order[idx]
                 xb = x[idx]
                 self._train_step(xb, y[idx], None if sw is None else sw[idx])
                 n = len(xb)

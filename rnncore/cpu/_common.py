@@ -245,9 +245,10 @@ def _transpose_rows(X, q0, q1, out):
     rows of the input or state as the row-major left operand of the weight gradients' products
     (out a scratch block of T_STRIDE columns). Why 8 rows at a time: a column at a time goes down
     rows of X that lie 4 KB apart at M = 1024 float32 (an LSTM's G*H at H = 256), all in one cache
-    set; 8 rows stay in cache across a line's 16 columns. Measured (2-core Zen 5 VM, one thread, float32, best of 5): a (256, 1024) array
-    546 us with NumPy's ``np.ascontiguousarray(X.T)``, 806 us a row of X at a time, 54 us in 8-row
-    blocks; a weight-gradient block of 128 rows, M = 256, 10.0 -> 7.6 us, M = 64, 2.7 -> 1.9 us."""
+    set; 8 rows stay in cache across a line's 16 columns. Measured (2-core Zen 5 VM, one thread,
+    float32, best of 5): a (256, 1024) array 546 us with NumPy's ``np.ascontiguousarray(X.T)``,
+    806 us a row of X at a time, 54 us in 8-row blocks; a weight-gradient block of 128 rows,
+    M = 256, 10.0 -> 7.6 us, M = 64, 2.7 -> 1.9 us."""
     N, n = X.shape[1], q1 - q0
     whole = n - n % 8
     for i0 in range(0, whole, 8):
@@ -406,8 +407,8 @@ class WeightGradParts(NamedTuple):
     A: np.ndarray           # (B*T, G*H) dL/d(input projection)
     A_h: np.ndarray         # (B*T, G*H) dL/d(recurrent projection): A itself except in a GRU
     x2: np.ndarray          # (B*T, D) the inputs
-    h2: np.ndarray          # (B*T, H) the outputs (row r - 1 holds h_{t-1} of row r, see _weight_grads_rows)
-    h0: np.ndarray          # (B, H) the initial states (h_{t-1} at t = 0)
+    h2: np.ndarray          # (B*T, H) the outputs: row r - 1 holds h_{t-1} of row r where t > 0
+    h0: np.ndarray          # (B, H) the initial states: h_{t-1} where t = 0 (see _transpose_h_prev)
     W_ih: np.ndarray        # (G*H, D), or (G*H, 0) without need_dx
     dx2: np.ndarray         # (B*T, D), or (B*T, 0) without need_dx: dL/dx
     dW_ih_k: np.ndarray     # (n, D rounded up to whole tiles, G*H): job k's share of dW_ih^T
@@ -450,8 +451,9 @@ def compile_finish(dtype):
     """Compile, or load from Numba's disk cache, what ``finish_weight_grads`` runs (``_sum_transposed``)
     for dtype, on a tiny problem whose results are dropped. At a cold start the process that waits
     for its child to compile the backward kernels does this meanwhile, and the child leaves it out
-    (``_background``): about 0.3 CPU s when measured (benchmarks/bench_cold_profile.py) off the
-    child's compile, which the first backward waits for."""
+    (``_background``): 0.58 to 0.65 CPU s in a fresh process with an empty cache (Numba's setup for
+    its first compile included; three runs, 2-core Zen 5 VM) off the child's compile, which the first
+    backward waits for."""
     z = lambda *shape: np.zeros(shape, dtype=dtype)         # noqa: E731
     B, T, D, H, GH = 2, 2, 2, 2, 4
     dA = z(B, T, GH)
