@@ -1,5 +1,8 @@
 """``benchmarks/plot_results.py``: issue 13's figures come from the committed result files, and
-what ``benchmarks/README.md`` says of those results ("2026-12-03, late morning") holds in them."""
+what ``benchmarks/README.md`` says of those results ("2026-12-03, late morning") holds in them;
+``benchmarks/floors.py``: its floors are the flop counts at the committed runs' peak, and the committed
+``results_floors.json`` is what it gives ("2026-12-04, night")."""
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -8,6 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
+import floors  # noqa: E402
 import plot_results  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -61,3 +65,41 @@ def test_coldstart_series_cover_every_cell():
         assert series["2026-12-03, warm cache"] < plot_results.TARGET_WARM_S, cell
         assert series["2026-12-04, default (median of 2)"] < plot_results.TARGET_COLD_S, cell
         assert series["2026-12-04, warm cache (median of 2)"] < plot_results.TARGET_WARM_S, cell
+
+
+# ----------------------------------------------------------------------------- floors.py
+
+
+def test_floors_are_the_flop_count_at_the_peak():
+    """The products' floor of a training forward is bench_rnn's flop count over the run's peak; the
+    activations' floor five tanh per unit and step on the run's cores; both scale as they should."""
+    res = floors.floors(tanh_ns=0.1)
+    peak = res["peak_gflops"] * 1e9
+    row = next(r for r in res["target_4"] if r["shape"] == [32, 100, 4, 64])
+    assert row["products_floor_ms"] == pytest.approx(2 * 32 * 100 * 4 * 64 * (4 + 64) / peak * 1e3)
+    assert row["activations_floor_ms"] == pytest.approx(5 * 32 * 100 * 64 * 0.1e-6 / res["cores"])
+    assert row["factor"] == 0.4 and row["target_ms"] == pytest.approx(0.4 * row["torch_inference_ms"])
+    doubled = next(r for r in floors.floors(tanh_ns=0.2)["target_4"] if r["shape"] == [32, 100, 4, 64])
+    assert doubled["activations_floor_ms"] == pytest.approx(2 * row["activations_floor_ms"])
+    assert doubled["products_floor_ms"] == row["products_floor_ms"]
+    for f in res["target_3"]:
+        assert f["target_s"] == pytest.approx(0.5 * f["best_peer_s"])
+        assert f["products_share_of_target"] == pytest.approx(f["products_floor_s"] / f["target_s"])
+
+
+def test_committed_floors_are_what_the_committed_runs_give():
+    """results_floors.json is floors.py on the committed result files (with its measured tanh), and
+    what benchmarks/README.md and notebook 07 say of it holds: LSTM(256)'s fit target below the
+    products alone in all runs but one, the (32,100,4,64) forward's below products and activations."""
+    committed = json.loads((ROOT / "benchmarks" / "results_floors.json").read_text())
+    again = floors.floors(committed["tanh_ns_per_element"])
+    for key in ("peak_gflops", "cores"):
+        assert again[key] == committed[key]
+    for a, c in zip(again["target_4"] + again["target_3"], committed["target_4"] + committed["target_3"]):
+        for k, v in c.items():
+            assert a[k] == (pytest.approx(v) if isinstance(v, float) else v), k
+    assert len(again["target_3"]) == len(committed["target_3"])
+    t4 = {tuple(r["shape"]): r for r in committed["target_4"]}
+    assert t4[(32, 100, 4, 64)]["floor_share_of_target"] > 1
+    s256 = [f["products_share_of_target"] for f in committed["target_3"] if f["config"].startswith("LSTM(256)")]
+    assert sum(s > 1 for s in s256) == len(s256) - 1
