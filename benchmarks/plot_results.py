@@ -1,7 +1,7 @@
 """The figures of ``benchmarks/README.md`` for issue 13's benchmarks, drawn from the committed
 result files (no benchmark is re-run here):
 
-    python benchmarks/plot_results.py            # writes benchmarks/{busy,coldstart,fit}.png
+    python benchmarks/plot_results.py            # writes benchmarks/{busy,coldstart,fit,floors}.png
 
 * ``busy.png``: rnncore's default threads over one thread, training on a busy machine
   (``bench_busy.py``): the ``prange`` kernels of 2026-12-02 against the batch-chunk jobs on
@@ -11,6 +11,9 @@ result files (no benchmark is re-run here):
   and the default (background compile on) and warm on 2026-12-04.
 * ``fit.png``: one epoch of ``Sequential.fit`` against a PyTorch loop and Keras 3 (torch
   backend) (``bench_fit.py``), with the target line at half the better peer's time.
+* ``floors.png``: targets 3 and 4 against the floors of ``floors.py`` (``results_floors.json``),
+  every time as a fraction of PyTorch's: rnncore's ``fit`` epoch in each committed run on the Zen 5
+  VM, and the training forward of each LSTM row.
 
 Each panel names the run (date, key of the JSON file) its numbers come from.
 """
@@ -169,6 +172,54 @@ def plot_fit(path, plt):
     plt.close(fig)
 
 
+def floors_summary():
+    """From results_floors.json: {config: [(rnncore / best peer, the median of a run's rounds; products
+    floor / the best peer's median epoch)] per run} for target 3, and [(shape, target factor, products / PyTorch inference, activations / PyTorch
+    inference, rnncore / PyTorch inference)] for target 4."""
+    fl = _load("results_floors.json")
+    fit = {}
+    for f in fl["target_3"]:
+        fit.setdefault(f["config"], []).append((f["ratio_median"], f["products_floor_s"] / f["best_peer_s"]))
+    fwd = [(tuple(r["shape"]), r["factor"], r["products_floor_ms"] / r["torch_inference_ms"],
+            r["activations_floor_ms"] / r["torch_inference_ms"],
+            r["rnncore_training_forward_ms"] / r["torch_inference_ms"]) for r in fl["target_4"]]
+    return fit, fwd
+
+
+def plot_floors(path, plt):
+    fit, fwd = floors_summary()
+    fig, (ax3, ax4) = plt.subplots(1, 2, figsize=(12, 4), gridspec_kw={"width_ratios": [2, 3]})
+    for i, (name, runs) in enumerate(fit.items()):
+        x = i + np.linspace(-0.25, 0.25, len(runs))
+        ax3.scatter(x, [r for r, _ in runs], s=14, color="tab:blue", label="rnncore (median of a run's rounds)" if i == 0 else None)
+        ax3.scatter(x, [f for _, f in runs], s=14, marker="_", color="k",
+                    label="the LSTM's products alone at the peak" if i == 0 else None)
+    ax3.axhline(TARGET_FIT, color="tab:red", ls="--", lw=1, label="target 3: 0.5x")
+    ax3.set_xticks(range(len(fit)), list(fit), fontsize=8)
+    ax3.set_xlim(-0.6, len(fit) - 0.4)
+    ax3.set_ylim(0, 1.15)
+    ax3.set_ylabel("time / the better peer's epoch")
+    ax3.set_title(f"fit: {sum(len(r) for r in fit.values()) // len(fit)} runs each", fontsize=9)
+    ax3.legend(fontsize=7, loc="upper center", ncol=2)
+    x = np.arange(len(fwd))
+    products = [p for _, _, p, _, _ in fwd]
+    ax4.bar(x, products, color="0.6", label="the products at the peak")
+    ax4.bar(x, [a for _, _, _, a, _ in fwd], bottom=products, color="0.85",
+            label="+ 5 activations per unit at a bare tanh loop's speed")
+    ax4.scatter(x, [r for *_, r in fwd], color="tab:blue", zorder=3, label="rnncore's training forward")
+    ax4.scatter(x, [f for _, f, *_ in fwd], marker="_", s=600, color="tab:red", zorder=3, label="target 4")
+    ax4.set_xticks(x, [str(s) for s, *_ in fwd], fontsize=8)
+    ax4.set_ylabel("time / PyTorch's inference")
+    ax4.set_ylim(0, 1.3)
+    ax4.set_title("training forward, LSTM rows of bench_rnn.py", fontsize=9)
+    ax4.legend(fontsize=7, loc="upper center", ncol=2)
+    fig.suptitle("Issue 13's targets 3 and 4 against what the arithmetic takes, 2-core Zen 5 VM, 2026-12-04 "
+                 "(results_floors.json)", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out-dir", default=str(HERE), help="where the PNG files go")
@@ -179,10 +230,12 @@ def main(argv=None):
 
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = {"busy": out / "busy.png", "coldstart": out / "coldstart.png", "fit": out / "fit.png"}
+    paths = {"busy": out / "busy.png", "coldstart": out / "coldstart.png", "fit": out / "fit.png",
+             "floors": out / "floors.png"}
     plot_busy(paths["busy"], plt)
     plot_coldstart(paths["coldstart"], plt)
     plot_fit(paths["fit"], plt)
+    plot_floors(paths["floors"], plt)
     return paths
 
 

@@ -17,11 +17,11 @@ import plot_results  # noqa: E402
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-def test_the_script_draws_the_three_figures(tmp_path):
+def test_the_script_draws_the_four_figures(tmp_path):
     r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "plot_results.py"), "--out-dir", str(tmp_path)],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
-    for name in ("busy.png", "coldstart.png", "fit.png"):
+    for name in ("busy.png", "coldstart.png", "fit.png", "floors.png"):
         data = (tmp_path / name).read_bytes()
         assert data.startswith(PNG_MAGIC) and len(data) > 10_000, name
         assert (ROOT / "benchmarks" / name).is_file(), f"benchmarks/{name} is not committed"
@@ -103,3 +103,15 @@ def test_committed_floors_are_what_the_committed_runs_give():
     assert t4[(32, 100, 4, 64)]["floor_share_of_target"] > 1
     s256 = [f["products_share_of_target"] for f in committed["target_3"] if f["config"].startswith("LSTM(256)")]
     assert sum(s > 1 for s in s256) == len(s256) - 1
+
+
+def test_floors_figure_summary():
+    """floors.png's points: every committed fit run of each config, and the four LSTM rows of the
+    training forward, as fractions of PyTorch's time (the target lines at 0.5, 0.4 and 0.8)."""
+    fit, fwd = plot_results.floors_summary()
+    committed = json.loads((ROOT / "benchmarks" / "results_floors.json").read_text())
+    assert sum(len(v) for v in fit.values()) == len(committed["target_3"])
+    assert [s for s, *_ in fwd] == [tuple(r["shape"]) for r in committed["target_4"]]
+    for shape, factor, products, activations, rnncore in fwd:
+        assert factor == (0.4 if shape == (32, 100, 4, 64) else 0.8)
+        assert 0 < products and 0 < activations < products and rnncore > 0
