@@ -12,8 +12,8 @@ result files (no benchmark is re-run here):
 * ``fit.png``: one epoch of ``Sequential.fit`` against a PyTorch loop and Keras 3 (torch
   backend) (``bench_fit.py``), with the target line at half the better peer's time.
 * ``floors.png``: targets 3 and 4 against the floors of ``floors.py`` (``results_floors.json``),
-  every time as a fraction of PyTorch's: rnncore's ``fit`` epoch in each committed run on the Zen 5
-  VM, and the training forward of each LSTM row.
+  every time as a fraction of PyTorch's: rnncore's ``fit`` in each committed run on the Zen 5 VM (the
+  median of the run's per-round ratios), and the training forward of each LSTM row.
 
 Each panel names the run (date, key of the JSON file) its numbers come from.
 """
@@ -173,9 +173,10 @@ def plot_fit(path, plt):
 
 
 def floors_summary():
-    """From results_floors.json: {config: [(rnncore / best peer, the median of a run's rounds; products
-    floor / the best peer's median epoch)] per run} for target 3, and [(shape, target factor, products / PyTorch inference, activations / PyTorch
-    inference, rnncore / PyTorch inference)] for target 4."""
+    """From results_floors.json, target 3: {config: [(rnncore / the better peer, the median of a run's
+    rounds; the products' floor / the better peer's median epoch) for each run]}; target 4: [(shape,
+    target factor, products, activations and rnncore's training forward, each over PyTorch's
+    inference)]."""
     fl = _load("results_floors.json")
     fit = {}
     for f in fl["target_3"]:
@@ -191,7 +192,8 @@ def plot_floors(path, plt):
     fig, (ax3, ax4) = plt.subplots(1, 2, figsize=(12, 4), gridspec_kw={"width_ratios": [2, 3]})
     for i, (name, runs) in enumerate(fit.items()):
         x = i + np.linspace(-0.25, 0.25, len(runs))
-        ax3.scatter(x, [r for r, _ in runs], s=14, color="tab:blue", label="rnncore (median of a run's rounds)" if i == 0 else None)
+        ax3.scatter(x, [r for r, _ in runs], s=14, color="tab:blue",
+                    label="rnncore (median of a run's rounds)" if i == 0 else None)
         ax3.scatter(x, [f for _, f in runs], s=14, marker="_", color="k",
                     label="the LSTM's products alone at the peak" if i == 0 else None)
     ax3.axhline(TARGET_FIT, color="tab:red", ls="--", lw=1, label="target 3: 0.5x")
