@@ -170,13 +170,13 @@ def _forward_jobs(next_job, n, bounds, x, W_ih_pk, W_hh_pk, b_ih, b_hh, h0, gate
 
 # A driver of its own: a generic one, taking the kernel, is compiled again in every process (_common.next_chunk).
 @njit(**JIT)
-def _backward_jobs(next_job, n, bounds, dh_seq, dh_T, gates, hn_seq, h_seq, h0, W_hh_pk, dA_i, dA_h, dh0, db_k,
+def _backward_jobs(next_job, n, bounds, dh_seq, dh_T, gates, hn_seq, h_seq, W_hh_pk, dA_i, dA_h, dh0, db_k,
                    use_relu, A, A_h, x2, h2, wg_h0, W_ih, dx2, dW_ih_k, dW_hh_k):
     """Chunk after chunk until none is left (see _forward_jobs): its reverse sweep, then its rows'
     share of the weight gradients (``_common.WeightGradParts``: A ... dW_hh_k); chunk k's shares
-    go to db_k[k], dW_ih_k[k], dW_hh_k[k]."""
+    go to db_k[k], dW_ih_k[k], dW_hh_k[k]. The sweep's h0 is the parts' (wg_h0), passed once."""
     # views of these do no reference counting (_common.BORROWED)
-    dh_seq, dh_T, gates, hn_seq, h_seq, h0 = borrowed((dh_seq, dh_T, gates, hn_seq, h_seq, h0))
+    dh_seq, dh_T, gates, hn_seq, h_seq = borrowed((dh_seq, dh_T, gates, hn_seq, h_seq))
     W_hh_pk, dA_i, dA_h, dh0, db_k = borrowed((W_hh_pk, dA_i, dA_h, dh0, db_k))
     A, A_h, x2, h2, wg_h0, W_ih, dx2, dW_ih_k, dW_hh_k = borrowed((A, A_h, x2, h2, wg_h0, W_ih, dx2, dW_ih_k, dW_hh_k))
     T = dA_i.shape[1]
@@ -184,7 +184,7 @@ def _backward_jobs(next_job, n, bounds, dh_seq, dh_T, gates, hn_seq, h_seq, h0, 
         k, b0, b1 = next_chunk(next_job, n, bounds)
         if k < 0:
             return
-        _backward_rows(dh_seq[b0:b1], dh_T[b0:b1], gates[b0:b1], hn_seq[b0:b1], h_seq[b0:b1], h0[b0:b1],
+        _backward_rows(dh_seq[b0:b1], dh_T[b0:b1], gates[b0:b1], hn_seq[b0:b1], h_seq[b0:b1], wg_h0[b0:b1],
                        W_hh_pk, dA_i[b0:b1], dA_h[b0:b1], dh0[b0:b1], db_k[k], use_relu)
         _weight_grads_rows(b0 * T, b1 * T, A, A_h, x2, h2, wg_h0, W_ih, dx2, dW_ih_k[k], dW_hh_k[k])
 
@@ -213,7 +213,7 @@ def backward(dh_seq, data, dh_T, need_dx=True):
     db_k = np.empty((len(chunks), 2, gates.shape[2]), dtype=x.dtype)   # each chunk's shares
     W_hh_pk = pack(W_hh)
     wg = weight_grad_parts(dA_i, dA_h, x, h_seq, h0, W_ih, len(chunks), need_dx)
-    run_chunk_jobs(_backward_jobs, chunks, dh_seq, dh_T, gates, hn_seq, h_seq, h0, W_hh_pk, dA_i, dA_h, dh0, db_k,
+    run_chunk_jobs(_backward_jobs, chunks, dh_seq, dh_T, gates, hn_seq, h_seq, W_hh_pk, dA_i, dA_h, dh0, db_k,
                    use_relu, *wg)
     dx, dW_ih, dW_hh = finish_weight_grads(wg, need_dx)
     db = sum_in_order(db_k)
