@@ -95,10 +95,11 @@ def test_committed_floors_are_what_the_committed_runs_give():
     again = floors.floors(committed["tanh_ns_per_element"])
     for key in ("peak_gflops", "cores"):
         assert again[key] == committed[key]
+    for key in ("target_4", "target_3"):
+        assert len(again[key]) == len(committed[key]), key
     for a, c in zip(again["target_4"] + again["target_3"], committed["target_4"] + committed["target_3"]):
         for k, v in c.items():
             assert a[k] == (pytest.approx(v) if isinstance(v, float) else v), k
-    assert len(again["target_3"]) == len(committed["target_3"])
     t4 = {tuple(r["shape"]): r for r in committed["target_4"]}
     assert t4[(32, 100, 4, 64)]["floor_share_of_target"] > 1
     s256 = [f["products_share_of_target"] for f in committed["target_3"] if f["config"].startswith("LSTM(256)")]

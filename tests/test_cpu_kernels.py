@@ -248,6 +248,13 @@ def test_gemm_rows_refuses_what_the_tiles_would_read_wrongly():
     np.testing.assert_array_equal(k0, 0.0)
 
 
+def _h_prev(h2, h0):
+    """h_{t-1} of every flat (b, t) row of h2 (B*T, H): the row before, or h0[b] of its sequence at t = 0."""
+    B, H = h0.shape
+    T = h2.shape[0] // B
+    return np.concatenate([h0[:, None], h2.reshape(B, T, H)[:, :-1]], axis=1).reshape(B * T, H)
+
+
 @pytest.mark.parametrize("dtype, GH", [(np.float32, 1024), (np.float64, 512), (np.float32, 2048)])
 @pytest.mark.parametrize("separate_A_h", [False, True])
 def test_weight_grads_of_rows_4kb_apart_give_the_in_place_bits(dtype, GH, separate_A_h):
@@ -267,8 +274,7 @@ def test_weight_grads_of_rows_4kb_apart_give_the_in_place_bits(dtype, GH, separa
     Dp, Hp = -(-D // _packed.MR) * _packed.MR, -(-H // _packed.MR) * _packed.MR
     dx2, dW_ih_T, dW_hh_T = np.full((R, D), 7.0, dtype), np.empty((Dp, GH), dtype), np.empty((Hp, GH), dtype)
     _common._weight_grads_rows(r0, r1, A, A_h, x2, h2, h0, W_ih, dx2, dW_ih_T, dW_hh_T)
-    # h_{t-1} of every flat row: the row before, or h0 of its sequence at t = 0
-    h_prev = np.concatenate([h0[:, None], h2.reshape(B, T, H)[:, :-1]], axis=1).reshape(R, H)
+    h_prev = _h_prev(h2, h0)
     want_dx, want_ih, want_hh = np.full((R, D), 7.0, dtype), np.zeros((Dp, GH), dtype), np.zeros((Hp, GH), dtype)
     for q0 in range(r0, r1, _common.ROWS):
         q1 = min(r1, q0 + _common.ROWS)
@@ -307,7 +313,7 @@ def test_transpose_h_prev_puts_h0_at_t0(q0, q1):
     h2, h0 = rng.standard_normal((B * T, H)), rng.standard_normal((B, H))
     out = np.full((24, _common.T_STRIDE), np.nan)
     got = _common._transpose_h_prev(h2, h0, q0, q1, out)
-    h_prev = np.concatenate([h0[:, None], h2.reshape(B, T, H)[:, :-1]], axis=1).reshape(B * T, H)
+    h_prev = _h_prev(h2, h0)
     np.testing.assert_array_equal(got[:H], h_prev[q0:q1].T)
 
 
